@@ -1,0 +1,118 @@
+"""One entry point: ``python -m bot <command>``.
+
+Each command imports its implementation lazily, so ``python -m bot db upgrade`` does not pay
+for loading Rasa and TensorFlow.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Dict, List, Optional
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from bot.crm.migrate import upgrade
+
+    upgrade()
+    print("CRM database is up to date.")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import train_if_needed
+
+    path = train_if_needed(force=args.force)
+    print(f"Model: {path}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bot.runner import run
+
+    return run(train=not args.no_train)
+
+
+def _cmd_shell(args: argparse.Namespace) -> int:
+    from bot.runner import shell
+
+    return shell()
+
+
+def _cmd_agent(args: argparse.Namespace) -> int:
+    from bot.desk.cli import create_agent_command
+
+    return create_agent_command(args)
+
+
+def _cmd_web(args: argparse.Namespace) -> int:
+    from bot.channels.demo_site import serve
+
+    serve()
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from bench.run import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply Alembic migrations").set_defaults(func=_cmd_db)
+
+    train = sub.add_parser("train", help="train a model unless one matches the current data")
+    train.add_argument("--force", action="store_true", help="train even if a matching model exists")
+    train.set_defaults(func=_cmd_train)
+
+    run = sub.add_parser("run", help="run the whole product on this machine")
+    run.add_argument("--no-train", action="store_true", help="use the newest model as it is")
+    run.set_defaults(func=_cmd_run)
+
+    sub.add_parser("shell", help="talk to the bot in the terminal").set_defaults(func=_cmd_shell)
+
+    agent = sub.add_parser("agent", help="manage agent-desk accounts")
+    agent_sub = agent.add_subparsers(dest="agent_command", required=True)
+    create = agent_sub.add_parser("create", help="create an agent or supervisor")
+    create.add_argument("username")
+    create.add_argument("--name", dest="display_name", default=None)
+    create.add_argument("--role", choices=["agent", "supervisor"], default="agent")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(func=_cmd_agent)
+
+    sub.add_parser("web", help="serve the demo company page with the chat widget").set_defaults(
+        func=_cmd_web
+    )
+
+    bench = sub.add_parser("bench", help="run the benchmark (see bench/README.md)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    from bot.logging_setup import configure_logging
+
+    configure_logging()
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - start-up errors must be one clear line
+        from bot.errors import StartupError
+
+        if isinstance(exc, StartupError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
