@@ -1,0 +1,268 @@
+"""Engines and units of work for the CRM database.
+
+One engine per database URL per process (engines own connection pools, so they are cached);
+one short ``Session`` per unit of work (``session_scope``), never a global session, because
+the action server handles many conversations at once and a long-lived session would mix
+their transactions.
+
+SQLite notes. The pysqlite driver's own transaction handling does not emit BEGIN before
+SELECT or DDL, which breaks savepoints and makes migrations non-transactional. We switch it
+off (``isolation_level = None``) and emit BEGIN ourselves, as the SQLAlchemy docs recommend.
+Write units use ``BEGIN IMMEDIATE``: they take SQLite's single write lock up front and wait
+for it (busy timeout) instead of failing half-way with "database is locked" when a read
+snapshot cannot be upgraded. Read-only units use a deferred BEGIN and run concurrently
+(WAL mode lets readers proceed while one writer writes).
+"""
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool, StaticPool
+
+from bot.errors import StartupError
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_CONNECT_TIMEOUT_S = 10
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg2")
+
+T = TypeVar("T")
+
+
+class CRMConfigError(StartupError):
+    """The CRM database URL is unusable. The message is one line and never shows a password."""
+
+
+_engines: Dict[str, Tuple[Engine, Engine]] = {}
+_engines_lock = threading.Lock()
+
+
+def database_url(url: Optional[str] = None) -> str:
+    """The explicit URL (tests, tools) or CRM_DATABASE_URL / the SQLite default from settings."""
+    if url:
+        return url
+    from bot.config import get_settings
+
+    return get_settings().database_url
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, even when the URL does not parse."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - unparseable: fall back to a regex
+        return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
+
+
+def get_engine(url: Optional[str] = None) -> Engine:
+    """The cached engine for ``url``; the first call checks that the database is reachable."""
+    return _engine_pair(database_url(url))[0]
+
+
+def dispose_engine(url: Optional[str] = None) -> None:
+    """Close the pooled connections of one URL's engine and forget it (tests, shutdown)."""
+    key = database_url(url)
+    with _engines_lock:
+        pair = _engines.pop(key, None)
+    if pair:
+        pair[0].dispose()
+
+
+def dispose_all() -> None:
+    with _engines_lock:
+        pairs = list(_engines.values())
+        _engines.clear()
+    for engine, _ in pairs:
+        engine.dispose()
+
+
+@contextmanager
+def session_scope(url: Optional[str] = None, *, readonly: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error, always close.
+
+    ``readonly=True`` only relaxes SQLite locking (deferred BEGIN); it does not forbid writes.
+    """
+    write_engine, read_engine = _engine_pair(database_url(url))
+    session = Session(bind=read_engine if readonly else write_engine, future=True, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def run_in_transaction(
+    work: Callable[[Session], T],
+    url: Optional[str] = None,
+    *,
+    attempts: int = 5,
+    retry_conflicts: bool = False,
+) -> T:
+    """Run ``work(session)`` as one unit of work, retrying transient lock/serialisation errors.
+
+    The whole unit is retried, never a single statement, so a retry cannot half-apply.
+    ``retry_conflicts`` also retries on IntegrityError: for get-or-create work, where a
+    concurrent unit inserted the same unique row first and the retry will find it.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(url) as session:
+                return work(session)
+        except IntegrityError:
+            if not retry_conflicts or attempt == attempts:
+                raise
+        except OperationalError as exc:
+            if attempt == attempts or not is_transient_error(exc):
+                raise
+            logger.info("CRM transaction retry %d after transient error: %s", attempt, _first_line(exc.orig))
+            time.sleep(0.02 * attempt + random.uniform(0, 0.03))
+    raise AssertionError("unreachable")
+
+
+def is_transient_error(exc: DBAPIError) -> bool:
+    """SQLite busy/locked, PostgreSQL serialisation failure or deadlock: retrying may succeed."""
+    pgcode = getattr(exc.orig, "pgcode", None)
+    if pgcode in ("40001", "40P01"):
+        return True
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+# --- engine construction ------------------------------------------------------------------
+
+
+def _engine_pair(url: str) -> Tuple[Engine, Engine]:
+    pair = _engines.get(url)
+    if pair is not None:
+        return pair
+    with _engines_lock:
+        pair = _engines.get(url)
+        if pair is None:
+            engine = _create_engine(url)
+            pair = (engine, engine.execution_options(sqlite_begin="DEFERRED"))
+            _engines[url] = pair
+        return pair
+
+
+def _parse(url: str) -> URL:
+    if url.startswith("postgres://"):  # Heroku-style alias that SQLAlchemy 1.4 dropped
+        url = "postgresql://" + url[len("postgres://") :]
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise CRMConfigError(
+            f"CRM database URL {mask_url(url)!r} is not a database URL "
+            "(expected sqlite:///path/to/file or postgresql+psycopg2://user@host:5432/db)"
+        ) from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise CRMConfigError(
+            f"CRM database URL {mask_url(url)!r} uses the unsupported driver {parsed.drivername!r} "
+            f"(supported: {', '.join(SUPPORTED_DRIVERS)})"
+        )
+    return parsed
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = _parse(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = _create_sqlite_engine(parsed)
+        else:
+            connect_args: Dict[str, Any] = {}
+            if "connect_timeout" not in parsed.query:
+                connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+            engine = sa.create_engine(
+                parsed, future=True, pool_pre_ping=True, connect_args=connect_args
+            )
+    except (NoSuchModuleError, ImportError) as exc:
+        raise CRMConfigError(
+            f"CRM database URL {mask_url(url)!r}: driver not available ({_first_line(exc)})"
+        ) from None
+    _check_connection(engine, parsed)
+    return engine
+
+
+def _create_sqlite_engine(parsed: URL) -> Engine:
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory:
+        # One shared connection, or every session would see a different empty database.
+        # Fine for quick experiments; not for concurrent use.
+        engine = sa.create_engine(
+            parsed, future=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        directory = Path(database).expanduser().parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CRMConfigError(
+                f"cannot create the directory {str(directory)!r} for the SQLite CRM database: "
+                f"{exc.strerror or exc}"
+            ) from None
+        engine = sa.create_engine(
+            parsed,
+            future=True,
+            poolclass=QueuePool,  # SQLAlchemy 1.4 would open a new connection per session
+            pool_size=5,
+            max_overflow=20,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see the module doc
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.engine.Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _check_connection(engine: Engine, parsed: URL) -> None:
+    try:
+        with engine.execution_options(sqlite_begin="DEFERRED").connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = _first_line(exc.orig)
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        raise CRMConfigError(
+            f"cannot connect to the CRM database {parsed.render_as_string(hide_password=True)!r}: {reason}"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else exc.__class__.__name__

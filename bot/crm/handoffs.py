@@ -1,0 +1,311 @@
+"""Handoffs to human agents: the queue, atomic claiming, messages, callbacks and statistics.
+
+The database is the only truth for handoff state, so several Rasa replicas and desk
+processes agree on it. Status: waiting (in the queue) → active (claimed by an agent) →
+closed; or waiting → callback (no agent available; someone calls the customer back) →
+closed. The bot is paused while a handoff is waiting or active.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, Dict, List, Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.models import (
+    CALLBACK_CHANNELS,
+    HANDOFF_SENDERS,
+    OPEN_HANDOFF_STATUSES,
+    Customer,
+    Feedback,
+    Handoff,
+    HandoffMessage,
+)
+from bot.crm.idempotency import check_key
+from bot.crm.references import HANDOFF, allocate_reference
+from bot.crm.sqltypes import utcnow
+from bot.crm.types import HandoffMessageRecord, HandoffRecord, HandoffStats, QueueEntry
+
+
+def open_handoff(
+    sender_id: str,
+    channel: str,
+    customer_id: Optional[int],
+    reason: str,
+    captured_fields: Optional[Dict[str, Any]] = None,
+    transcript: Optional[Sequence[Any]] = None,
+    idempotency_key: str = "",
+    *,
+    url: Optional[str] = None,
+) -> HandoffRecord:
+    """Queue a handoff, or return the open one for this sender (``created`` tells which).
+
+    ``captured_fields`` and ``transcript`` are stored as JSON; values JSON cannot hold
+    (Decimal, dates) are stored as strings.
+    """
+    key = check_key(idempotency_key)
+    if not (reason or "").strip():
+        raise ValueError("reason is required")
+    fields = _jsonable(captured_fields or {})
+    lines = _jsonable(list(transcript or []))
+
+    def work(session: Session) -> HandoffRecord:
+        existing = session.execute(
+            sa.select(Handoff).where(
+                sa.or_(
+                    Handoff.idempotency_key == key,
+                    sa.and_(Handoff.sender_id == sender_id, Handoff.status.in_(OPEN_HANDOFF_STATUSES)),
+                )
+            ).order_by(Handoff.id.desc())
+        ).scalars().first()
+        if existing is not None:
+            return _record(existing)
+        now = utcnow()
+        row = Handoff(
+            reference=allocate_reference(session, HANDOFF),
+            sender_id=sender_id,
+            channel=channel,
+            customer_id=customer_id,
+            reason=reason.strip(),
+            status="waiting",
+            captured_fields=fields,
+            transcript=lines,
+            queued_at=now,
+            updated_at=now,
+            idempotency_key=key,
+        )
+        session.add(row)
+        session.flush()
+        return _record(row, created=True)
+
+    # A conflict means another replica opened one a moment ago: the retry returns it.
+    return run_in_transaction(work, url, retry_conflicts=True)
+
+
+def get_handoff(handoff_id: int, *, url: Optional[str] = None) -> Optional[HandoffRecord]:
+    with session_scope(url, readonly=True) as session:
+        row = session.get(Handoff, handoff_id)
+        return _record(row) if row else None
+
+
+def active_handoff_for(sender_id: str, *, url: Optional[str] = None) -> Optional[HandoffRecord]:
+    """The waiting or active handoff of a conversation: while it exists the bot stays silent."""
+    with session_scope(url, readonly=True) as session:
+        row = session.execute(
+            sa.select(Handoff).where(
+                Handoff.sender_id == sender_id, Handoff.status.in_(OPEN_HANDOFF_STATUSES)
+            )
+        ).scalar_one_or_none()
+        return _record(row) if row else None
+
+
+def queue(*, url: Optional[str] = None) -> List[QueueEntry]:
+    """Waiting handoffs, oldest first, with how long each has waited."""
+    now = utcnow()
+    with session_scope(url, readonly=True) as session:
+        rows = session.execute(
+            sa.select(Handoff, Customer.name)
+            .outerjoin(Customer, Customer.id == Handoff.customer_id)
+            .where(Handoff.status == "waiting")
+            .order_by(Handoff.queued_at, Handoff.id)
+        ).all()
+        return [
+            QueueEntry(
+                position=position,
+                handoff_id=row.id,
+                reference=row.reference,
+                sender_id=row.sender_id,
+                channel=row.channel,
+                reason=row.reason,
+                customer_id=row.customer_id,
+                customer_name=name,
+                queued_at=row.queued_at,
+                waiting_seconds=max(0.0, (now - row.queued_at).total_seconds()),
+            )
+            for position, (row, name) in enumerate(rows, start=1)
+        ]
+
+
+def queue_position(handoff_id: int, *, url: Optional[str] = None) -> Optional[int]:
+    """1 for the next handoff to be served; None when it is not waiting."""
+    with session_scope(url, readonly=True) as session:
+        row = session.get(Handoff, handoff_id)
+        if row is None or row.status != "waiting":
+            return None
+        ahead = session.execute(
+            sa.select(sa.func.count())
+            .select_from(Handoff)
+            .where(
+                Handoff.status == "waiting",
+                sa.or_(
+                    Handoff.queued_at < row.queued_at,
+                    sa.and_(Handoff.queued_at == row.queued_at, Handoff.id < row.id),
+                ),
+            )
+        ).scalar_one()
+        return int(ahead) + 1
+
+
+def claim(handoff_id: int, agent_id: int, *, url: Optional[str] = None) -> bool:
+    """Give a waiting handoff to ``agent_id``. Exactly one of several simultaneous claims wins.
+
+    One conditional UPDATE: the database applies it to the row once, so the losers see
+    rowcount 0 (PostgreSQL re-checks the WHERE after waiting for the winner's row lock).
+    """
+    now = utcnow()
+    return _conditional_update(
+        handoff_id, ("waiting",), {"status": "active", "agent_id": agent_id, "claimed_at": now}, url
+    )
+
+
+def close(handoff_id: int, agent_id: Optional[int], *, url: Optional[str] = None) -> bool:
+    """Close a waiting, active or callback handoff; False if it was already closed."""
+    values: Dict[str, Any] = {"status": "closed", "closed_at": utcnow()}
+    if agent_id is not None:
+        values["agent_id"] = sa.func.coalesce(Handoff.agent_id, agent_id)
+    return _conditional_update(handoff_id, ("waiting", "active", "callback"), values, url)
+
+
+def mark_callback(
+    handoff_id: int, channel: str, callback_time: Optional[str], *, url: Optional[str] = None
+) -> bool:
+    """Turn a waiting handoff into a callback ticket (no agent online, or out of hours)."""
+    if channel not in CALLBACK_CHANNELS:
+        raise ValueError(f"callback channel must be one of {CALLBACK_CHANNELS}")
+    values = {"status": "callback", "callback_channel": channel, "callback_time": callback_time}
+    return _conditional_update(handoff_id, ("waiting",), values, url)
+
+
+def callbacks(*, url: Optional[str] = None) -> List[HandoffRecord]:
+    """Open callback tickets, oldest first."""
+    with session_scope(url, readonly=True) as session:
+        rows = session.execute(
+            sa.select(Handoff).where(Handoff.status == "callback").order_by(Handoff.queued_at, Handoff.id)
+        ).scalars()
+        return [_record(row) for row in rows]
+
+
+def add_message(
+    handoff_id: int,
+    sender: str,
+    text: str,
+    agent_id: Optional[int] = None,
+    *,
+    url: Optional[str] = None,
+) -> HandoffMessageRecord:
+    """Append a message (verbatim) to a handoff's conversation; ``note`` is internal-only."""
+    if sender not in HANDOFF_SENDERS:
+        raise ValueError(f"sender must be one of {HANDOFF_SENDERS}")
+    if text is None:
+        raise ValueError("text is required")
+
+    def work(session: Session) -> HandoffMessageRecord:
+        row = HandoffMessage(
+            handoff_id=handoff_id, sender=sender, agent_id=agent_id, text=text, created_at=utcnow()
+        )
+        session.add(row)
+        session.flush()
+        return _message_record(row)
+
+    return run_in_transaction(work, url)
+
+
+def messages(
+    handoff_id: int, *, after_id: Optional[int] = None, url: Optional[str] = None
+) -> List[HandoffMessageRecord]:
+    """A handoff's messages in order; ``after_id`` returns only newer ones (for polling)."""
+    query = sa.select(HandoffMessage).where(HandoffMessage.handoff_id == handoff_id)
+    if after_id is not None:
+        query = query.where(HandoffMessage.id > after_id)
+    with session_scope(url, readonly=True) as session:
+        return [_message_record(row) for row in session.execute(query.order_by(HandoffMessage.id)).scalars()]
+
+
+def stats(day: date, *, tz: tzinfo = timezone.utc, url: Optional[str] = None) -> HandoffStats:
+    """Supervisor figures for ``day`` (in ``tz``): queue now, handoffs, median wait/handling, CSAT."""
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = start + timedelta(days=1)
+    with session_scope(url, readonly=True) as session:
+        queue_length = session.execute(
+            sa.select(sa.func.count()).select_from(Handoff).where(Handoff.status == "waiting")
+        ).scalar_one()
+        rows = session.execute(
+            sa.select(Handoff.queued_at, Handoff.claimed_at, Handoff.closed_at).where(
+                Handoff.queued_at >= start, Handoff.queued_at < end
+            )
+        ).all()
+        ratings = list(
+            session.execute(
+                sa.select(Feedback.rating).where(
+                    Feedback.handoff_id.is_not(None), Feedback.created_at >= start, Feedback.created_at < end
+                )
+            ).scalars()
+        )
+    waits = [(claimed - queued).total_seconds() for queued, claimed, _ in rows if claimed]
+    handling = [(closed - claimed).total_seconds() for _, claimed, closed in rows if claimed and closed]
+    return HandoffStats(
+        day=day,
+        queue_length=int(queue_length),
+        handoffs_today=len(rows),
+        median_wait_seconds=statistics.median(waits) if waits else None,
+        median_handling_seconds=statistics.median(handling) if handling else None,
+        csat_after_handoff=round(statistics.fmean(ratings), 2) if ratings else None,
+        csat_responses=len(ratings),
+    )
+
+
+def _conditional_update(
+    handoff_id: int, from_statuses: Sequence[str], values: Dict[str, Any], url: Optional[str]
+) -> bool:
+    values = {**values, "updated_at": utcnow()}
+
+    def work(session: Session) -> bool:
+        result = session.execute(
+            sa.update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.status.in_(from_statuses))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    return run_in_transaction(work, url)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _record(row: Handoff, created: bool = False) -> HandoffRecord:
+    return HandoffRecord(
+        id=row.id,
+        reference=row.reference,
+        sender_id=row.sender_id,
+        channel=row.channel,
+        customer_id=row.customer_id,
+        reason=row.reason,
+        status=row.status,
+        agent_id=row.agent_id,
+        captured_fields=row.captured_fields,
+        transcript=row.transcript,
+        queued_at=row.queued_at,
+        claimed_at=row.claimed_at,
+        closed_at=row.closed_at,
+        callback_channel=row.callback_channel,
+        callback_time=row.callback_time,
+        created=created,
+    )
+
+
+def _message_record(row: HandoffMessage) -> HandoffMessageRecord:
+    return HandoffMessageRecord(
+        id=row.id,
+        handoff_id=row.handoff_id,
+        sender=row.sender,
+        agent_id=row.agent_id,
+        text=row.text,
+        created_at=row.created_at,
+    )

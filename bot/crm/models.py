@@ -1,0 +1,347 @@
+"""CRM tables (research notes section 8.3, trimmed to what the issues need).
+
+Conventions, and why:
+- enumerations are short strings with a CHECK constraint, not database ENUM types, so adding
+  a value is a one-line migration on both SQLite and PostgreSQL;
+- money is ``Money`` (Numeric(18, 2)) and timestamps ``UTCDateTime`` (see sqltypes);
+- every write that a customer confirms carries a UNIQUE ``idempotency_key``, so a retried
+  action or a duplicated webhook cannot store it twice;
+- constraint names follow one naming convention, which Alembic's SQLite batch mode needs.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.crm.sqltypes import Money, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+IDENTITY_KINDS = ("whatsapp", "web", "email", "phone")
+CUSTOMER_TYPES = ("b2b", "b2c")
+DIRECTIONS = ("in", "out", "agent", "system")
+SERVICE_LOCATIONS = ("onsite", "lab")
+SEVERITIES = ("low", "medium", "high")
+COMPLAINT_STAGES = ("received", "identified", "analysed", "negotiating", "resolved", "closed")
+FEEDBACK_KINDS = ("kritik", "saran", "pujian")
+AGENT_ROLES = ("agent", "supervisor")
+HANDOFF_STATUSES = ("waiting", "active", "closed", "callback")
+OPEN_HANDOFF_STATUSES = ("waiting", "active")  # the bot is paused for the conversation
+HANDOFF_SENDERS = ("customer", "agent", "bot", "note")
+CALLBACK_CHANNELS = ("whatsapp", "phone", "email")
+
+
+def one_of(column: str, values: Sequence[str], name: str) -> CheckConstraint:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name)
+
+
+def created_column() -> Column:
+    return Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+def updated_column() -> Column:
+    return Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (one_of("type", CUSTOMER_TYPES, "type"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200))
+    company = Column(String(200))
+    type = Column(String(8))
+    city = Column(String(100))
+    created_at = created_column()
+    updated_at = updated_column()
+    first_seen = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+
+class CustomerIdentity(Base):
+    """A channel address of a customer; UNIQUE(kind, value) makes it point to one customer."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (
+        UniqueConstraint("kind", "value"),
+        one_of("kind", IDENTITY_KINDS, "kind"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(
+        Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind = Column(String(16), nullable=False)
+    value = Column(String(320), nullable=False)
+    created_at = created_column()
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "sender_id"),)
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False)
+    channel = Column(String(32), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    created_at = created_column()
+    last_activity_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Interaction(Base):
+    """One event of a conversation, text stored verbatim."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        one_of("direction", DIRECTIONS, "direction"),
+        Index(None, "conversation_id", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    direction = Column(String(8), nullable=False)
+    text = Column(Text, nullable=False)
+    intent = Column(String(100))
+    created_at = created_column()
+
+
+class CalibrationRequest(Base):
+    __tablename__ = "calibration_requests"
+    __table_args__ = (one_of("service_location", SERVICE_LOCATIONS, "service_location"),)
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    company_name = Column(String(200), nullable=False)
+    contact_name = Column(String(200), nullable=False)
+    phone = Column(String(20), nullable=False)  # E.164
+    email = Column(String(320))
+    service_type = Column(String(20), nullable=False)
+    service_location = Column(String(8), nullable=False)
+    site_address = Column(Text)
+    preferred_date = Column(Date)
+    status = Column(String(20), nullable=False, default="new")
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    created_at = created_column()
+    updated_at = updated_column()
+
+    items = relationship(
+        "CalibrationRequestItem", order_by="CalibrationRequestItem.id", cascade="all, delete-orphan"
+    )
+
+
+class CalibrationRequestItem(Base):
+    __tablename__ = "calibration_request_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id = Column(Integer, primary_key=True)
+    request_id = Column(
+        Integer, ForeignKey("calibration_requests.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    instrument_type = Column(String(120), nullable=False)
+    spec = Column(String(120))
+    quantity = Column(Integer, nullable=False)
+
+
+class FinancingRequest(Base):
+    __tablename__ = "financing_requests"
+    # Storing a lead without consent to be contacted is not allowed, so the database refuses it too.
+    __table_args__ = (CheckConstraint("consent", name="consent_given"),)
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    product_type = Column(String(32), nullable=False)
+    vehicle_condition = Column(String(8))
+    amount = Column(Money, nullable=False)
+    down_payment = Column(Money)
+    tenor_months = Column(Integer)
+    city = Column(String(100))
+    name = Column(String(200), nullable=False)
+    phone = Column(String(20), nullable=False)  # E.164
+    preferred_contact_time = Column(String(100))
+    consent = Column(Boolean, nullable=False)
+    consent_at = Column(UTCDateTime, nullable=False)
+    status = Column(String(20), nullable=False, default="new")
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    created_at = created_column()
+    updated_at = updated_column()
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (one_of("role", AGENT_ROLES, "role"),)
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(200), nullable=False)
+    role = Column(String(16), nullable=False, default="agent")
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = created_column()
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        one_of("severity", SEVERITIES, "severity"),
+        one_of("stage", COMPLAINT_STAGES, "stage"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    category = Column(String(64), nullable=False)
+    related_reference = Column(String(20), index=True)
+    description = Column(Text, nullable=False)
+    desired_resolution = Column(Text)
+    severity = Column(String(8), nullable=False)
+    stage = Column(String(16), nullable=False, default="received", index=True)
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    created_at = created_column()
+    updated_at = updated_column()
+
+    events = relationship(
+        "ComplaintStageEvent", order_by="ComplaintStageEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ComplaintStageEvent(Base):
+    __tablename__ = "complaint_stage_events"
+
+    id = Column(Integer, primary_key=True)
+    complaint_id = Column(
+        Integer, ForeignKey("complaints.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    from_stage = Column(String(16))
+    to_stage = Column(String(16), nullable=False)
+    note = Column(Text)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        one_of("status", HANDOFF_STATUSES, "status"),
+        one_of("callback_channel", CALLBACK_CHANNELS, "callback_channel"),
+        # At most one open handoff per conversation, even when two replicas race to open one.
+        Index(
+            "uq_handoffs_open_sender",
+            "sender_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('waiting', 'active')"),
+            postgresql_where=sa.text("status IN ('waiting', 'active')"),
+        ),
+        Index(None, "status", "queued_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(20), nullable=False, unique=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    reason = Column(String(64), nullable=False)
+    status = Column(String(10), nullable=False, default="waiting")
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), index=True)
+    captured_fields = Column(JSON, nullable=False, default=dict)
+    transcript = Column(JSON, nullable=False, default=list)
+    queued_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    claimed_at = Column(UTCDateTime)
+    closed_at = Column(UTCDateTime)
+    callback_channel = Column(String(16))
+    callback_time = Column(String(100))
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    updated_at = updated_column()
+
+
+class HandoffMessage(Base):
+    __tablename__ = "handoff_messages"
+    __table_args__ = (
+        one_of("sender", HANDOFF_SENDERS, "sender"),
+        Index(None, "handoff_id", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False)
+    sender = Column(String(10), nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
+    text = Column(Text, nullable=False)
+    created_at = created_column()
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        one_of("kind", FEEDBACK_KINDS, "kind"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    rating = Column(SmallInteger, nullable=False)
+    kind = Column(String(8))
+    would_recommend = Column(Boolean)
+    comment = Column(Text)
+    related_reference = Column(String(20))
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="SET NULL"), index=True)
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+
+class ReferenceCounter(Base):
+    """Last number handed out per prefix and year; incremented inside the creating transaction."""
+
+    __tablename__ = "reference_counters"
+
+    prefix = Column(String(8), primary_key=True)
+    year = Column(Integer, primary_key=True)
+    last_value = Column(Integer, nullable=False)
+
+
+class InboundMessage(Base):
+    """Channel message ids already processed: webhook retries are dropped across replicas."""
+
+    __tablename__ = "inbound_messages"
+
+    channel = Column(String(32), primary_key=True)
+    message_id = Column(String(255), primary_key=True)
+    received_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+
+class RateLimitHit(Base):
+    """Fixed-window counters (e.g. desk logins per username and per address)."""
+
+    __tablename__ = "rate_limits"
+
+    key = Column(String(255), primary_key=True)
+    window_start = Column(Integer, primary_key=True)  # Unix seconds, a multiple of the window
+    count = Column(Integer, nullable=False)

@@ -1,0 +1,203 @@
+"""Calibration and financing requests, each stored exactly once per idempotency key.
+
+The forms validate and re-ask in the customer's language; the checks here are the last
+line of defence, so a bug upstream raises ValueError instead of storing a bad record.
+Call ``customers.attach_contact`` first if the customer gave a phone/e-mail, and pass the
+customer id it returns.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from bot.crm.contact import normalize_email, normalize_phone
+from bot.crm.db import session_scope
+from bot.crm.idempotency import create_once
+from bot.crm.models import SERVICE_LOCATIONS, CalibrationRequest, CalibrationRequestItem, FinancingRequest
+from bot.crm.references import CALIBRATION, FINANCING, allocate_reference, normalize_reference
+from bot.crm.sqltypes import to_money, utcnow
+from bot.crm.types import (
+    CalibrationItemInput,
+    CalibrationRequestInput,
+    CalibrationRequestRecord,
+    CreatedRecord,
+    FinancingRequestInput,
+    FinancingRequestRecord,
+)
+
+SERVICE_TYPES = ("kalibrasi", "tera", "tera_ulang")
+PRODUCT_TYPES = ("motorcycle", "car", "multipurpose", "heavy_equipment")
+VEHICLE_CONDITIONS = ("new", "used")
+
+
+def create_calibration_request(
+    customer_id: int,
+    data: CalibrationRequestInput,
+    idempotency_key: str,
+    *,
+    url: Optional[str] = None,
+) -> CreatedRecord:
+    """Store a calibration request with its instrument lines; a repeated key returns the first."""
+    _require(data.company_name, "company_name")
+    _require(data.contact_name, "contact_name")
+    phone = normalize_phone(data.phone)
+    email = normalize_email(data.email) if data.email else None
+    if data.service_type not in SERVICE_TYPES:
+        raise ValueError(f"service_type must be one of {SERVICE_TYPES}")
+    if data.service_location not in SERVICE_LOCATIONS:
+        raise ValueError(f"service_location must be one of {SERVICE_LOCATIONS}")
+    if data.service_location == "onsite" and not (data.site_address or "").strip():
+        raise ValueError("site_address is required for on-site service")
+    if not data.items:
+        raise ValueError("at least one instrument line is required")
+    for item in data.items:
+        _require(item.instrument_type, "instrument_type")
+        if isinstance(item.quantity, bool) or not isinstance(item.quantity, int) or item.quantity < 1:
+            raise ValueError("quantity must be a positive whole number")
+
+    def build(session: Session) -> CalibrationRequest:
+        now = utcnow()
+        return CalibrationRequest(
+            reference=allocate_reference(session, CALIBRATION),
+            customer_id=customer_id,
+            company_name=data.company_name.strip(),
+            contact_name=data.contact_name.strip(),
+            phone=phone,
+            email=email,
+            service_type=data.service_type,
+            service_location=data.service_location,
+            site_address=data.site_address,
+            preferred_date=data.preferred_date,
+            status="new",
+            created_at=now,
+            updated_at=now,
+            items=[
+                CalibrationRequestItem(
+                    instrument_type=item.instrument_type.strip(), spec=item.spec, quantity=item.quantity
+                )
+                for item in data.items
+            ],
+        )
+
+    return create_once(CalibrationRequest, idempotency_key, build, url)
+
+
+def create_financing_request(
+    customer_id: int,
+    data: FinancingRequestInput,
+    idempotency_key: str,
+    *,
+    url: Optional[str] = None,
+) -> CreatedRecord:
+    """Store a financing lead. Without explicit consent nothing is stored (ValueError)."""
+    if data.consent is not True:
+        raise ValueError("the customer has not consented to be contacted; nothing stored")
+    if data.product_type not in PRODUCT_TYPES:
+        raise ValueError(f"product_type must be one of {PRODUCT_TYPES}")
+    if data.vehicle_condition is not None and data.vehicle_condition not in VEHICLE_CONDITIONS:
+        raise ValueError(f"vehicle_condition must be one of {VEHICLE_CONDITIONS}")
+    _require(data.name, "name")
+    phone = normalize_phone(data.phone)
+    amount = to_money(data.amount)
+    if amount <= 0:
+        raise ValueError("amount must be positive")
+    down_payment = to_money(data.down_payment) if data.down_payment is not None else None
+    if down_payment is not None and not (0 <= down_payment <= amount):
+        raise ValueError("down_payment must be between 0 and the amount")
+    if data.tenor_months is not None and (
+        isinstance(data.tenor_months, bool) or not isinstance(data.tenor_months, int) or data.tenor_months < 1
+    ):
+        raise ValueError("tenor_months must be a positive whole number")
+
+    def build(session: Session) -> FinancingRequest:
+        now = utcnow()
+        return FinancingRequest(
+            reference=allocate_reference(session, FINANCING),
+            customer_id=customer_id,
+            product_type=data.product_type,
+            vehicle_condition=data.vehicle_condition,
+            amount=amount,
+            down_payment=down_payment,
+            tenor_months=data.tenor_months,
+            city=data.city,
+            name=data.name.strip(),
+            phone=phone,
+            preferred_contact_time=data.preferred_contact_time,
+            consent=True,
+            consent_at=now,
+            status="new",
+            created_at=now,
+            updated_at=now,
+        )
+
+    return create_once(FinancingRequest, idempotency_key, build, url)
+
+
+def get_calibration_request(
+    reference: str, *, url: Optional[str] = None
+) -> Optional[CalibrationRequestRecord]:
+    with session_scope(url, readonly=True) as session:
+        row = session.execute(
+            sa.select(CalibrationRequest)
+            .options(selectinload(CalibrationRequest.items))
+            .where(CalibrationRequest.reference == normalize_reference(reference))
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        return CalibrationRequestRecord(
+            id=row.id,
+            reference=row.reference,
+            customer_id=row.customer_id,
+            company_name=row.company_name,
+            contact_name=row.contact_name,
+            phone=row.phone,
+            email=row.email,
+            service_type=row.service_type,
+            service_location=row.service_location,
+            site_address=row.site_address,
+            preferred_date=row.preferred_date,
+            status=row.status,
+            items=tuple(
+                CalibrationItemInput(instrument_type=i.instrument_type, quantity=i.quantity, spec=i.spec)
+                for i in row.items
+            ),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+def get_financing_request(
+    reference: str, *, url: Optional[str] = None
+) -> Optional[FinancingRequestRecord]:
+    with session_scope(url, readonly=True) as session:
+        row = session.execute(
+            sa.select(FinancingRequest).where(FinancingRequest.reference == normalize_reference(reference))
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        return FinancingRequestRecord(
+            id=row.id,
+            reference=row.reference,
+            customer_id=row.customer_id,
+            product_type=row.product_type,
+            vehicle_condition=row.vehicle_condition,
+            amount=row.amount,
+            down_payment=row.down_payment,
+            tenor_months=row.tenor_months,
+            city=row.city,
+            name=row.name,
+            phone=row.phone,
+            preferred_contact_time=row.preferred_contact_time,
+            consent=row.consent,
+            consent_at=row.consent_at,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+def _require(value: Optional[str], name: str) -> None:
+    if not (value or "").strip():
+        raise ValueError(f"{name} is required")
