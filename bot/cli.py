@@ -97,7 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        # argparse.REMAINDER drops options ("--levels 1") after a sub-command: pass them on as is.
+        args = argparse.Namespace(command="bench", bench_args=argv[1:], func=_cmd_bench)
+    else:
+        args = build_parser().parse_args(argv)
     from bot.logging_setup import configure_logging
 
     configure_logging()

@@ -86,3 +86,83 @@ def get_settings() -> Settings:
         ),
         log_level=os.environ.get("LOG_LEVEL", "INFO"),
     )
+
+
+# --- channels (bot/channels/): WhatsApp Cloud API, Twilio, website widget -----------------
+# Read on every call (no cache): channels read them once at start-up, and tests change env.
+DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com/v18.0"
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    # WhatsApp Business Cloud API (Meta). Empty secrets mean "not configured": the webhook
+    # then refuses every request (fail closed) instead of accepting unsigned posts.
+    whatsapp_verify_token: str
+    whatsapp_app_secret: str
+    whatsapp_access_token: str
+    whatsapp_phone_number_id: str
+    whatsapp_graph_base_url: str
+    # Twilio (WhatsApp through Twilio). The webhook URL is the exact public URL configured
+    # in the Twilio console; Twilio signs that URL, not what the proxy forwards to us.
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_whatsapp_number: str
+    twilio_webhook_url: Optional[str]
+    # Twilio REST API base URL (default Twilio's); tests point it at a local fake server.
+    twilio_api_base_url: Optional[str]
+    # Website widget: browser origins allowed to open the socket.io connection, and the
+    # Rasa URL the demo page tells the widget to connect to.
+    web_origins: tuple[str, ...]
+    rasa_public_url: str
+    # Optional bearer token for the REST channel (recommended in production).
+    rest_channel_token: Optional[str]
+
+
+def get_channel_settings() -> ChannelSettings:
+    env = os.environ
+    web_port = env.get("WEB_PORT", "8080")
+    origins = env.get("WEB_ORIGINS") or f"http://localhost:{web_port},http://127.0.0.1:{web_port}"
+    return ChannelSettings(
+        whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", ""),
+        whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", ""),
+        whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN", ""),
+        whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+        whatsapp_graph_base_url=(env.get("WHATSAPP_GRAPH_BASE_URL") or DEFAULT_GRAPH_BASE_URL).rstrip("/"),
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+        twilio_whatsapp_number=env.get("TWILIO_WHATSAPP_NUMBER", ""),
+        twilio_webhook_url=env.get("TWILIO_WEBHOOK_URL") or None,
+        twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+        web_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
+        rasa_public_url=(
+            env.get("RASA_PUBLIC_URL") or f"http://localhost:{env.get('RASA_PORT', '5005')}"
+        ).rstrip("/"),
+        rest_channel_token=env.get("REST_CHANNEL_TOKEN") or None,
+    )
+
+
+# --- agent desk (bot/desk/) ---------------------------------------------------------------
+# Read on every call (no cache), like the channel settings. The session-signing key is
+# Settings.desk_secret_key (DESK_SECRET_KEY); every replica must share it.
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    # Mark the session cookie Secure (send it over HTTPS only). Set DESK_COOKIE_SECURE=1
+    # whenever the desk is reached over HTTPS; off by default so http://localhost works.
+    cookie_secure: bool
+    # An agent counts as online if their desk was seen within this many seconds.
+    presence_seconds: int
+    # Failed-or-not login attempts allowed per username and client address per window.
+    login_attempts: int
+    login_window_seconds: int
+
+
+def get_desk_settings() -> DeskSettings:
+    env = os.environ
+    return DeskSettings(
+        cookie_secure=env.get("DESK_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
+        presence_seconds=int(env.get("DESK_PRESENCE_SECONDS", "60")),
+        login_attempts=int(env.get("DESK_LOGIN_ATTEMPTS", "5")),
+        login_window_seconds=int(env.get("DESK_LOGIN_WINDOW_SECONDS", "300")),
+    )

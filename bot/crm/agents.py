@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+from datetime import timedelta
 from typing import List, Optional
 
 import sqlalchemy as sa
@@ -112,6 +113,27 @@ def set_active(agent_id: int, active: bool, *, url: Optional[str] = None) -> boo
         lambda s: s.execute(sa.update(Agent).where(Agent.id == agent_id).values(active=active)).rowcount == 1,
         url,
     )
+
+
+def touch_agent(agent_id: int, offline: bool = False, *, url: Optional[str] = None) -> None:
+    """Desk presence: the agent's desk was seen now (``offline``: the agent logged out)."""
+    value = None if offline else utcnow()
+    run_in_transaction(
+        lambda s: s.execute(sa.update(Agent).where(Agent.id == agent_id).values(last_seen_at=value)),
+        url,
+    )
+
+
+def online_agents(within_seconds: int, *, url: Optional[str] = None) -> List[AgentRecord]:
+    """Active agents whose desk was seen in the last ``within_seconds`` seconds."""
+    since = utcnow() - timedelta(seconds=within_seconds)
+    with session_scope(url, readonly=True) as session:
+        rows = session.execute(
+            sa.select(Agent)
+            .where(Agent.active.is_(True), Agent.last_seen_at.is_not(None), Agent.last_seen_at >= since)
+            .order_by(Agent.username)
+        ).scalars()
+        return [_record(row) for row in rows]
 
 
 def _verify(password_hash: str, password: str) -> bool:

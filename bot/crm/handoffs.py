@@ -189,6 +189,16 @@ def callbacks(*, url: Optional[str] = None) -> List[HandoffRecord]:
         return [_record(row) for row in rows]
 
 
+def active_handoffs(agent_id: Optional[int] = None, *, url: Optional[str] = None) -> List[HandoffRecord]:
+    """Claimed, not yet closed handoffs (of one agent, if given), oldest claim first."""
+    query = sa.select(Handoff).where(Handoff.status == "active")
+    if agent_id is not None:
+        query = query.where(Handoff.agent_id == agent_id)
+    with session_scope(url, readonly=True) as session:
+        rows = session.execute(query.order_by(Handoff.claimed_at, Handoff.id)).scalars()
+        return [_record(row) for row in rows]
+
+
 def add_message(
     handoff_id: int,
     sender: str,

@@ -1,0 +1,1 @@
+"""rasa_sdk actions: thin classes that delegate to plain functions in bot/."""

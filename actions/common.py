@@ -1,0 +1,307 @@
+"""Shared glue between rasa_sdk and the plain flow logic in ``bot.flows``.
+
+Reads a rasa_sdk ``Tracker`` into a :class:`~bot.flows.base.Turn` and a
+:class:`~bot.flows.base.Context`, runs the flow functions in a worker thread (the CRM is
+synchronous and the action server serves every conversation on one event loop), and turns
+their results back into events and messages.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Text, Tuple, TypeVar
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.flows import calibration, complaints, feedback, financing, status
+from bot.flows.base import (
+    EDIT_FIELD_SLOT,
+    REQUESTED_SLOT,
+    Button,
+    Context,
+    Entity,
+    FormFlow,
+    Reply,
+    Turn,
+    choice_payload,
+    form_step,
+    reset_slots,
+)
+from bot.flows.texts import edit_label, lang_of
+from bot.profile import get_profile
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FLOWS: Dict[str, FormFlow] = {
+    flow.name: flow
+    for flow in (calibration.FLOW, financing.FLOW, complaints.FLOW, status.FLOW, feedback.FLOW)
+}
+# Actions that run right before a form and are not an "interruption" of it.
+_FORM_GLUE_ACTIONS = {"action_listen", "action_extract_slots", "action_switch_flow", None}
+
+
+def language_of(tracker: Tracker) -> str:
+    return lang_of(tracker.get_slot("language"))
+
+
+def turn_of(tracker: Tracker) -> Turn:
+    message: Mapping[str, Any] = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    entities = tuple(
+        Entity(
+            name=str(e.get("entity")),
+            value=e.get("value"),
+            start=e.get("start"),
+            end=e.get("end"),
+        )
+        for e in message.get("entities") or []
+        if e.get("entity")
+    )
+    return Turn(
+        text=str(message.get("text") or ""),
+        intent=intent.get("name"),
+        confidence=float(intent.get("confidence") or 0.0),
+        entities=entities,
+        message_id=message.get("message_id"),
+    )
+
+
+def _resolve_customer(tracker: Tracker) -> Optional[int]:
+    from bot.crm.customers import resolve_customer
+
+    try:
+        return resolve_customer(tracker.get_latest_input_channel() or "rest", tracker.sender_id).id
+    except Exception as exc:  # noqa: BLE001 - the flow goes on without CRM context
+        logger.warning("could not resolve the customer (%s)", type(exc).__name__)
+        return None
+
+
+def build_context(tracker: Tracker, *, customer: bool = False, known_contact: bool = False) -> Context:
+    """A flow context; ``customer`` resolves the CRM customer (blocking: call in a thread)."""
+    profile = get_profile()
+    ctx = Context(
+        language=language_of(tracker),
+        today=profile.local_now().date(),
+        profile=profile,
+        sender_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "rest",
+    )
+    if customer or known_contact:
+        ctx.customer_id = _resolve_customer(tracker)
+    if known_contact and ctx.customer_id is not None:
+        from bot.flows.records import known_contact as crm_known_contact
+
+        try:
+            ctx.known_contact = crm_known_contact(ctx.customer_id)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("could not read the customer's contact details (%s)", type(exc).__name__)
+    return ctx
+
+
+async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def utter(dispatcher: CollectingDispatcher, replies: Iterable[Reply]) -> None:
+    for reply in replies:
+        buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+        kwargs: Dict[str, Any] = dict(reply.values)
+        if buttons:
+            dispatcher.utter_message(response=reply.response, buttons=buttons, **kwargs)
+        else:
+            dispatcher.utter_message(response=reply.response, **kwargs)
+
+
+def slot_events(values: Mapping[str, Any]) -> List[EventType]:
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+def action_before_form(tracker: Tracker, form_name: str) -> Optional[str]:
+    """The action that ran before the current execution of ``form_name`` in this turn.
+
+    Rasa hands the validation action a tracker ending in ``..., <previous action>,
+    ActionExecuted(form), <slot candidates>``; a previous action other than listening means
+    the form resumes after an unhappy path (a FAQ answer, ...), so the latest message is
+    not an answer to the form's question.
+    """
+    actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    if actions and actions[-1] == form_name:
+        actions = actions[:-1]
+    return actions[-1] if actions else None
+
+
+class FlowValidation(FormValidationAction, ABC):
+    """Validation action of one flow's form: all slot logic lives in ``bot.flows``."""
+
+    @property
+    @abstractmethod
+    def flow(self) -> FormFlow:
+        """The flow (a class attribute in subclasses; abstract so rasa_sdk skips this base)."""
+    #: Resolve the CRM customer on every turn (ownership checks), not only at activation.
+    customer_every_turn: bool = False
+
+    def name(self) -> Text:
+        return f"validate_{self.flow.name}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        activating = requested not in self.flow.all_slots()
+        interrupted = not activating and action_before_form(tracker, self.flow.name) not in _FORM_GLUE_ACTIONS
+        needs_customer = activating or self.customer_every_turn
+        ctx = await in_thread(build_context, tracker, customer=needs_customer, known_contact=activating)
+        result = await in_thread(
+            form_step, self.flow, dict(tracker.slots), requested, turn_of(tracker), ctx, interrupted=interrupted
+        )
+        if result.rejected:
+            return []  # nothing extracted: Rasa rejects the form and the rules take over
+        utter(dispatcher, result.replies)
+        return slot_events(result.slots)
+
+
+class AskAction(Action, ABC):
+    """``action_ask_<slot>`` whose question depends on the state or the business profile."""
+
+    slot: str = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    @abstractmethod
+    def reply(self, state: Mapping[str, Any], ctx: Context) -> Reply:
+        """The question to send."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        ctx = build_context(tracker)
+        utter(dispatcher, [self.reply(dict(tracker.slots), ctx)])
+        return []
+
+
+class ActionAskEditField(Action):
+    """After a "no" to the summary: which part should be changed?"""
+
+    def name(self) -> Text:
+        return f"action_ask_{EDIT_FIELD_SLOT}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        flow = FLOWS.get(tracker.active_loop_name or "")
+        language = language_of(tracker)
+        buttons = tuple(
+            Button(edit_label(key, language), choice_payload(key)) for key in (flow.edit_targets if flow else {})
+        )
+        utter(dispatcher, [Reply("utter_ask_edit_field", buttons=buttons)])
+        return []
+
+
+FLOW_LABEL_RESPONSES = {
+    calibration.FLOW.name: "calibration",
+    financing.FLOW.name: "financing",
+    complaints.FLOW.name: "complaint",
+    status.FLOW.name: "status",
+    feedback.FLOW.name: "feedback",
+}
+
+
+def stop_flow_events(flow_name: Optional[str]) -> List[EventType]:
+    """Deactivate the form and forget what it collected (contact details are kept)."""
+    events: List[EventType] = [ActiveLoop(None)]
+    flow = FLOWS.get(flow_name or "")
+    values = reset_slots(flow) if flow else {REQUESTED_SLOT: None}
+    if flow is feedback.FLOW:
+        values.update(feedback.reset_offer())  # the rating offer is answered: no
+    events += slot_events(values)
+    return events
+
+
+class ActionCancelFlow(Action):
+    """``cancel`` inside a form: stop it; nothing is saved."""
+
+    def name(self) -> Text:
+        return "action_cancel_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        active = tracker.active_loop_name
+        kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
+        dispatcher.utter_message(response=f"utter_flow_cancelled_{kind}")
+        return stop_flow_events(active)
+
+
+class ActionSwitchFlow(Action):
+    """Another request asked for in the middle of a form: drop the unfinished one (unsaved)."""
+
+    def name(self) -> Text:
+        return "action_switch_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        active = tracker.active_loop_name
+        kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
+        dispatcher.utter_message(response=f"utter_flow_switched_{kind}")
+        return stop_flow_events(active)
+
+
+class SubmitAction(Action, ABC):
+    """Store a completed form exactly once and tell the customer the outcome.
+
+    The idempotency key comes from the sender and the confirming message, so Rasa retrying
+    this action (or calling it again for the same confirmation) returns the first record.
+    """
+
+    kind: str = ""
+
+    def name(self) -> Text:
+        return f"action_submit_{self.kind}"
+
+    @property
+    @abstractmethod
+    def flow(self) -> FormFlow:
+        """The flow whose form this action saves (a class attribute in subclasses)."""
+
+    @abstractmethod
+    def save(self, ctx: Context, state: Mapping[str, Any], key: str) -> Any:
+        """Store the record (blocking; runs in a worker thread)."""
+
+    @abstractmethod
+    def outcome(self, saved: Any, state: Mapping[str, Any], ctx: Context) -> Tuple[List[Reply], Dict[str, Any]]:
+        """Replies and extra slot values after saving."""
+
+    def not_confirmed(self, state: Mapping[str, Any], ctx: Context) -> List[Reply]:
+        return [Reply("utter_not_saved")]
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        from bot.flows.idempotency import confirming_event, idempotency_key
+
+        state = dict(tracker.slots)
+        confirm = self.flow.confirm_slot
+        if confirm and state.get(confirm) is not True:
+            ctx = build_context(tracker)
+            utter(dispatcher, self.not_confirmed(state, ctx))
+            return slot_events(reset_slots(self.flow))
+        ctx = await in_thread(build_context, tracker, customer=True)
+        try:
+            if ctx.customer_id is None:
+                raise RuntimeError("no CRM customer")
+            key = idempotency_key(self.kind, tracker.sender_id, confirming_event(tracker.events))
+            saved = await in_thread(self.save, ctx, state, key)
+        except Exception as exc:  # noqa: BLE001 - tell the customer; keep the answers for an agent
+            logger.error("saving %s failed: %s", self.kind, type(exc).__name__)
+            utter(dispatcher, [Reply("utter_save_failed")])
+            return []
+        replies, extra = self.outcome(saved, state, ctx)
+        utter(dispatcher, replies)
+        return slot_events({**reset_slots(self.flow), **extra})

@@ -1,0 +1,25 @@
+"""action_answer_faq: answers the FAQ topic the ResponseSelector picked, with profile facts."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.faq import build_faq_reply
+from bot.profile import get_profile
+
+
+class ActionAnswerFaq(Action):
+    def name(self) -> Text:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        reply = build_faq_reply(
+            tracker.latest_message, domain, tracker.get_slot("language"), get_profile()
+        )
+        dispatcher.utter_message(response=reply.response, **reply.values)
+        # No events: answering a question must not disturb an active form.
+        return []

@@ -1,0 +1,34 @@
+"""action_session_start: Rasa's default session start plus profile slots.
+
+Sets ``address_form`` ("Bapak/Ibu" or "Kak") and ``company_name`` from the business profile,
+so every response, including forms' utter_ask_* questions, can use them as placeholders.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.profile import get_profile
+
+
+def profile_slot_values() -> Dict[str, str]:
+    profile = get_profile()
+    return {"address_form": profile.address_form, "company_name": profile.name}
+
+
+class ActionSessionStart(Action):
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        events: List[Dict[Text, Any]] = [SessionStarted()]
+        if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
+            events.extend(SlotSet(name, value) for name, value in tracker.slots.items())
+        events.extend(SlotSet(name, value) for name, value in profile_slot_values().items())
+        events.append(ActionExecuted("action_listen"))
+        return events

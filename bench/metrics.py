@@ -1,0 +1,96 @@
+"""Measurements: latency percentiles, and peak RSS sampled from process trees."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import psutil
+
+
+def percentiles_ms(latencies_s: Sequence[float]) -> Dict[str, Optional[float]]:
+    if not latencies_s:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "mean_ms": None, "max_ms": None}
+    values = np.asarray(latencies_s, dtype=float) * 1000.0
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {
+        "p50_ms": round(float(p50), 1),
+        "p95_ms": round(float(p95), 1),
+        "p99_ms": round(float(p99), 1),
+        "mean_ms": round(float(values.mean()), 1),
+        "max_ms": round(float(values.max()), 1),
+    }
+
+
+def tree_rss(pid: int) -> int:
+    """Resident set size of a process and all its descendants, in bytes (0 once it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root] + root.children(recursive=True)
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in processes:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+@dataclass
+class RssSampler:
+    """Samples the RSS of named process trees in a background thread and keeps the peaks.
+
+    ``mark()`` starts a new window, so a level's peak is separated from the overall peak
+    (which includes loading the model).
+    """
+
+    pids: Dict[str, int]
+    interval_s: float = 0.2
+    peak: Dict[str, int] = field(default_factory=dict)
+    window_peak: Dict[str, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: Optional[threading.Thread] = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> "RssSampler":
+        self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        with self._lock:
+            for name, pid in self.pids.items():
+                rss = tree_rss(pid)
+                self.peak[name] = max(self.peak.get(name, 0), rss)
+                self.window_peak[name] = max(self.window_peak.get(name, 0), rss)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval_s)
+
+    def mark(self) -> Dict[str, int]:
+        """Return the peaks since the previous mark and start a new window."""
+        self._sample()
+        with self._lock:
+            window, self.window_peak = dict(self.window_peak), {}
+        return window
+
+    def stop(self) -> Dict[str, int]:
+        self._sample()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        return dict(self.peak)
+
+
+def mib(value: Optional[int]) -> Optional[float]:
+    return None if value is None else round(value / (1024 * 1024), 1)
+
+
+def now() -> float:
+    return time.monotonic()

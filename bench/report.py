@@ -1,0 +1,261 @@
+"""Summaries, targets, and the three result files: JSON, Markdown table, PNG chart."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from bench.load import LevelRun
+from bench.metrics import mib, percentiles_ms
+
+# Targets from issue 8.
+P95_RATIO_MAX = 1.5
+THROUGHPUT_RATIO_MIN = 0.7
+TARGET_LEVEL = 10
+RASA_RSS_MAX_BYTES = 1.5e9  # "1.5 GB", read as decimal gigabytes (the stricter reading)
+TRAINING_MAX_S = 300.0
+
+
+def level_summary(run: LevelRun, rss_peaks: Dict[str, int]) -> Dict[str, Any]:
+    return {
+        "concurrency": run.concurrency,
+        "conversations": run.conversations,
+        "messages": run.messages,
+        "wall_s": round(run.wall_s, 2),
+        "messages_per_s": round(run.messages_per_s, 2),
+        **percentiles_ms(run.latencies_s),
+        "errors": run.error_count,
+        "errors_by_type": dict(run.errors_by_type),
+        "error_samples": run.error_samples,
+        "conversations_by_kind": dict(run.by_kind),
+        "rss_peak_mib": {name: mib(value) for name, value in rss_peaks.items()},
+    }
+
+
+def _ratio(value: Optional[float], floor: Optional[float]) -> Optional[float]:
+    if value is None or not floor:
+        return None
+    return round(value / floor, 2)
+
+
+def add_ratios(full: Dict[str, Any], bare: Optional[Dict[str, Any]]) -> None:
+    """Every figure of a full-stack level as a multiple of the bare bot's at the same level."""
+    if bare is None:
+        full["ratio_to_bare"] = None
+        return
+    full["ratio_to_bare"] = {
+        key: _ratio(full[key], bare[key])
+        for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "messages_per_s")
+    }
+    full["ratio_to_bare"]["rss_rasa"] = _ratio(
+        full["rss_peak_mib"].get("rasa"), bare["rss_peak_mib"].get("rasa")
+    )
+    full["ratio_to_bare"]["rss_rasa_plus_actions"] = _ratio(
+        (full["rss_peak_mib"].get("rasa") or 0) + (full["rss_peak_mib"].get("actions") or 0),
+        bare["rss_peak_mib"].get("rasa"),
+    )
+
+
+def machine_info() -> Dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        memory_gib = round(psutil.virtual_memory().total / 2**30, 1)
+    except Exception:  # noqa: BLE001 - informational only
+        memory_gib = None
+    try:
+        import rasa
+
+        rasa_version = rasa.__version__
+    except Exception:  # noqa: BLE001
+        rasa_version = None
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "memory_gib": memory_gib,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "rasa": rasa_version,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def evaluate_targets(result: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Each target of issue 8 with its measured value and met / missed / not evaluated."""
+    targets: List[Dict[str, Any]] = []
+
+    def add(name: str, value: Any, met: Optional[bool], detail: str = "") -> None:
+        status = "not evaluated" if met is None else ("met" if met else "missed")
+        targets.append({"target": name, "value": value, "status": status, "detail": detail})
+
+    for db, stack in result["stacks"].items():
+        level = next((lv for lv in stack["levels"] if lv["concurrency"] == TARGET_LEVEL), None)
+        ratios = (level or {}).get("ratio_to_bare") or {}
+        p95 = ratios.get("p95_ms")
+        add(f"[{db}] p95 at {TARGET_LEVEL} customers <= {P95_RATIO_MAX} x bare", p95,
+            None if p95 is None else p95 <= P95_RATIO_MAX)  # fmt: skip
+        tput = ratios.get("messages_per_s")
+        add(f"[{db}] throughput at {TARGET_LEVEL} customers >= {THROUGHPUT_RATIO_MIN} x bare", tput,
+            None if tput is None else tput >= THROUGHPUT_RATIO_MIN)  # fmt: skip
+        errors = sum(lv["errors"] for lv in stack["levels"]) + stack["setup"]["errors"]
+        add(f"[{db}] zero errors at every level", errors, errors == 0,
+            ", ".join(f"c={lv['concurrency']}: {lv['errors']}" for lv in stack["levels"])
+            + f", setup: {stack['setup']['errors']}")  # fmt: skip
+        bad = [r for r in stack["records"] if not r["ok"]]
+        add(f"[{db}] zero lost or duplicated records", 
+            "; ".join(f"{r['prefix']} {r['actual']}/{r['expected']}" for r in stack["records"]),
+            not bad and stack["records_counted"])  # fmt: skip
+        rss = stack["rss_peak_mib"].get("rasa")
+        add(f"[{db}] Rasa server peak RSS <= 1.5 GB", f"{rss} MiB",
+            None if rss is None else rss * 2**20 <= RASA_RSS_MAX_BYTES)  # fmt: skip
+    full = (result.get("training") or {}).get("full")
+    add("full training < 5 min", None if full is None else f"{full['wall_s']} s",
+        None if full is None else full["wall_s"] < TRAINING_MAX_S,
+        "" if full is not None else "model given with --model; training not timed")  # fmt: skip
+    return targets
+
+
+def _fmt(value: Any, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:g}{suffix}"
+    return f"{value}{suffix}"
+
+
+def markdown(result: Dict[str, Any]) -> str:
+    machine = result["machine"]
+    lines = [
+        f"# Benchmark results — {result['date']}",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cpu_count']} cores, {machine['memory_gib']} GiB RAM, "
+        f"shared (load average at start {', '.join(map(str, machine['load_average_at_start']))}); "
+        f"Python {machine['python']}, Rasa {machine['rasa']}.",
+        f"Load: {result['config']['conversations_per_level']} conversations per level "
+        f"({', '.join(f'{k} {v}' for k, v in result['config']['mix'].items())}), closed loop, no think time. "
+        "Ratios are to the bare `rasa init` bot driven with the same messages just before.",
+        "",
+        "| bot | customers | conv. | msgs | p50 ms | p95 ms | p99 ms | msg/s | errors | "
+        "p50 × | p95 × | p99 × | msg/s × | Rasa RSS MiB | actions RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for db, stack in result["stacks"].items():
+        for level in stack["levels"]:
+            bare = level.get("bare")
+            if bare:
+                lines.append(
+                    f"| bare | {bare['concurrency']} | {bare['conversations']} | {bare['messages']} | "
+                    f"{_fmt(bare['p50_ms'])} | {_fmt(bare['p95_ms'])} | {_fmt(bare['p99_ms'])} | "
+                    f"{_fmt(bare['messages_per_s'])} | {bare['errors']} | | | | | "
+                    f"{_fmt(bare['rss_peak_mib'].get('rasa'))} | |"
+                )
+            r = level.get("ratio_to_bare") or {}
+            lines.append(
+                f"| **{db}** | {level['concurrency']} | {level['conversations']} | {level['messages']} | "
+                f"{_fmt(level['p50_ms'])} | {_fmt(level['p95_ms'])} | {_fmt(level['p99_ms'])} | "
+                f"{_fmt(level['messages_per_s'])} | {level['errors']} | {_fmt(r.get('p50_ms'))} | "
+                f"{_fmt(r.get('p95_ms'))} | {_fmt(r.get('p99_ms'))} | {_fmt(r.get('messages_per_s'))} | "
+                f"{_fmt(level['rss_peak_mib'].get('rasa'))} | {_fmt(level['rss_peak_mib'].get('actions'))} |"
+            )
+    lines += ["", "| | full stack | bare | ratio |", "|---|---:|---:|---:|"]
+    training = result.get("training") or {}
+    full_t, bare_t = training.get("full"), training.get("bare")
+    lines.append(
+        f"| training wall time (s) | {_fmt(full_t and full_t['wall_s'])} | "
+        f"{_fmt(bare_t and bare_t['wall_s'])} | {_fmt(training.get('ratio_wall'))} |"
+    )
+    lines.append(
+        f"| training CPU time (s) | {_fmt(full_t and full_t['cpu_s'])} | "
+        f"{_fmt(bare_t and bare_t['cpu_s'])} | {_fmt(training.get('ratio_cpu'))} |"
+    )
+    bare_rss = (result.get("bare") or {}).get("rss_peak_mib", {}).get("rasa")
+    for db, stack in result["stacks"].items():
+        rss = stack["rss_peak_mib"]
+        lines.append(
+            f"| [{db}] peak RSS, Rasa server (MiB) | {_fmt(rss.get('rasa'))} | {_fmt(bare_rss)} | "
+            f"{_fmt(_ratio(rss.get('rasa'), bare_rss))} |"
+        )
+        lines.append(f"| [{db}] peak RSS, action server (MiB) | {_fmt(rss.get('actions'))} | | |")
+    lines += ["", "| CRM records | expected | stored | duplicated | lost | unseen | ok |",
+              "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    for db, stack in result["stacks"].items():
+        for rec in stack["records"]:
+            lines.append(
+                f"| [{db}] {rec['prefix']} | {rec['expected']} | {rec['actual']} | "
+                f"{len(rec['duplicated'])} | {len(rec['given_not_stored'])} | "
+                f"{len(rec['stored_not_given'])} | {'yes' if rec['ok'] else '**no**'} |"
+            )
+    lines += ["", "| target | value | status |", "|---|---|---|"]
+    for target in result["targets"]:
+        status = target["status"] if target["status"] != "missed" else "**missed**"
+        lines.append(f"| {target['target']} | {_fmt(target['value'])} | {status} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def chart(result: Dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_lat, ax_tput) = plt.subplots(1, 2, figsize=(11, 4.2))
+    series: Dict[str, List[Dict[str, Any]]] = {}
+    for db, stack in result["stacks"].items():
+        series[f"assistant ({db})"] = stack["levels"]
+        bare_levels = [lv["bare"] for lv in stack["levels"] if lv.get("bare")]
+        if bare_levels and "bare rasa init" not in series:
+            series["bare rasa init"] = bare_levels
+    for label, levels in series.items():
+        xs = [lv["concurrency"] for lv in levels]
+        (line,) = ax_lat.plot(xs, [lv["p95_ms"] for lv in levels], marker="o", label=f"{label} p95")
+        ax_lat.plot(xs, [lv["p50_ms"] for lv in levels], marker=".", linestyle="--",
+                    color=line.get_color(), label=f"{label} p50")  # fmt: skip
+        ax_tput.plot(xs, [lv["messages_per_s"] for lv in levels], marker="o", label=label)
+    for ax in (ax_lat, ax_tput):
+        ax.set_xscale("log")
+        ax.set_xlabel("concurrent customers")
+        ax.grid(True, which="both", alpha=0.3)
+        levels = sorted({lv["concurrency"] for s in series.values() for lv in s})
+        ax.set_xticks(levels)
+        ax.set_xticklabels([str(x) for x in levels])
+    ax_lat.set_yscale("log")
+    ax_lat.set_ylabel("latency per message (ms)")
+    ax_lat.set_title("Latency vs concurrency")
+    ax_tput.set_ylabel("messages / s")
+    ax_tput.set_ylim(bottom=0)
+    ax_tput.set_title("Throughput vs concurrency")
+    ax_lat.legend(fontsize=7)
+    ax_tput.legend(fontsize=7)
+    fig.suptitle(f"Assistant vs bare rasa init bot — {result['date']}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_results(result: Dict[str, Any], out_dir: Path) -> Dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": out_dir / "latest.json",
+        "markdown": out_dir / "latest.md",
+        "chart": out_dir / "latency.png",
+    }
+    paths["json"].write_text(json.dumps(result, indent=2, default=str) + "\n")
+    paths["markdown"].write_text(markdown(result))
+    chart(result, paths["chart"])
+    return paths
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,239 @@
+"""Website widget channel: Rasa's socket.io channel with the project's safety rules.
+
+credentials.yml::
+
+    bot.channels.webchat.WebchatInput:
+      user_message_evt: user_uttered
+      bot_message_evt: bot_uttered
+
+Differences from Rasa's ``SocketIOInput`` (same protocol, so any Rasa socket.io widget works):
+
+* Sessions always persist: the conversation id is the widget's ``session_id`` (kept in the
+  browser's localStorage), the socket joins that room, so replies and agent messages reach
+  every tab of that customer, after a reload too. Rasa 3.6 calls python-socketio 5's
+  coroutine ``enter_room`` without ``await`` and so never joins the room; we await it.
+* Session ids must look like ones we issue (32 hex characters) and a socket may only send as
+  the session it joined: a client cannot pick another customer's (or a WhatsApp) conversation.
+* Client metadata is dropped (only server-set metadata reaches actions), typed "/..." text
+  stays text unless the bot offered that payload (``typed_intents``), oversized messages get
+  a polite reply instead of reaching Rasa.
+* Agent messages published on the delivery bus (``bot.bus``, topic ``deliver``) are emitted
+  to the customer's room, from whichever replica holds the connection.
+* Browser origins are checked against WEB_ORIGINS at connect time (websocket connections
+  are not covered by CORS).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+
+import rasa.core.channels.channel
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.channels import hooks
+from bot.channels.limits import MAX_BODY_BYTES, TextProblem, invalid_text_reply, text_problem, too_long_reply
+from bot.channels.typed_intents import current_offer, resolve_typed_text, tracker_store_of
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "socketio"
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_valid_session_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(_SESSION_ID.fullmatch(value))
+
+
+def widget_event(message: Dict[str, Any]) -> Dict[str, Any]:
+    """A bus message (Rasa response dict) as the ``bot_uttered`` payload the widget renders."""
+    metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
+    agent_name = message.get("agent_name") or metadata.get("agent_name")
+    sender = message.get("sender") or metadata.get("sender") or ("agent" if agent_name else "bot")
+    event: Dict[str, Any] = {"text": str(message.get("text") or ""), "sender": sender}
+    if agent_name:
+        event["agent_name"] = str(agent_name)
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    if buttons:
+        event["quick_replies"] = [
+            {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
+            for b in buttons
+            if isinstance(b, dict)
+        ]
+    return event
+
+
+class _AppAwareSocketBlueprint(SocketBlueprint):
+    """Records the Sanic app on registration: socket.io handlers have no request object."""
+
+    def __init__(self, on_register: Callable[[Sanic], None], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.on_register = on_register  # Sanic forbids plain attributes on blueprints
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        self.ctx.on_register(app)
+        super().register(app, options)
+
+
+class WebchatInput(SocketIOInput):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebchatInput":
+        from bot.config import get_channel_settings
+
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            True,
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+            allowed_origins=get_channel_settings().web_origins,
+        )
+
+    def __init__(self, *args: Any, allowed_origins: Tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session_persistence = True
+        self.allowed_origins = tuple(allowed_origins)
+        self._app: Optional[Sanic] = None
+        self._deliver_callback: Optional[Callable[[Dict[str, Any]], Awaitable[None]]] = None
+
+    def _origin_allowed(self, environ: Dict[str, Any]) -> bool:
+        origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
+        # No Origin header: not a browser page (curl, tests, server-to-server).
+        return not origin or "*" in self.allowed_origins or origin in self.allowed_origins
+
+    def _output(self, sio: AsyncServer) -> SocketIOOutput:
+        return SocketIOOutput(sio, self.bot_message_evt)
+
+    async def _deliver(self, payload: Dict[str, Any]) -> None:
+        """Bus subscriber: push a desk message to the customer's room (no-op elsewhere)."""
+        if payload.get("channel") != CHANNEL or self.sio is None:
+            return
+        recipient = payload.get("recipient_id")
+        message = payload.get("message")
+        if not is_valid_session_id(recipient) or not isinstance(message, dict):
+            return
+        await self.sio.emit(self.bot_message_evt, widget_event(message), room=recipient, namespace=self.namespace)
+
+    async def _handle_user_message(
+        self,
+        sio: AsyncServer,
+        sid: Text,
+        data: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        ns = self.namespace
+        if not isinstance(data, dict):
+            await sio.emit("chat_error", {"error": "bad_message"}, room=sid, namespace=ns)
+            return
+        session_id = data.get("session_id")
+        if not is_valid_session_id(session_id) or session_id not in sio.rooms(sid, namespace=ns):
+            # The widget reconnects and requests a session when it sees this.
+            await sio.emit("chat_error", {"error": "invalid_session"}, room=sid, namespace=ns)
+            return
+        text = data.get("message")
+        if not isinstance(text, str):
+            await sio.emit("chat_error", {"error": "bad_message"}, room=sid, namespace=ns)
+            return
+        output = self._output(sio)
+        problem = text_problem(text)
+        if problem == TextProblem.EMPTY:
+            return
+        if problem:
+            reply = too_long_reply(text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
+            await output.send_text_message(session_id, reply)
+            return
+        offer = await current_offer(tracker_store_of(self._app), session_id)
+        message = UserMessage(
+            resolve_typed_text(text, offer),
+            output,
+            session_id,
+            input_channel=CHANNEL,
+            metadata={"channel": CHANNEL},  # client metadata is untrusted: dropped
+        )
+        try:
+            await on_new_message(message)
+        except Exception:  # noqa: BLE001 - keep the socket alive; the error is logged
+            logger.exception("Rasa failed on a widget message")
+        await hooks.on_customer_message(session_id, CHANNEL, text)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # cors_allowed_origins=[]: CORS headers for HTTP polling come from Rasa's --cors
+        # (two Access-Control-Allow-Origin headers would break browsers); the origin itself
+        # is enforced in `connect` below, for websockets too.
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES
+        )
+        self.sio = sio
+        bp = _AppAwareSocketBlueprint(
+            lambda app: setattr(self, "_app", app),
+            sio,
+            self.socketio_path,
+            "webchat_socketio_webhook",
+            __name__,
+        )
+        ns = self.namespace
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=ns)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not self._origin_allowed(environ):
+                logger.warning("socket.io connection from a foreign origin refused")
+                return False
+            if self.jwt_key:
+                token = auth.get("token") if isinstance(auth, dict) else None
+                return bool(
+                    token
+                    and rasa.core.channels.channel.decode_bearer_token(
+                        token, self.jwt_key, self.jwt_algorithm
+                    )
+                )
+            return True
+
+        @sio.on("session_request", namespace=ns)
+        async def session_request(sid: Text, data: Any = None) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = requested if is_valid_session_id(requested) else uuid.uuid4().hex
+            for room in sio.rooms(sid, namespace=ns):
+                if room != sid and room != session_id:
+                    await sio.leave_room(sid, room, namespace=ns)
+            await sio.enter_room(sid, session_id, namespace=ns)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=ns)
+
+        @sio.on(self.user_message_evt, namespace=ns)
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            await self._handle_user_message(sio, sid, data, on_new_message)
+
+        @bp.listener("after_server_start")
+        async def subscribe(app: Sanic, _: Any) -> None:
+            from bot.bus import TOPIC_DELIVER, get_bus
+
+            bus = get_bus()
+            self._deliver_callback = self._deliver
+            bus.subscribe(TOPIC_DELIVER, self._deliver_callback)
+            await bus.start()
+
+        @bp.listener("before_server_stop")
+        async def unsubscribe(app: Sanic, _: Any) -> None:
+            from bot.bus import TOPIC_DELIVER, get_bus
+
+            if self._deliver_callback is not None:
+                get_bus().unsubscribe(TOPIC_DELIVER, self._deliver_callback)
+
+        return bp

@@ -1,0 +1,44 @@
+"""The agent desk as a Rasa input channel, so it runs inside the Rasa server process.
+
+credentials.yml::
+
+    bot.desk.channel.DeskChannel: {}
+
+Why a channel: inside the Rasa server the desk reaches the running Agent
+(``request.app.ctx.agent``: tracker store, lock store) and the other channels
+(``request.app.ctx.input_channels``) for delivery, with no extra process or HTTP hop.
+Rasa mounts channel blueprints at ``urljoin('/webhooks/', url_prefix())``; an absolute
+prefix replaces the path, so the desk is served at ``/desk/``.
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint
+
+from bot.desk import sanic_compat
+from bot.desk.views import create_blueprint
+
+# Websocket reads (the desk's, and socket.io's websocket transport) need it on Python 3.11.
+sanic_compat.apply()
+
+
+class DeskChannel(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "desk"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "DeskChannel":
+        return cls()
+
+    def url_prefix(self) -> Text:
+        return "/desk"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Agents never talk to the bot, so on_new_message is unused.
+        return create_blueprint()
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return None

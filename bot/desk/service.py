@@ -1,0 +1,247 @@
+"""What agents do on the desk: claim, reply, note, close, move a complaint's stage.
+
+Runs inside the Rasa server (the desk is a Rasa input channel), so it changes trackers
+directly under the lock store's lock and reaches customers through the registered input
+channels (``bot.desk.delivery``). The database stays the only truth for handoff state.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import InputChannel
+
+from bot.bus import TOPIC_DESK, Bus, get_bus
+from bot.crm import complaints, customers, handoffs
+from bot.crm.types import AgentRecord, ComplaintRecord, HandoffRecord
+from bot.desk import conversation, delivery, texts
+
+logger = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 4000
+
+
+class DeskError(Exception):
+    """An action the desk refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass
+class Desk:
+    """Everything the operations need from the running Rasa server."""
+
+    rasa_agent: Agent
+    input_channels: Iterable[InputChannel]
+    bus: Optional[Bus] = None
+
+    @property
+    def the_bus(self) -> Bus:
+        return self.bus or get_bus()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: Optional[int]
+    delivered: bool  # False: the channel has no push path (e.g. REST); kept in the transcript
+
+
+async def _handoff(handoff_id: int) -> HandoffRecord:
+    record = await asyncio.to_thread(handoffs.get_handoff, handoff_id)
+    if record is None:
+        raise DeskError(404, "not_found", "Handoff tidak ditemukan.")
+    return record
+
+
+async def _language(desk: Desk, sender_id: str) -> str:
+    tracker = await desk.rasa_agent.tracker_store.retrieve(sender_id)
+    return "en" if tracker is not None and tracker.get_slot("language") == "en" else "id"
+
+
+def _owner_check(record: HandoffRecord, agent: AgentRecord) -> None:
+    if record.status != "active":
+        raise DeskError(409, "not_active", "Ambil percakapan ini dulu.")
+    if record.agent_id != agent.id and agent.role != "supervisor":
+        raise DeskError(403, "not_owner", "Percakapan ini ditangani agen lain.")
+
+
+def _clean_text(text: Any) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise DeskError(400, "empty", "Tulis pesan terlebih dahulu.")
+    if len(text) > MAX_REPLY_CHARS:
+        raise DeskError(400, "too_long", f"Maksimal {MAX_REPLY_CHARS} karakter.")
+    return text.strip()
+
+
+async def _send(desk: Desk, record: HandoffRecord, agent: AgentRecord, messages: List[Dict[str, Any]]) -> bool:
+    """Append to the tracker (the durable copy), then push to the customer's channel."""
+    events = [conversation.agent_utterance(m, agent.display_name, record.id) for m in messages]
+    await conversation.append_events(desk.rasa_agent, record.sender_id, events)
+    try:
+        return await delivery.deliver(desk.input_channels, record.channel, record.sender_id, messages, desk.bus)
+    except Exception:  # noqa: BLE001 - the message is in the transcript; tell the agent
+        logger.exception("delivery of an agent message failed (handoff %s)", record.id)
+        return False
+
+
+def _message(text: str, agent: AgentRecord, buttons: Optional[List[Dict[str, str]]] = None) -> Dict[str, Any]:
+    message: Dict[str, Any] = {"text": text, "agent_name": agent.display_name}
+    if buttons:
+        message["buttons"] = buttons
+    return message
+
+
+async def claim(desk: Desk, handoff_id: int, agent: AgentRecord) -> HandoffRecord:
+    current = await _handoff(handoff_id)
+    if current.status != "waiting" and current.status != "active":
+        raise DeskError(409, "not_waiting", "Percakapan ini tidak sedang menunggu agen.")
+    if not await asyncio.to_thread(handoffs.claim, handoff_id, agent.id):
+        raise DeskError(409, "already_claimed", "Agen lain sudah mengambil percakapan ini lebih dulu.")
+    record = await _handoff(handoff_id)
+    lang = await _language(desk, record.sender_id)
+    joined = texts.text("agent_joined", lang, agent=agent.display_name)
+    await _send(desk, record, agent, [_message(joined, agent)])
+    await desk.the_bus.publish(
+        TOPIC_DESK, {"kind": "handoff_claimed", "handoff_id": record.id, "agent": agent.display_name}
+    )
+    return record
+
+
+async def reply(desk: Desk, handoff_id: int, agent: AgentRecord, text: Any) -> SendResult:
+    body = _clean_text(text)
+    record = await _handoff(handoff_id)
+    _owner_check(record, agent)
+    stored = await asyncio.to_thread(handoffs.add_message, record.id, "agent", body, agent.id)
+    delivered = await _send(desk, record, agent, [_message(body, agent)])
+    await desk.the_bus.publish(
+        TOPIC_DESK,
+        {
+            "kind": "agent_message",
+            "handoff_id": record.id,
+            "message_id": stored.id,
+            "agent": agent.display_name,
+            "text": body,
+            "at": stored.created_at.isoformat(),
+        },
+    )
+    return SendResult(stored.id, delivered)
+
+
+async def note(desk: Desk, handoff_id: int, agent: AgentRecord, text: Any) -> SendResult:
+    """An internal note: stored and shown to agents, never sent to the customer."""
+    body = _clean_text(text)
+    record = await _handoff(handoff_id)
+    stored = await asyncio.to_thread(handoffs.add_message, record.id, "note", body, agent.id)
+    await desk.the_bus.publish(
+        TOPIC_DESK,
+        {
+            "kind": "note",
+            "handoff_id": record.id,
+            "message_id": stored.id,
+            "agent": agent.display_name,
+            "text": body,
+            "at": stored.created_at.isoformat(),
+        },
+    )
+    return SendResult(stored.id, False)
+
+
+async def close(desk: Desk, handoff_id: int, agent: AgentRecord) -> HandoffRecord:
+    """Hand the conversation back to the bot: closing message, feedback prompt, resume.
+
+    The tracker is resumed before the row is closed: if anything fails in between, the
+    agent sees an error and can retry, while the customer already has the bot back. The
+    opposite order could leave a closed handoff with a bot that never answers again.
+    """
+    record = await _handoff(handoff_id)
+    if record.status == "closed":
+        raise DeskError(409, "closed", "Percakapan ini sudah selesai.")
+    if record.status == "callback":
+        # A callback ticket never paused the bot: closing it is bookkeeping only.
+        await asyncio.to_thread(handoffs.close, record.id, agent.id)
+    else:
+        if record.status == "active":
+            _owner_check(record, agent)
+        elif agent.role != "supervisor":
+            raise DeskError(409, "not_active", "Ambil percakapan ini dulu.")
+        lang = await _language(desk, record.sender_id)
+        messages = [
+            _message(texts.text("closed", lang, agent=agent.display_name), agent),
+            _message(texts.text("feedback_prompt", lang), agent, texts.feedback_buttons(lang)),
+        ]
+        await conversation.append_events(
+            desk.rasa_agent,
+            record.sender_id,
+            conversation.resume_events(messages, agent.display_name, record.id),
+        )
+        await asyncio.to_thread(handoffs.close, record.id, agent.id)
+        try:
+            await delivery.deliver(desk.input_channels, record.channel, record.sender_id, messages, desk.bus)
+        except Exception:  # noqa: BLE001 - closed anyway; the messages are in the tracker
+            logger.exception("delivery of the closing message failed (handoff %s)", record.id)
+    await desk.the_bus.publish(TOPIC_DESK, {"kind": "handoff_closed", "handoff_id": record.id})
+    return await _handoff(handoff_id)
+
+
+async def advance_complaint(reference: str, to_stage: Any, note_text: Any, agent: AgentRecord) -> ComplaintRecord:
+    if not isinstance(to_stage, str) or not to_stage:
+        raise DeskError(400, "stage", "Pilih tahap.")
+    text = note_text.strip() if isinstance(note_text, str) and note_text.strip() else None
+    try:
+        return await asyncio.to_thread(complaints.advance_stage, reference, to_stage, text, agent.id)
+    except complaints.ComplaintNotFound:
+        raise DeskError(404, "not_found", "Keluhan tidak ditemukan.") from None
+    except complaints.InvalidStageTransition as exc:
+        raise DeskError(409, "stage", str(exc)) from None
+
+
+def _stamp(value: Optional[datetime]) -> float:
+    if value is None:
+        return 0.0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+async def conversation_view(desk: Desk, handoff_id: int) -> Dict[str, Any]:
+    """Handoff, full transcript (tracker + internal notes) and the customer's CRM context."""
+    record = await _handoff(handoff_id)
+    lines = await conversation.full_transcript(desk.rasa_agent, record.sender_id)
+    stored = await asyncio.to_thread(handoffs.messages, record.id)
+    if not lines:
+        # No tracker (e.g. it was deleted): fall back to what the handoff row kept.
+        lines = list(record.transcript or [])
+        lines += [
+            {"sender": m.sender, "text": m.text, "timestamp": _stamp(m.created_at)}
+            for m in stored
+            if m.sender != "note"
+        ]
+    lines = [line for line in lines if line.get("sender") != "system"]
+    notes = [
+        {"sender": "note", "text": m.text, "timestamp": _stamp(m.created_at), "agent_id": m.agent_id}
+        for m in stored
+        if m.sender == "note"
+    ]
+    transcript = sorted(lines + notes, key=lambda line: line.get("timestamp") or 0.0)
+    overview = None
+    if record.customer_id is not None:
+        overview = await asyncio.to_thread(customers.customer_overview, record.customer_id)
+    complaint_history: Dict[str, Any] = {}
+    for summary in overview.open_complaints if overview else ():
+        found = await asyncio.to_thread(complaints.get_complaint, summary.reference)
+        if found is not None:
+            complaint_history[summary.reference] = found
+    return {
+        "handoff": record,
+        "transcript": transcript,
+        "overview": overview,
+        "complaints": complaint_history,
+        "last_message_id": stored[-1].id if stored else None,
+    }

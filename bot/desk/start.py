@@ -1,0 +1,130 @@
+"""Starting a handoff: plain functions behind ``action_handoff`` (no Rasa imports here).
+
+Decision on pausing: the bot is paused only when an agent will pick the conversation up
+now (within agent hours and at least one agent's desk seen in the last minute). Otherwise
+the customer gets a callback ticket and the bot keeps answering: pausing a conversation
+that nobody reads would leave the customer talking to silence until the next shift.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from bot.crm import customers, handoffs
+from bot.crm.types import CustomerOverview, HandoffRecord
+from bot.desk import presence, texts
+from bot.desk.transcript import captured_slots, latest_user_timestamp, transcript_lines
+from bot.profile import BusinessProfile, get_profile
+
+Message = Dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HandoffContext:
+    """What the action knows when a handoff is requested."""
+
+    sender_id: str
+    channel: str
+    reason: str
+    language: str
+    events: Sequence[Mapping[str, Any]]
+    slots: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HandoffStart:
+    kind: str  # queued | already_open | callback_offer
+    messages: List[Message]
+    pause: bool
+    handoff: Optional[HandoffRecord] = None
+
+
+def idempotency_key(prefix: str, sender_id: str, events: Sequence[Mapping[str, Any]]) -> str:
+    """Same conversation + same triggering message = same key, so a retried call is a no-op."""
+    stamp = latest_user_timestamp(events)
+    return f"{prefix}:{sender_id}:{stamp if stamp is not None else 'none'}"[:200]
+
+
+def crm_snapshot(overview: Optional[CustomerOverview]) -> Dict[str, Any]:
+    """What the CRM knew at handoff time (the desk also shows the live overview)."""
+    if overview is None:
+        return {}
+    customer = overview.customer
+    return {
+        "customer_id": customer.id,
+        "name": customer.name,
+        "company": customer.company,
+        "open_requests": [f"{r.reference} ({r.status})" for r in overview.open_requests],
+        "open_complaints": [f"{c.reference} ({c.status})" for c in overview.open_complaints],
+    }
+
+
+def estimated_wait_minutes(position: int, online: int, median_handling_seconds: Optional[float]) -> Optional[int]:
+    """Rough wait: rounds of agents ahead of you times today's median handling time.
+
+    None without today's data: we would rather say nothing than invent a number.
+    """
+    if not median_handling_seconds or online < 1:
+        return None
+    rounds = math.ceil(max(position - 1, 0) / online)
+    return max(1, round(rounds * median_handling_seconds / 60)) if rounds else 1
+
+
+def start_handoff(
+    context: HandoffContext, now: Optional[datetime] = None, profile: Optional[BusinessProfile] = None
+) -> HandoffStart:
+    profile = profile or get_profile()
+    lang = context.language
+    existing = handoffs.active_handoff_for(context.sender_id)
+    if existing is not None:
+        position = handoffs.queue_position(existing.id) or 1
+        return HandoffStart(
+            "already_open",
+            [{"text": texts.text("already_waiting", lang, profile, position=position)}],
+            pause=True,
+            handoff=existing,
+        )
+
+    hours = profile.template_values(lang)["agent_hours"]
+    within_hours = profile.is_within_agent_hours(now)
+    online = presence.online_agent_count() if within_hours else 0
+    if not within_hours or online == 0:
+        key = "offline_out_of_hours" if not within_hours else "offline_nobody_online"
+        return HandoffStart("callback_offer", [{"text": texts.text(key, lang, profile, hours=hours)}], pause=False)
+
+    customer = customers.resolve_customer(context.channel, context.sender_id)
+    overview = customers.customer_overview(customer.id)
+    fields = captured_slots(context.slots)
+    fields["crm_snapshot"] = crm_snapshot(overview)
+    record = handoffs.open_handoff(
+        context.sender_id,
+        context.channel,
+        customer.id,
+        context.reason,
+        fields,
+        transcript_lines(context.events),
+        idempotency_key("handoff", context.sender_id, context.events),
+    )
+    position = handoffs.queue_position(record.id) or 1
+    today = profile.local_now(now).date()
+    minutes = estimated_wait_minutes(
+        position, online, handoffs.stats(today, tz=profile.timezone).median_handling_seconds
+    )
+    wait = texts.text("wait_estimate", lang, profile, minutes=minutes) if minutes else ""
+    message = texts.text("queued", lang, profile, online=online, position=position, wait=wait, hours=hours)
+    return HandoffStart("queued", [{"text": message}], pause=True, handoff=record)
+
+
+def session_start_events(sender_id: str) -> List[Dict[str, Any]]:
+    """Events for ``action_session_start`` to keep a handoff's pause in a new session.
+
+    Rasa starts a new session after ``session_expiration_time`` without a customer message,
+    and ``SessionStarted`` resets the tracker, including the paused flag: a customer who
+    waited an hour in the queue would get the bot back mid-handoff. The session start
+    action appends these events (before its ``action_listen``) to stay paused.
+    """
+    if handoffs.active_handoff_for(sender_id) is None:
+        return []
+    return [{"event": "pause", "timestamp": None}]

@@ -1,0 +1,144 @@
+"""Customer-facing handoff texts, Indonesian and English.
+
+Kept in code rather than domain.yml because the desk (inside the Rasa server, no action
+server round trip) sends some of them too: the join, closing and feedback messages.
+Business facts (hours, the address form) are filled in from the business profile.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from bot.profile import BusinessProfile, get_profile
+
+TEXTS: Dict[str, Dict[str, str]] = {
+    "queued": {
+        "id": "Baik, {addr}. Saya sambungkan ke tim customer service kami. Saat ini {online} "
+        "agen online, dan posisi antrean {addr} nomor {position}{wait}.\n\n"
+        "Mohon tunggu sebentar. Pesan yang {addr} kirim selama menunggu langsung terbaca oleh "
+        "agen. Jam layanan agen: {hours}.",
+        "en": "Sure. I'm connecting you to our customer service team. {online} agent(s) are "
+        "online, and you are number {position} in the queue{wait}.\n\n"
+        "Please wait a moment. Anything you write while you wait goes straight to the agent. "
+        "Agent hours: {hours}.",
+    },
+    "wait_estimate": {
+        "id": " (perkiraan waktu tunggu sekitar {minutes} menit)",
+        "en": " (estimated wait about {minutes} minutes)",
+    },
+    "already_waiting": {
+        "id": "{addr} sudah dalam antrean untuk berbicara dengan agen (posisi {position}). "
+        "Mohon tunggu sebentar, ya.",
+        "en": "You are already in the queue for an agent (position {position}). Please wait a "
+        "moment.",
+    },
+    "offline_out_of_hours": {
+        "id": "Mohon maaf, {addr}, saat ini di luar jam layanan agen kami ({hours}), jadi belum "
+        "ada agen yang bisa membalas di sini. Kami bisa menghubungi {addr} kembali.",
+        "en": "Sorry, it is outside our agents' working hours ({hours}), so no agent can reply "
+        "here right now. We can contact you back.",
+    },
+    "offline_nobody_online": {
+        "id": "Mohon maaf, {addr}, saat ini belum ada agen yang online. Kami bisa menghubungi "
+        "{addr} kembali. Jam layanan agen: {hours}.",
+        "en": "Sorry, no agent is online right now. We can contact you back. Agent hours: "
+        "{hours}.",
+    },
+    "ask_callback_channel": {
+        "id": "Lewat mana {addr} ingin kami hubungi?",
+        "en": "How would you like us to contact you?",
+    },
+    "ask_callback_time": {
+        "id": "Kapan waktu yang paling nyaman untuk {addr}?",
+        "en": "When suits you best?",
+    },
+    "ask_callback_phone": {
+        "id": "Mohon tuliskan nomor {kind} {addr} (contoh: 0812 3456 7890).",
+        "en": "Please type your {kind} number (for example +62 812 3456 7890).",
+    },
+    "ask_callback_email": {
+        "id": "Mohon tuliskan alamat e-mail {addr}.",
+        "en": "Please type your e-mail address.",
+    },
+    "invalid_choice": {
+        "id": "Maaf, pilihan itu belum saya kenali. Silakan pilih salah satu tombol, ya.",
+        "en": "Sorry, I didn't recognise that choice. Please pick one of the buttons.",
+    },
+    "invalid_phone": {
+        "id": "Maaf, nomor itu sepertinya belum benar. Contoh yang bisa saya proses: "
+        "0812 3456 7890 atau +62 812 3456 7890.",
+        "en": "Sorry, that number doesn't look right. For example: +62 812 3456 7890.",
+    },
+    "invalid_email": {
+        "id": "Maaf, alamat e-mail itu sepertinya belum benar. Contoh: nama@perusahaan.co.id.",
+        "en": "Sorry, that e-mail address doesn't look right. For example: name@company.com.",
+    },
+    "callback_confirmed": {
+        "id": "Terima kasih, {addr}. Permintaan dihubungi kembali sudah kami catat (tiket "
+        "{ticket}). Agen kami akan menghubungi {addr} lewat {channel} {when}.",
+        "en": "Thank you. Your callback request is recorded (ticket {ticket}). Our agent will "
+        "contact you by {channel} {when}.",
+    },
+    "callback_cancelled": {
+        "id": "Baik, {addr}, permintaan dihubungi kembali tidak jadi dibuat. Ada lagi yang bisa "
+        "saya bantu?",
+        "en": "All right, no callback request was made. Is there anything else I can help with?",
+    },
+    "agent_joined": {
+        "id": "{agent} dari tim customer service sudah bergabung. Silakan sampaikan kebutuhan "
+        "{addr}.",
+        "en": "{agent} from our customer service team has joined. How can we help?",
+    },
+    "closed": {
+        "id": "Percakapan dengan {agent} sudah selesai. Terima kasih, {addr}! Mulai sekarang "
+        "{addr} kembali dilayani asisten virtual kami.",
+        "en": "Your conversation with {agent} has ended. Thank you! Our virtual assistant is "
+        "back to help you from here.",
+    },
+    "feedback_prompt": {
+        "id": "Bagaimana penilaian {addr} atas bantuan agen kami? (1 = sangat kurang, "
+        "5 = sangat baik)",
+        "en": "How would you rate our agent's help? (1 = very poor, 5 = excellent)",
+    },
+}
+
+CHANNEL_LABELS = {
+    "whatsapp": {"id": "WhatsApp", "en": "WhatsApp"},
+    "phone": {"id": "telepon", "en": "phone"},
+    "email": {"id": "e-mail", "en": "e-mail"},
+}
+TIME_LABELS = {
+    "asap": {"id": "Secepatnya", "en": "As soon as possible"},
+    "morning": {"id": "Pagi (sebelum 12.00)", "en": "Morning (before 12:00)"},
+    "afternoon": {"id": "Siang/sore (setelah 12.00)", "en": "Afternoon (after 12:00)"},
+}
+
+
+def address(language: str, profile: Optional[BusinessProfile] = None) -> str:
+    if language == "en":
+        return "you"
+    return (profile or get_profile()).address_form
+
+
+def text(key: str, language: Optional[str], profile: Optional[BusinessProfile] = None, **values: Any) -> str:
+    """The ``key`` text in ``language`` (Indonesian unless 'en'), placeholders filled."""
+    lang = "en" if language == "en" else "id"
+    profile = profile or get_profile()
+    values.setdefault("addr", address(lang, profile))
+    rendered = TEXTS[key][lang].format(**values)
+    # A sentence may start with the address form ("Bapak/Ibu sudah ...").
+    return rendered[:1].upper() + rendered[1:]
+
+
+def feedback_buttons(language: Optional[str]) -> List[Dict[str, str]]:
+    """Rating buttons 5..1 and skip, as the feedback flow (bot.flows.feedback) reads them.
+
+    The score travels as the ``feedback_rating`` entity of ``give_feedback``; the flow links
+    the rating to the handoff through the ``last_handoff_id`` slot the desk sets on close.
+    """
+    stars = {5: "5 ★★★★★", 4: "4 ★★★★", 3: "3 ★★★", 2: "2 ★★", 1: "1 ★"}
+    buttons = [
+        {"title": stars[score], "payload": f'/give_feedback{{"feedback_rating": "{score}"}}'}
+        for score in stars
+    ]
+    buttons.append({"title": "Skip" if language == "en" else "Lewati", "payload": "/deny"})
+    return buttons

@@ -1,0 +1,85 @@
+"""Turn Rasa tracker events (as dicts) into a readable transcript for the agent.
+
+Works on rasa_sdk's ``tracker.events`` (already dicts) and on Rasa's ``Event.as_dict()``,
+so the action server and the desk build the same lines.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+# Slots that are Rasa or form bookkeeping, not something the customer told us.
+INTERNAL_SLOTS = {
+    "requested_slot",
+    "session_started_metadata",
+    "handoff_reason",
+    "handoff_id",
+    "last_handoff_id",
+}
+
+Line = Dict[str, Any]
+
+# The channels prefix typed "/..." text with an invisible WORD JOINER so Rasa treats it as
+# text (bot.channels.typed_intents); the agent should read what the customer typed.
+_NEUTRALISER = "\u2060"
+
+
+def customer_text(text: Optional[str]) -> str:
+    value = text or ""
+    return value[len(_NEUTRALISER):] if value.startswith(_NEUTRALISER) else value
+
+
+def _button_titles(data: Optional[Mapping[str, Any]]) -> List[str]:
+    buttons = (data or {}).get("buttons") or []
+    return [str(b.get("title", "")) for b in buttons if isinstance(b, Mapping)]
+
+
+def transcript_lines(events: Iterable[Mapping[str, Any]]) -> List[Line]:
+    """One line per user or bot message: sender (customer/bot/agent), text, timestamp."""
+    lines: List[Line] = []
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            text = customer_text(event.get("text"))
+            lines.append(
+                {
+                    "sender": "customer",
+                    "text": text,
+                    "timestamp": event.get("timestamp"),
+                    "channel": event.get("input_channel"),
+                }
+            )
+        elif kind == "bot":
+            metadata = event.get("metadata") or {}
+            agent = metadata.get("agent") if isinstance(metadata, Mapping) else None
+            line: Line = {
+                "sender": "agent" if agent else "bot",
+                "text": event.get("text") or "",
+                "timestamp": event.get("timestamp"),
+            }
+            if agent:
+                line["agent"] = agent
+            buttons = _button_titles(event.get("data"))
+            if buttons:
+                line["buttons"] = buttons
+            lines.append(line)
+        elif kind in ("pause", "resume"):
+            lines.append({"sender": "system", "text": kind, "timestamp": event.get("timestamp")})
+    return lines
+
+
+def captured_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
+    """Slot values the customer gave (non-empty, not bookkeeping)."""
+    return {
+        name: value
+        for name, value in slots.items()
+        if name not in INTERNAL_SLOTS and value not in (None, "", [], {})
+    }
+
+
+def latest_user_timestamp(events: Iterable[Mapping[str, Any]]) -> Optional[float]:
+    """Timestamp of the last user message: the handoff trigger, for the idempotency key."""
+    stamp: Optional[float] = None
+    for event in events:
+        if event.get("event") == "user":
+            stamp = event.get("timestamp")
+    return stamp

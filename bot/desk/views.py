@@ -1,0 +1,378 @@
+"""The agent desk's routes (a Sanic blueprint mounted at /desk by ``DeskChannel``).
+
+Pages: ``/desk/`` (queue), ``/desk/handoffs/<id>``, ``/desk/supervisor``, ``/desk/login``.
+JSON API under ``/desk/api/``; live updates and replies over the ``/desk/ws`` websocket.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Dict, Optional
+from urllib.parse import unquote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.bus import TOPIC_DESK, get_bus
+from bot.config import get_desk_settings
+from bot.crm import agents, handoffs, ratelimit
+from bot.crm.models import COMPLAINT_STAGES
+from bot.desk import presence, reasons, service, tokens, web
+from bot.desk.live import LiveDesks, parse_client_message
+from bot.profile import get_profile
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+_templates = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=select_autoescape(["html"]),  # customer text is always escaped
+)
+_templates.filters["reason"] = reasons.label
+
+
+def _render(name: str, request: Optional[Request] = None, status: int = 200, **values: Any) -> HTTPResponse:
+    agent = getattr(request.ctx, "agent", None) if request is not None else None
+    context: Dict[str, Any] = {"agent": agent, "company": get_profile().short_name, **values}
+    if agent is not None:
+        context["csrf_token"] = web.csrf_for(request)
+    html = _templates.get_template(name).render(**context)
+    resp = response.html(html, status=status)
+    # The desk shows customer data: keep it out of shared caches and other sites' frames.
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    )
+    return resp
+
+
+def _desk(request: Request) -> service.Desk:
+    return service.Desk(request.app.ctx.agent, getattr(request.app.ctx, "input_channels", []) or [])
+
+
+def _safe_next(value: Optional[str]) -> str:
+    """Only a path inside the desk: never an open redirect to another site."""
+    target = unquote(value or "")
+    if target.startswith("/desk/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/desk/"
+
+
+def _desk_error(exc: service.DeskError) -> HTTPResponse:
+    return web.error(exc.status, exc.code, str(exc))
+
+
+async def _body(request: Request) -> Dict[str, Any]:
+    if request.content_type.startswith("application/json"):
+        try:
+            value = request.json
+        except Exception:  # noqa: BLE001 - malformed JSON is the client's problem
+            return {}
+        return value if isinstance(value, dict) else {}
+    return {key: request.form.get(key) for key in request.form}
+
+
+def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
+    bp = Blueprint("agent_desk", url_prefix=None)
+    live = live or LiveDesks()
+    bp.static("/static", str(HERE / "static"), name="desk_static")
+
+    @bp.listener("after_server_start")
+    async def _subscribe(app: Any, _loop: Any) -> None:
+        bus = get_bus()
+        bus.subscribe(TOPIC_DESK, live.broadcast)
+        await bus.start()
+
+    @bp.listener("before_server_stop")
+    async def _unsubscribe(app: Any, _loop: Any) -> None:
+        get_bus().unsubscribe(TOPIC_DESK, live.broadcast)
+
+    # ---- login / logout ----------------------------------------------------------------
+
+    @bp.get("/login")
+    async def login_page(request: Request) -> HTTPResponse:
+        token = secrets.token_urlsafe(24)
+        resp = _render("login.html", login_csrf=token, next=_safe_next(request.args.get("next")))
+        web.set_cookie(resp, web.LOGIN_CSRF_COOKIE, token, 3600, path=f"{web.COOKIE_PATH}/login")
+        return resp
+
+    @bp.post("/login")
+    async def login(request: Request) -> HTTPResponse:
+        form = request.form
+        next_url = _safe_next(form.get("next"))
+        if not web.same_origin(request) or not tokens.login_csrf_valid(
+            request.cookies.get(web.LOGIN_CSRF_COOKIE), form.get("csrf_token")
+        ):
+            return web.error(403, "csrf", "Missing or invalid CSRF token. Reload the login page.")
+        username = agents.normalize_username(form.get("username") or "")[:64]
+        password = form.get("password") or ""
+        settings = get_desk_settings()
+        address = web.client_address(request)
+        per_user = f"desk-login:{username}:{address}"
+        allowed = await asyncio.to_thread(
+            ratelimit.hit, per_user, settings.login_attempts, settings.login_window_seconds
+        ) and await asyncio.to_thread(
+            ratelimit.hit, f"desk-login-ip:{address}", settings.login_attempts * 6, settings.login_window_seconds
+        )
+        def again(message: str, status: int) -> HTTPResponse:
+            token = secrets.token_urlsafe(24)
+            resp = _render("login.html", status=status, login_csrf=token, next=next_url, error=message, username=username)
+            web.set_cookie(resp, web.LOGIN_CSRF_COOKIE, token, 3600, path=f"{web.COOKIE_PATH}/login")
+            return resp
+
+        if not allowed:
+            return again("Terlalu banyak percobaan masuk. Coba lagi beberapa menit lagi.", 429)
+        agent = await asyncio.to_thread(agents.authenticate, username, password)
+        if agent is None:
+            return again("Nama pengguna atau kata sandi salah.", 401)
+        await asyncio.to_thread(ratelimit.reset, per_user)
+        await asyncio.to_thread(presence.touch, agent.id, True)
+        resp = response.redirect(next_url)
+        web.set_cookie(resp, web.SESSION_COOKIE, tokens.issue_session(web.secret(), agent.id), tokens.SESSION_LIFETIME_S)
+        web.clear_cookie(resp, web.LOGIN_CSRF_COOKIE, path=f"{web.COOKIE_PATH}/login")
+        logger.info("desk login: agent %s", agent.id)
+        return resp
+
+    @bp.post("/logout")
+    async def logout(request: Request) -> HTTPResponse:
+        agent = await web.current_agent(request)
+        if agent is not None:
+            if not tokens.csrf_valid(web.secret(), request.ctx.desk_session, web.supplied_csrf(request)):
+                return web.error(403, "csrf", "Missing or invalid CSRF token.")
+            await asyncio.to_thread(presence.forget, agent.id)
+        resp = response.redirect(f"{web.COOKIE_PATH}/login")
+        web.clear_cookie(resp, web.SESSION_COOKIE)
+        return resp
+
+    # ---- pages ---------------------------------------------------------------------------
+
+    @bp.get("/")
+    @web.page
+    async def queue_page(request: Request) -> HTTPResponse:
+        return _render("queue.html", request, data=await _queue_data(request))
+
+    @bp.get("/handoffs/<handoff_id:int>")
+    @web.page
+    async def handoff_page(request: Request, handoff_id: int) -> HTTPResponse:
+        try:
+            view = await service.conversation_view(_desk(request), handoff_id)
+        except service.DeskError as exc:
+            return _render("error.html", request, status=exc.status, message=str(exc))
+        assigned = None
+        if view["handoff"].agent_id is not None:
+            assigned = await asyncio.to_thread(agents.get_agent, view["handoff"].agent_id)
+        return _render(
+            "handoff.html",
+            request,
+            view=view,
+            assigned=assigned,
+            stages=COMPLAINT_STAGES,
+            transitions=_transitions(),
+        )
+
+    @bp.get("/supervisor")
+    @web.page
+    async def supervisor_page(request: Request) -> HTTPResponse:
+        if request.ctx.agent.role != "supervisor":
+            return _render("error.html", request, status=403, message="Halaman ini khusus supervisor.")
+        return _render("supervisor.html", request, stats=await _stats())
+
+    # ---- JSON API ------------------------------------------------------------------------
+
+    @bp.get("/api/queue")
+    @web.api
+    async def api_queue(request: Request) -> HTTPResponse:
+        return web.json_response(await _queue_data(request))
+
+    @bp.get("/api/handoffs/<handoff_id:int>")
+    @web.api
+    async def api_handoff(request: Request, handoff_id: int) -> HTTPResponse:
+        try:
+            return web.json_response(await service.conversation_view(_desk(request), handoff_id))
+        except service.DeskError as exc:
+            return _desk_error(exc)
+
+    @bp.post("/api/handoffs/<handoff_id:int>/claim")
+    @web.api
+    async def api_claim(request: Request, handoff_id: int) -> HTTPResponse:
+        try:
+            record = await service.claim(_desk(request), handoff_id, request.ctx.agent)
+        except service.DeskError as exc:
+            return _desk_error(exc)
+        return web.json_response({"ok": True, "handoff": record})
+
+    @bp.post("/api/handoffs/<handoff_id:int>/reply")
+    @web.api
+    async def api_reply(request: Request, handoff_id: int) -> HTTPResponse:
+        body = await _body(request)
+        try:
+            result = await service.reply(_desk(request), handoff_id, request.ctx.agent, body.get("text"))
+        except service.DeskError as exc:
+            return _desk_error(exc)
+        return web.json_response({"ok": True, "message_id": result.message_id, "delivered": result.delivered})
+
+    @bp.post("/api/handoffs/<handoff_id:int>/note")
+    @web.api
+    async def api_note(request: Request, handoff_id: int) -> HTTPResponse:
+        body = await _body(request)
+        try:
+            result = await service.note(_desk(request), handoff_id, request.ctx.agent, body.get("text"))
+        except service.DeskError as exc:
+            return _desk_error(exc)
+        return web.json_response({"ok": True, "message_id": result.message_id})
+
+    @bp.post("/api/handoffs/<handoff_id:int>/close")
+    @web.api
+    async def api_close(request: Request, handoff_id: int) -> HTTPResponse:
+        try:
+            record = await service.close(_desk(request), handoff_id, request.ctx.agent)
+        except service.DeskError as exc:
+            return _desk_error(exc)
+        return web.json_response({"ok": True, "handoff": record})
+
+    @bp.post("/api/complaints/<reference>/stage")
+    @web.api
+    async def api_complaint_stage(request: Request, reference: str) -> HTTPResponse:
+        body = await _body(request)
+        try:
+            record = await service.advance_complaint(
+                reference, body.get("to_stage"), body.get("note"), request.ctx.agent
+            )
+        except service.DeskError as exc:
+            return _desk_error(exc)
+        return web.json_response({"ok": True, "complaint": record})
+
+    @bp.get("/api/stats")
+    @web.api
+    @web.supervisor_only
+    async def api_stats(request: Request) -> HTTPResponse:
+        return web.json_response(await _stats())
+
+    # ---- websocket -----------------------------------------------------------------------
+
+    @bp.websocket("/ws")
+    async def desk_socket(request: Request, ws: Any) -> None:
+        agent = await web.current_agent(request)
+        session = getattr(request.ctx, "desk_session", None)
+        # Cross-site websocket hijacking: the browser sends cookies on a cross-site upgrade,
+        # so the Origin and the session's CSRF token are both required.
+        if (
+            agent is None
+            or not web.same_origin(request)
+            or not tokens.csrf_valid(web.secret(), session, request.args.get("csrf"))
+        ):
+            await ws.close(code=4401, reason="unauthorised")
+            return
+        live.add(ws)
+        try:
+            await ws.send(web.dumps({"kind": "hello", "agent": agent.display_name}))
+            while True:
+                raw = await ws.recv()
+                if raw is None:
+                    break
+                await _socket_action(request, ws, agent, parse_client_message(raw))
+        except Exception as exc:  # noqa: BLE001 - a dropped connection ends the loop
+            logger.debug("desk websocket closed: %s", exc.__class__.__name__, exc_info=True)
+        finally:
+            live.discard(ws)
+
+    async def _socket_action(request: Request, ws: Any, agent: Any, message: Dict[str, Any]) -> None:
+        action = message.get("action")
+        await asyncio.to_thread(presence.touch, agent.id)
+        if action in (None, "heartbeat"):
+            return
+        if action != "reply":
+            await ws.send(web.dumps({"kind": "error", "error": "unknown_action"}))
+            return
+        if not tokens.csrf_valid(web.secret(), request.ctx.desk_session, message.get("csrf_token")):
+            await ws.send(web.dumps({"kind": "error", "error": "csrf"}))
+            return
+        try:
+            handoff_id = int(message.get("handoff_id"))
+            result = await service.reply(_desk(request), handoff_id, agent, message.get("text"))
+        except (TypeError, ValueError):
+            await ws.send(web.dumps({"kind": "error", "error": "bad_request"}))
+        except service.DeskError as exc:
+            await ws.send(web.dumps({"kind": "error", "error": exc.code, "message": str(exc)}))
+        else:
+            await ws.send(web.dumps({"kind": "reply_ok", "message_id": result.message_id, "delivered": result.delivered}))
+
+    return bp
+
+
+def _transitions() -> Dict[str, Any]:
+    from bot.crm.complaints import ALLOWED_TRANSITIONS
+
+    return dict(ALLOWED_TRANSITIONS)
+
+
+async def _queue_data(request: Request) -> Dict[str, Any]:
+    me = request.ctx.agent
+    waiting = await asyncio.to_thread(handoffs.queue)
+    active = await asyncio.to_thread(handoffs.active_handoffs)
+    callbacks = await asyncio.to_thread(handoffs.callbacks)
+    names = {a.id: a.display_name for a in await asyncio.to_thread(agents.list_agents)}
+    return {
+        "now": datetime.utcnow().isoformat() + "Z",
+        "waiting": [
+            {
+                "handoff_id": e.handoff_id,
+                "reference": e.reference,
+                "channel": e.channel,
+                "reason": e.reason,
+                "reason_label": reasons.label(e.reason),
+                "customer_name": e.customer_name,
+                "queued_at": e.queued_at,
+                "waiting_seconds": round(e.waiting_seconds),
+            }
+            for e in waiting
+        ],
+        "active": [
+            {
+                "handoff_id": h.id,
+                "reference": h.reference,
+                "channel": h.channel,
+                "reason_label": reasons.label(h.reason),
+                "agent": names.get(h.agent_id or -1, "?"),
+                "mine": h.agent_id == me.id,
+                "claimed_at": h.claimed_at,
+            }
+            for h in active
+        ],
+        "callbacks": [
+            {
+                "handoff_id": h.id,
+                "reference": h.reference,
+                "reason_label": reasons.label(h.reason),
+                "callback_channel": h.callback_channel,
+                "callback_time": h.callback_time,
+                "contact": (h.captured_fields or {}).get("callback_contact")
+                or (h.sender_id if h.channel in ("whatsapp", "twilio") else None),
+                "queued_at": h.queued_at,
+            }
+            for h in callbacks
+        ],
+    }
+
+
+async def _stats() -> Dict[str, Any]:
+    profile = get_profile()
+    today = profile.local_now().date()
+    stats = await asyncio.to_thread(handoffs.stats, today, tz=profile.timezone)
+    online = await asyncio.to_thread(presence.online_agents)
+    callbacks = await asyncio.to_thread(handoffs.callbacks)
+    active = await asyncio.to_thread(handoffs.active_handoffs)
+    return {
+        "stats": stats,
+        "online_agents": [a.display_name for a in online],
+        "open_callbacks": len(callbacks),
+        "active_handoffs": len(active),
+        "within_agent_hours": profile.is_within_agent_hours(),
+    }

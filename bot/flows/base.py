@@ -1,0 +1,396 @@
+"""The generic form engine shared by every flow, without Rasa.
+
+A flow (:class:`FormFlow`) says which slots it needs given what it already has, how to read
+an answer for one slot, and what the first message already told us. :func:`form_step` runs
+one turn of a form: it decides whether the customer's message answers the question at all
+(otherwise the form *rejects* it, so a rule can answer a FAQ, cancel or hand over), reads and
+validates the answer, counts failures in a row, and picks the next slot to ask.
+
+Replies are names of domain responses plus template values, never literal text: the
+language variant is chosen by Rasa from the ``language`` slot, so every customer-facing
+sentence lives in domain.yml in both languages.
+"""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+
+from bot.desk.reasons import FAILED_VALIDATION
+from bot.profile import BusinessProfile
+
+REQUESTED_SLOT = "requested_slot"
+FAILURES_SLOT = "flow_failures"
+FAILED_SLOT_SLOT = "flow_failed_slot"
+HANDOFF_REASON_SLOT = "handoff_reason"
+EDIT_FIELD_SLOT = "edit_field"
+EDIT_PENDING_SLOT = "edit_pending"
+MAX_FAILURES = 3
+
+# Intents that always mean "not an answer": the form rejects and a rule takes over.
+HARD_INTERRUPTS: FrozenSet[str] = frozenset({"cancel", "request_human"})
+# Intents that start another flow. A form treats its own trigger intent as an answer.
+FLOW_INTENTS: FrozenSet[str] = frozenset(
+    {"request_calibration", "request_financing", "file_complaint", "check_status", "give_feedback"}
+)
+# Small talk and questions: not an answer unless the text itself holds a valid value.
+SOFT_INTERRUPTS: FrozenSet[str] = frozenset(
+    {"faq", "greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "not_helpful"}
+)
+# Small talk interrupts a short-text answer (a name, an instrument) only when NLU is this sure.
+TEXTUAL_SOFT_CONFIDENCE = 0.8
+# A flow intent interrupts a free-text answer only when NLU is this sure.
+FREE_TEXT_SWITCH_CONFIDENCE = 0.85
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    value: Any
+    start: Optional[int] = None
+    end: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The customer's latest message, as the flows see it."""
+
+    text: str
+    intent: Optional[str] = None
+    confidence: float = 1.0
+    entities: Tuple[Entity, ...] = ()
+    message_id: Optional[str] = None
+
+    def values(self, name: str) -> List[Any]:
+        return [e.value for e in self.entities if e.name == name and e.value not in (None, "")]
+
+    def first(self, name: str) -> Optional[Any]:
+        values = self.values(name)
+        return values[0] if values else None
+
+    @property
+    def is_payload(self) -> bool:
+        """A button payload such as ``/inform{"choice": "x"}`` rather than typed text."""
+        return self.text.strip().startswith("/")
+
+    @property
+    def plain_text(self) -> str:
+        """The typed text; empty for a button payload (whose meaning is in intent/entities)."""
+        return "" if self.is_payload else self.text.strip()
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A domain response to send, with values for its ``{placeholders}``."""
+
+    response: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    buttons: Tuple[Button, ...] = ()
+
+
+@dataclass
+class Context:
+    """Everything a flow may consult besides the slots and the message."""
+
+    language: str
+    today: date
+    profile: BusinessProfile
+    sender_id: str = ""
+    channel: str = ""
+    customer_id: Optional[int] = None
+    # Contact details the CRM already knows for this customer: name, company, phone, email.
+    known_contact: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Attempt:
+    """What one answer gave: slot updates, or the reason it was refused."""
+
+    updates: Dict[str, Any] = field(default_factory=dict)
+    error: Optional[Reply] = None
+
+    @classmethod
+    def ok(cls, **updates: Any) -> "Attempt":
+        return cls(updates=dict(updates))
+
+    @classmethod
+    def fail(cls, response: str, **values: Any) -> "Attempt":
+        return cls(error=Reply(response, values))
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass
+class StepResult:
+    slots: Dict[str, Any]
+    replies: List[Reply]
+    rejected: bool = False
+
+
+def choice_payload(value: str) -> str:
+    """Payload of a button that picks ``value`` in the current question."""
+    return '/inform{"choice": "%s"}' % value
+
+
+def chosen(turn: Turn) -> Optional[str]:
+    """The value of a clicked choice button (entity ``choice``), if any."""
+    value = turn.first("choice")
+    return str(value) if value is not None else None
+
+
+class FormFlow(ABC):
+    """One form: its slots, what it requires, and how it reads answers."""
+
+    #: The form's name in domain.yml.
+    name: str = ""
+    #: Intents that start this flow: they are answers inside it, not interruptions.
+    own_intents: FrozenSet[str] = frozenset()
+    #: Every slot this flow owns (reset when the flow is cancelled or saved).
+    slots: Tuple[str, ...] = ()
+    #: Slots shared with other flows (contact details): asked here, kept after the flow ends.
+    shared_slots: Tuple[str, ...] = ()
+    #: Slots whose answer is free text: almost any message is an answer.
+    free_text_slots: FrozenSet[str] = frozenset()
+    #: Slots read as short text (names, instrument types, cities): a confident small-talk or
+    #: FAQ intent is not taken as the answer, since any text would "read" as one.
+    textual_slots: FrozenSet[str] = frozenset()
+    #: Slot that holds the final yes/no confirmation (None: the flow has none).
+    confirm_slot: Optional[str] = None
+    #: Edit choices offered when the customer does not confirm: choice -> slots to clear.
+    edit_targets: Mapping[str, Tuple[str, ...]] = {}
+
+    @abstractmethod
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+        """Slots still to be asked, in order, given the current slot values."""
+
+    @abstractmethod
+    def read(self, slot: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:
+        """Read ``turn`` as the answer to ``slot``."""
+
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        """Slots the triggering message (or the CRM) already answers. Invalid values are dropped."""
+        return {}
+
+    def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        """Other empty slots that the same answer also fills (e.g. an e-mail typed with the name)."""
+        return {}
+
+    def settle(self, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        """Derived updates after every step (e.g. move a finished instrument line to the list)."""
+        return {}
+
+    # -- helpers available to every flow ------------------------------------------------------
+
+    def owned_slots(self) -> Tuple[str, ...]:
+        """Slots that belong to this flow alone (cleared when it is saved or cancelled)."""
+        extra = (EDIT_FIELD_SLOT, EDIT_PENDING_SLOT) if self.confirm_slot else ()
+        return tuple(self.slots) + extra
+
+    def all_slots(self) -> Tuple[str, ...]:
+        """Every slot this form may ask for."""
+        return self.owned_slots() + tuple(self.shared_slots)
+
+    def with_confirmation(self, required: List[str], state: Mapping[str, Any]) -> List[str]:
+        """Append the edit question (after a "no") and the confirmation to ``required``."""
+        if not self.confirm_slot:
+            return required
+        if state.get(EDIT_PENDING_SLOT):
+            required = required + [EDIT_FIELD_SLOT]
+        return required + [self.confirm_slot]
+
+    def read_confirmation(self, turn: Turn) -> Attempt:
+        answer = read_yes_no(turn)
+        if answer is True:
+            return Attempt.ok(**{self.confirm_slot: True})  # type: ignore[misc]
+        if answer is False:
+            return Attempt.ok(**{self.confirm_slot: None, EDIT_PENDING_SLOT: True, EDIT_FIELD_SLOT: None})  # type: ignore[misc]
+        return Attempt.fail("utter_invalid_confirmation")
+
+    def read_edit_field(self, turn: Turn) -> Attempt:
+        choice = chosen(turn)
+        if choice is None:
+            choice = match_label(turn.plain_text, self.edit_labels_for_matching())
+        if choice not in self.edit_targets:
+            return Attempt.fail("utter_invalid_choice")
+        updates: Dict[str, Any] = {slot: None for slot in self.edit_targets[choice]}
+        updates.update({EDIT_PENDING_SLOT: None, EDIT_FIELD_SLOT: None})
+        return Attempt(updates=updates)
+
+    def edit_labels_for_matching(self) -> Mapping[str, Sequence[str]]:
+        from bot.flows.texts import EDIT_LABELS
+
+        return {
+            key: [EDIT_LABELS[key]["id"], EDIT_LABELS[key]["en"], *EDIT_LABELS[key].get("words", ())]
+            for key in self.edit_targets
+            if key in EDIT_LABELS
+        }
+
+    def is_answer(self, slot: str, turn: Turn) -> Optional[bool]:
+        """False: certainly not an answer (reject). None: an answer only if it reads as one."""
+        intent = turn.intent or ""
+        if intent in HARD_INTERRUPTS:
+            return False
+        if intent in FLOW_INTENTS and intent not in self.own_intents:
+            if slot in self.free_text_slots and turn.confidence < FREE_TEXT_SWITCH_CONFIDENCE:
+                return True
+            return False
+        if slot in self.free_text_slots:
+            return True
+        if intent in SOFT_INTERRUPTS:
+            if slot in self.textual_slots and turn.confidence >= TEXTUAL_SOFT_CONFIDENCE:
+                return False
+            return None
+        return True
+
+
+def read_yes_no(turn: Turn) -> Optional[bool]:
+    """affirm/deny intent, a yes/no button, or an unmistakable yes/no word."""
+    choice = chosen(turn)
+    if choice in ("yes", "no"):
+        return choice == "yes"
+    if turn.intent == "affirm":
+        return True
+    if turn.intent == "deny":
+        return False
+    words = turn.plain_text.lower().strip(" .!?")
+    if words in YES_WORDS:
+        return True
+    if words in NO_WORDS:
+        return False
+    return None
+
+
+YES_WORDS = frozenset(
+    {"ya", "iya", "y", "yes", "ok", "oke", "okay", "boleh", "betul", "benar", "setuju", "sip",
+     "yup", "yep", "sure", "correct", "agree", "i agree", "ya benar", "iya benar", "lanjut", "kirim"}
+)  # fmt: skip
+NO_WORDS = frozenset(
+    {"tidak", "tdk", "gak", "ga", "nggak", "enggak", "engga", "no", "n", "nope", "bukan", "belum",
+     "tidak setuju", "ga setuju", "gak setuju", "i don't agree", "i do not agree", "salah"}
+)  # fmt: skip
+
+
+def match_label(text: str, labels: Mapping[str, Sequence[str]]) -> Optional[str]:
+    """The key whose label or synonym the text names; a number picks the n-th key.
+
+    Exact matches win; otherwise the key with the longest synonym contained in the text
+    ("tera ulang" beats "tera").
+    """
+    cleaned = " ".join(text.lower().split()).strip(" .!?")
+    if not cleaned:
+        return None
+    keys = list(labels)
+    if cleaned.isdigit() and 1 <= int(cleaned) <= len(keys):
+        return keys[int(cleaned) - 1]
+    for key, names in labels.items():
+        if cleaned == key.lower() or any(cleaned == str(n).lower() for n in names):
+            return key
+    best: Optional[str] = None
+    best_length = 0
+    tie = False
+    padded = " " + " ".join(re.sub(r"[^\w\-/@.]+", " ", cleaned).split()) + " "
+    for key, names in labels.items():
+        for name in names:
+            name = str(name).lower()
+            if len(name) >= 2 and f" {name} " in padded:
+                if len(name) > best_length:
+                    best, best_length, tie = key, len(name), False
+                elif len(name) == best_length and key != best:
+                    tie = True
+    return None if tie else best
+
+
+def form_step(
+    flow: FormFlow,
+    state: Mapping[str, Any],
+    requested: Optional[str],
+    turn: Turn,
+    ctx: Context,
+    *,
+    interrupted: bool = False,
+) -> StepResult:
+    """Run one turn of ``flow``.
+
+    ``requested`` is the slot the form asked for last (None, or another form's slot, when
+    the form is being activated); ``interrupted`` is True when the form resumes after a
+    FAQ answer or another unhappy path, so the latest message is not an answer.
+    """
+    current: Dict[str, Any] = dict(state)
+    updates: Dict[str, Any] = {}
+    replies: List[Reply] = []
+
+    activating = requested not in flow.all_slots()
+    if activating:
+        updates.update(flow.prefill(turn, current, ctx))
+        updates[FAILURES_SLOT] = 0
+        updates[FAILED_SLOT_SLOT] = None
+    elif not interrupted:
+        verdict = flow.is_answer(requested, turn)
+        if verdict is False:
+            return StepResult({}, [], rejected=True)
+        if requested == flow.confirm_slot:
+            attempt = flow.read_confirmation(turn)
+        elif requested == EDIT_FIELD_SLOT:
+            attempt = flow.read_edit_field(turn)
+        else:
+            attempt = flow.read(requested, turn, current, ctx)
+        if attempt.failed and verdict is None:
+            # Small talk or a question that is not a valid answer: let the rules answer it.
+            return StepResult({}, [], rejected=True)
+        if attempt.failed:
+            updates.update(_count_failure(requested, current, replies, attempt.error))
+        else:
+            updates.update(attempt.updates)
+            updates[FAILURES_SLOT] = 0
+            updates[FAILED_SLOT_SLOT] = None
+            if current.get(HANDOFF_REASON_SLOT) == FAILED_VALIDATION:
+                updates[HANDOFF_REASON_SLOT] = None  # the offer is moot once an answer works
+            current.update(updates)
+            updates.update(flow.extra(requested, turn, current, ctx))
+
+    current.update(updates)
+    settled = flow.settle(current, ctx)
+    current.update(settled)
+    updates.update(settled)
+
+    missing = [slot for slot in flow.required_slots(current, ctx) if current.get(slot) is None]
+    updates[REQUESTED_SLOT] = missing[0] if missing else None
+    if not activating and not interrupted and requested is not None and requested not in updates:
+        # A SlotSet for the requested slot tells Rasa the message was handled (no rejection).
+        updates[requested] = current.get(requested)
+    return StepResult(updates, replies)
+
+
+def _count_failure(
+    slot: str, state: Mapping[str, Any], replies: List[Reply], error: Optional[Reply]
+) -> Dict[str, Any]:
+    previous = int(state.get(FAILURES_SLOT) or 0) if state.get(FAILED_SLOT_SLOT) == slot else 0
+    count = previous + 1
+    if error is not None:
+        replies.append(error)
+    updates: Dict[str, Any] = {slot: None, FAILED_SLOT_SLOT: slot}
+    if count >= MAX_FAILURES:
+        replies.append(
+            Reply("utter_offer_human_after_failures", buttons=())  # buttons come from the response
+        )
+        updates[HANDOFF_REASON_SLOT] = FAILED_VALIDATION
+        count = 0
+    updates[FAILURES_SLOT] = count
+    return updates
+
+
+def reset_slots(flow: FormFlow) -> Dict[str, Any]:
+    """Slot values that clear everything ``flow`` collected (after save or cancel)."""
+    values: Dict[str, Any] = {slot: None for slot in flow.owned_slots()}
+    values.update({REQUESTED_SLOT: None, FAILURES_SLOT: 0, FAILED_SLOT_SLOT: None})
+    return values

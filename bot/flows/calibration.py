@@ -1,0 +1,389 @@
+"""Calibration request: what the lab needs to send a quotation (research notes §1.4, §8.2).
+
+Instrument lines. The customer describes one line at a time (type, digital/analog or other
+specification, quantity). When a line is complete it moves into ``cal_instruments`` and the
+bot asks "any other instrument?"; "yes" (or simply naming the next instrument) starts a new
+line, "no" moves on. A first message naming several instruments ("12 pressure gauge dan 5
+termometer digital") fills several lines at once. The specification is always asked because
+a digital/analog mix-up is the lab's typical price dispute.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from bot.crm.types import CalibrationItemInput, CalibrationRequestInput
+from bot.flows import texts
+from bot.flows.base import (
+    Attempt,
+    Context,
+    FormFlow,
+    Reply,
+    Turn,
+    chosen,
+    match_label,
+    read_yes_no,
+)
+from bot.flows.contact import (
+    COMPANY,
+    EMAIL,
+    NAME,
+    PHONE,
+    contact_rows,
+    extra_contact,
+    prefill_contact,
+    read_contact,
+)
+from bot.flows.validators import check_date, check_quantity, check_text
+
+SERVICE_TYPE = "cal_service_type"
+INSTRUMENT_TYPE = "cal_instrument_type"
+INSTRUMENT_SPEC = "cal_instrument_spec"
+QUANTITY = "cal_quantity"
+INSTRUMENTS = "cal_instruments"
+PENDING = "cal_pending_lines"
+MORE = "cal_more_instruments"
+LOCATION = "cal_location"
+SITE_ADDRESS = "cal_site_address"
+SITE_CITY = "cal_site_city"
+PREFERRED_DATE = "cal_preferred_date"
+CONFIRM = "cal_confirm"
+
+CONTACT = (COMPANY, NAME, PHONE, EMAIL)
+LINE_SLOTS = (INSTRUMENT_TYPE, INSTRUMENT_SPEC, QUANTITY)
+
+SERVICE_SYNONYMS: Mapping[str, Sequence[str]] = {
+    "kalibrasi": ("kalibrasi", "calibration", "calibrate", "kalibrasi alat", "kalib"),
+    "tera": ("tera", "legal verification", "tera baru", "verification"),
+    "tera_ulang": ("tera ulang", "re-verification", "reverification", "tera ulang berkala", "teraulang"),
+}
+LOCATION_SYNONYMS: Mapping[str, Sequence[str]] = {
+    "onsite": ("onsite", "on-site", "on site", "di lokasi", "di tempat", "datang", "ke lokasi",
+               "di pabrik", "di kantor kami", "teknisi datang", "at our site", "come to us", "di site"),
+    "lab": ("lab", "laboratorium", "laboratory", "dikirim", "kirim", "diantar", "antar",
+            "sent in", "send in", "bring", "ke lab", "kirim ke lab", "in the lab"),
+}  # fmt: skip
+SPEC_SYNONYMS: Mapping[str, Sequence[str]] = {
+    "digital": ("digital", "dijital", "elektronik", "electronic"),
+    "analog": ("analog", "analogue", "jarum", "manual", "mekanik", "mechanical"),
+    "unknown": ("tidak tahu", "gak tahu", "ga tau", "nggak tahu", "belum tahu", "tdk tahu",
+                "don't know", "not sure", "unknown", "entah", "kurang tahu"),
+}  # fmt: skip
+
+
+def _gap(a: Tuple[int, int], b: Tuple[int, int]) -> int:
+    """Characters between two spans (0 when they touch or overlap)."""
+    return max(0, b[0] - a[1], a[0] - b[1])
+
+
+def _line_from_entities(turn: Turn) -> List[Dict[str, Any]]:
+    """Instrument lines named in one message: each quantity/spec goes to the nearest type."""
+    types = [e for e in turn.entities if e.name == "instrument_type" and e.value]
+    if not types:
+        return []
+    lines: List[Dict[str, Any]] = [
+        {"type": str(e.value), "spec": None, "quantity": None, "_span": (e.start, e.end)} for e in types
+    ]
+    for entity in turn.entities:
+        if entity.name not in ("quantity", "instrument_spec") or entity.value in (None, ""):
+            continue
+        key = "quantity" if entity.name == "quantity" else "spec"
+        if key == "quantity":
+            checked = check_quantity(str(entity.value))
+            if not checked.ok:
+                continue
+            value: Any = checked.value
+        else:
+            value = str(entity.value)
+        candidates = [line for line in lines if line[key] is None]
+        if not candidates:
+            continue
+        if entity.start is not None and entity.end is not None and all(
+            None not in line["_span"] for line in candidates
+        ):
+            target = min(candidates, key=lambda line: _gap(line["_span"], (entity.start, entity.end)))
+        else:
+            target = candidates[0]
+        target[key] = value
+    for line in lines:
+        line.pop("_span", None)
+    return lines
+
+
+def _line_updates(lines: List[Dict[str, Any]], state: Mapping[str, Any]) -> Dict[str, Any]:
+    """Lines named in one message: complete ones go to the list, the first incomplete one
+    becomes the current line (asked next), further incomplete ones wait their turn."""
+    updates: Dict[str, Any] = {}
+    if len(lines) == 1:
+        current: Optional[Dict[str, Any]] = lines[0]
+    else:
+        complete = [line for line in lines if line["spec"] is not None and line["quantity"] is not None]
+        incomplete = [line for line in lines if line not in complete]
+        if complete:
+            updates[INSTRUMENTS] = list(state.get(INSTRUMENTS) or []) + [
+                {"type": line["type"], "spec": line["spec"], "quantity": line["quantity"]} for line in complete
+            ]
+        current = incomplete[0] if incomplete else None
+        if len(incomplete) > 1:
+            updates[PENDING] = list(state.get(PENDING) or []) + incomplete[1:]
+    if current is not None:
+        updates[INSTRUMENT_TYPE] = current["type"]
+        updates[INSTRUMENT_SPEC] = current["spec"]
+        updates[QUANTITY] = current["quantity"]
+        updates[MORE] = None
+    return updates
+
+
+class CalibrationFlow(FormFlow):
+    name = "calibration_request_form"
+    own_intents = frozenset({"request_calibration"})
+    slots = (
+        SERVICE_TYPE, INSTRUMENT_TYPE, INSTRUMENT_SPEC, QUANTITY, INSTRUMENTS, PENDING, MORE, LOCATION,
+        SITE_ADDRESS, SITE_CITY, PREFERRED_DATE, CONFIRM,
+    )  # fmt: skip
+    shared_slots = CONTACT
+    textual_slots = frozenset({INSTRUMENT_TYPE, INSTRUMENT_SPEC, NAME})
+    free_text_slots = frozenset({SITE_ADDRESS, COMPANY})
+    confirm_slot = CONFIRM
+    edit_targets = {
+        "company": (COMPANY,),
+        "contact_name": (NAME,),
+        "phone": (PHONE,),
+        "email": (EMAIL,),
+        "service_type": (SERVICE_TYPE,),
+        "instruments": (INSTRUMENTS, PENDING, INSTRUMENT_TYPE, INSTRUMENT_SPEC, QUANTITY, MORE),
+        "location": (LOCATION, SITE_ADDRESS),
+        "preferred_date": (PREFERRED_DATE,),
+    }
+
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+        required = [SERVICE_TYPE]
+        line_started = any(state.get(slot) is not None for slot in LINE_SLOTS)
+        if not state.get(INSTRUMENTS) or state.get(MORE) is True or line_started:
+            required += list(LINE_SLOTS)
+        else:
+            required.append(MORE)
+        required.append(LOCATION)
+        if state.get(LOCATION) == "onsite":
+            required.append(SITE_ADDRESS)
+        required += [PREFERRED_DATE, *CONTACT]
+        return self.with_confirmation(required, state)
+
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        updates: Dict[str, Any] = {}
+        service = turn.first("service_type")
+        if service in SERVICE_SYNONYMS:
+            updates[SERVICE_TYPE] = service
+        lines = _line_from_entities(turn)
+        if lines:
+            updates.update(_line_updates(lines, {**state, INSTRUMENTS: []}))
+        else:
+            quantity = turn.first("quantity")
+            if quantity is not None and check_quantity(str(quantity)).ok:
+                updates[QUANTITY] = check_quantity(str(quantity)).value
+        location = turn.first("service_location")
+        if location in LOCATION_SYNONYMS:
+            updates[LOCATION] = location
+        city = turn.first("city")
+        if city:
+            updates[SITE_CITY] = str(city)
+        updates.update(prefill_contact(turn, state, ctx, CONTACT))
+        return updates
+
+    def read(self, slot: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:
+        if slot in CONTACT:
+            return read_contact(slot, turn)
+        if slot == SERVICE_TYPE:
+            value = chosen(turn) or turn.first("service_type") or match_label(turn.plain_text, SERVICE_SYNONYMS)
+            if value not in SERVICE_SYNONYMS:
+                return Attempt.fail("utter_invalid_choice")
+            return Attempt.ok(**{SERVICE_TYPE: value})
+        if slot == INSTRUMENT_TYPE:
+            return self._read_instrument(turn, state)
+        if slot == INSTRUMENT_SPEC:
+            value = chosen(turn) or turn.first("instrument_spec") or match_label(turn.plain_text, SPEC_SYNONYMS)
+            if value is None:
+                checked = check_text(turn.plain_text, "spec", min_length=2)
+                if not checked.ok:
+                    return Attempt.fail(checked.error or "utter_invalid_choice", **checked.values)
+                value = checked.value
+            updates: Dict[str, Any] = {INSTRUMENT_SPEC: value}
+            if state.get(QUANTITY) is None and turn.first("quantity") is not None:
+                quantity = check_quantity(str(turn.first("quantity")))
+                if quantity.ok:
+                    updates[QUANTITY] = quantity.value
+            return Attempt(updates=updates)
+        if slot == QUANTITY:
+            raw = turn.first("quantity")
+            checked = check_quantity(str(raw) if raw is not None else turn.plain_text)
+            if not checked.ok:
+                return Attempt.fail(checked.error or "utter_invalid_quantity", **checked.values)
+            return Attempt.ok(**{QUANTITY: checked.value})
+        if slot == MORE:
+            lines = _line_from_entities(turn)
+            if lines:  # "5 termometer digital": naming the next instrument means yes
+                updates = _line_updates(lines, state)
+                updates[MORE] = True
+                return Attempt(updates=updates)
+            answer = read_yes_no(turn)
+            if answer is None:
+                return Attempt.fail("utter_invalid_yes_no")
+            return Attempt.ok(**{MORE: answer})
+        if slot == LOCATION:
+            value = chosen(turn) or turn.first("service_location") or match_label(turn.plain_text, LOCATION_SYNONYMS)
+            if value not in LOCATION_SYNONYMS:
+                return Attempt.fail("utter_invalid_choice")
+            updates = {LOCATION: value}
+            if turn.first("city"):
+                updates[SITE_CITY] = str(turn.first("city"))
+            return Attempt(updates=updates)
+        if slot == SITE_ADDRESS:
+            checked = check_text(turn.plain_text, "address", min_length=5)
+            if not checked.ok:
+                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+            return Attempt.ok(**{SITE_ADDRESS: checked.value})
+        if slot == PREFERRED_DATE:
+            checked_date = check_date(turn.plain_text, ctx.language, ctx.today)
+            if not checked_date.ok:
+                return Attempt.fail(checked_date.error or "utter_invalid_date", **checked_date.values)
+            return Attempt.ok(**{PREFERRED_DATE: checked_date.value.isoformat()})  # type: ignore[union-attr]
+        raise KeyError(slot)
+
+    def _read_instrument(self, turn: Turn, state: Mapping[str, Any]) -> Attempt:
+        if state.get(INSTRUMENTS) and read_yes_no(turn) is False:
+            # "tidak jadi" after saying there was another instrument: no further line.
+            return Attempt.ok(**{MORE: False, INSTRUMENT_TYPE: None})
+        lines = _line_from_entities(turn)
+        if lines:
+            updates = _line_updates(lines, state)
+            # Keep what the customer already said about this line unless the message repeats it.
+            for slot in (INSTRUMENT_SPEC, QUANTITY):
+                if updates.get(slot) is None and state.get(slot) is not None:
+                    updates[slot] = state[slot]
+            updates.pop(MORE, None)
+            return Attempt(updates=updates)
+        checked = check_text(turn.plain_text, "instrument", min_length=2)
+        if not checked.ok:
+            return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+        updates = {INSTRUMENT_TYPE: checked.value}
+        if turn.first("quantity") is not None and state.get(QUANTITY) is None:
+            quantity = check_quantity(str(turn.first("quantity")))
+            if quantity.ok:
+                updates[QUANTITY] = quantity.value
+        return Attempt(updates=updates)
+
+    def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        if requested in (NAME, COMPANY):
+            return extra_contact(turn, state, CONTACT)
+        return {}
+
+    def settle(self, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        updates: Dict[str, Any] = {}
+        if all(state.get(slot) is not None for slot in LINE_SLOTS):
+            line = {
+                "type": state[INSTRUMENT_TYPE],
+                "spec": state[INSTRUMENT_SPEC],
+                "quantity": int(state[QUANTITY]),
+            }
+            updates = {
+                INSTRUMENTS: list(state.get(INSTRUMENTS) or []) + [line],
+                INSTRUMENT_TYPE: None,
+                INSTRUMENT_SPEC: None,
+                QUANTITY: None,
+                MORE: None,
+            }
+            pending = list(state.get(PENDING) or [])
+            if pending:
+                # The next instrument from the same message: ask its missing details.
+                following = pending.pop(0)
+                updates.update(
+                    {
+                        INSTRUMENT_TYPE: following["type"],
+                        INSTRUMENT_SPEC: following["spec"],
+                        QUANTITY: following["quantity"],
+                        PENDING: pending,
+                    }
+                )
+        return updates
+
+
+FLOW = CalibrationFlow()
+
+
+# -- questions whose wording depends on the state -------------------------------------------
+
+
+def ask_site_address(state: Mapping[str, Any]) -> Reply:
+    city = state.get(SITE_CITY)
+    if city:
+        return Reply("utter_ask_cal_site_address_city", {"city": city})
+    return Reply("utter_ask_cal_site_address")
+
+
+def ask_instrument_spec(state: Mapping[str, Any], ctx: Context) -> Reply:
+    name = texts.instrument_name(ctx.profile, str(state.get(INSTRUMENT_TYPE) or ""), ctx.language)
+    return Reply("utter_ask_cal_instrument_spec", {"instrument": name})
+
+
+def ask_quantity(state: Mapping[str, Any], ctx: Context) -> Reply:
+    name = texts.instrument_name(ctx.profile, str(state.get(INSTRUMENT_TYPE) or ""), ctx.language)
+    return Reply("utter_ask_cal_quantity", {"instrument": name})
+
+
+def summary(state: Mapping[str, Any], ctx: Context) -> str:
+    lang = ctx.language
+    preferred = state.get(PREFERRED_DATE)
+    rows: List[Tuple[str, Optional[str]]] = [
+        ("service_type", texts.label(texts.SERVICE_TYPES, state.get(SERVICE_TYPE), lang)),
+        ("instruments", texts.instrument_lines_text(ctx.profile, state.get(INSTRUMENTS) or [], lang)),
+        ("location", texts.label(texts.LOCATIONS, state.get(LOCATION), lang)),
+        ("site_address", state.get(SITE_ADDRESS) if state.get(LOCATION) == "onsite" else None),
+        ("preferred_date", texts.format_date(date.fromisoformat(preferred), lang) if preferred else None),
+        *contact_rows(state, CONTACT),
+    ]
+    return texts.summary_text(rows, lang)
+
+
+def ask_confirmation(state: Mapping[str, Any], ctx: Context) -> Reply:
+    return Reply("utter_ask_cal_confirm", {"summary": summary(state, ctx)})
+
+
+def build_input(state: Mapping[str, Any]) -> CalibrationRequestInput:
+    """The CRM record for a confirmed form (the form guarantees every required value)."""
+    items = tuple(
+        CalibrationItemInput(
+            instrument_type=str(line["type"]),
+            quantity=int(line["quantity"]),
+            # "unknown" is stored as no specification: the lab clarifies it before quoting.
+            spec=str(line["spec"]) if line.get("spec") not in (None, "", "unknown") else None,
+        )
+        for line in state.get(INSTRUMENTS) or []
+    )
+    preferred = state.get(PREFERRED_DATE)
+    onsite = state.get(LOCATION) == "onsite"
+    return CalibrationRequestInput(
+        company_name=str(state[COMPANY]),
+        contact_name=str(state[NAME]),
+        phone=str(state[PHONE]),
+        email=str(state[EMAIL]) if state.get(EMAIL) else None,
+        service_type=str(state[SERVICE_TYPE]),
+        service_location=str(state[LOCATION]),
+        site_address=str(state[SITE_ADDRESS]) if onsite and state.get(SITE_ADDRESS) else None,
+        preferred_date=date.fromisoformat(preferred) if preferred else None,
+        items=items,
+    )
+
+
+def saved_reply(reference: str, state: Mapping[str, Any], ctx: Context) -> Reply:
+    """The reference and the next step: a quotation by e-mail within N working days."""
+    days = ctx.profile.quotation_working_days
+    due = ctx.profile.add_working_days(ctx.today, days)
+    return Reply(
+        "utter_calibration_saved",
+        {
+            "reference": reference,
+            "quotation_working_days": days,
+            "quotation_date": texts.format_date(due, ctx.language),
+            "email": state.get(EMAIL) or "-",
+        },
+    )

@@ -1,0 +1,369 @@
+"""Financing application (lead): product, amount, down payment, tenor, city, contact, consent.
+
+Consent is asked *before* the name and phone number, so a customer who does not agree to be
+contacted has given no personal data at all; without consent the form ends, nothing is
+stored, and the customer is told why. Down payment and tenor are checked against the
+product's ranges in the business profile.
+"""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from bot.crm.types import FinancingRequestInput
+from bot.flows import texts
+from bot.flows.base import (
+    Attempt,
+    Button,
+    Context,
+    FormFlow,
+    Reply,
+    Turn,
+    choice_payload,
+    chosen,
+    match_label,
+    read_yes_no,
+)
+from bot.flows.contact import NAME, PHONE, contact_rows, extra_contact, prefill_contact, read_contact
+from bot.flows.validators import check_amount, check_text
+from bot.nlp import parsers
+from bot.profile import FinancingProduct, format_money, pick
+
+PRODUCT = "fin_product"
+CONDITION = "fin_condition"
+AMOUNT = "fin_amount"
+DOWN_PAYMENT = "fin_down_payment"
+TENOR = "fin_tenor"
+CITY = "fin_city"
+CONSENT = "fin_consent"
+CONTACT_TIME = "fin_contact_time"
+CONFIRM = "fin_confirm"
+
+CONTACT = (NAME, PHONE)
+
+PRODUCT_SYNONYMS: Mapping[str, Sequence[str]] = {
+    "motorcycle": ("motor", "sepeda motor", "motorcycle", "motorbike", "motor baru", "motor bekas"),
+    "car": ("mobil", "car", "kendaraan roda empat", "roda 4", "mobil baru", "mobil bekas"),
+    "multipurpose": ("multiguna", "multipurpose", "dana tunai", "jaminan bpkb", "gadai bpkb", "pinjaman", "bpkb", "cash loan"),
+    "heavy_equipment": ("alat berat", "heavy equipment", "excavator", "ekskavator", "bulldozer", "forklift", "crane"),
+}  # fmt: skip
+CONDITION_SYNONYMS: Mapping[str, Sequence[str]] = {
+    "new": ("baru", "new", "gres", "brand new"),
+    "used": ("bekas", "used", "second", "seken", "second hand", "secondhand", "pre-owned", "2nd"),
+}
+CONTACT_TIME_SYNONYMS: Mapping[str, Sequence[str]] = {
+    "morning": ("pagi", "morning"),
+    "afternoon": ("siang", "early afternoon", "noon", "lunch"),
+    "late_afternoon": ("sore", "late afternoon", "evening", "petang"),
+    "anytime": ("kapan saja", "kapan aja", "bebas", "terserah", "any time", "anytime", "whenever"),
+}
+_DP_WORDS = re.compile(r"\b(dp|uang muka|down ?payment|deposit)\b", re.IGNORECASE)
+_NO_DP = re.compile(r"^(tanpa dp|tidak ada|ga ada|gak ada|nggak ada|tidak pakai dp|no dp|none|nol|0)$", re.I)
+_PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s*(?:%|persen|percent)", re.IGNORECASE)
+_YEARS = re.compile(r"(\d{1,2}(?:[.,]5)?)\s*(?:tahun|thn|th|years?|yrs?)\b", re.IGNORECASE)
+_MONTHS = re.compile(r"(\d{1,3})\s*(?:bulan|bln|bl|months?|mos?|x)\b", re.IGNORECASE)
+
+
+def product_of(state: Mapping[str, Any], ctx: Context) -> Optional[FinancingProduct]:
+    product = state.get(PRODUCT)
+    return ctx.profile.financing_product(str(product)) if product else None
+
+
+def _decimal(value: Any) -> Optional[Decimal]:
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def read_tenor(text: str) -> Optional[int]:
+    """'3 tahun' -> 36, '24 bulan' / '24x' / '24' -> 24 (months)."""
+    cleaned = (text or "").strip().lower()
+    years = _YEARS.search(cleaned)
+    if years:
+        return int(Decimal(years.group(1).replace(",", ".")) * 12)
+    months = _MONTHS.search(cleaned)
+    if months:
+        return int(months.group(1))
+    if re.fullmatch(r"\d{1,3}", cleaned):
+        return int(cleaned)
+    return None
+
+
+def _amounts_in(turn: Turn) -> Tuple[Optional[Decimal], Optional[Decimal]]:
+    """(amount, down payment) from a message's amount entities: "DP 30jt" is a down payment."""
+    amount: Optional[Decimal] = None
+    down: Optional[Decimal] = None
+    for entity in turn.entities:
+        if entity.name != "amount" or entity.value in (None, ""):
+            continue
+        try:
+            value = Decimal(str(entity.value))
+        except ArithmeticError:
+            continue
+        before = turn.text[max(0, (entity.start or 0) - 14) : entity.start or 0] if entity.start else ""
+        if _DP_WORDS.search(before):
+            down = down if down is not None else value
+        elif amount is None:
+            amount = value
+    return amount, down
+
+
+class FinancingFlow(FormFlow):
+    name = "financing_request_form"
+    own_intents = frozenset({"request_financing"})
+    slots = (PRODUCT, CONDITION, AMOUNT, DOWN_PAYMENT, TENOR, CITY, CONSENT, CONTACT_TIME, CONFIRM)
+    shared_slots = CONTACT
+    textual_slots = frozenset({CITY, CONTACT_TIME, NAME})
+    free_text_slots = frozenset()
+    confirm_slot = CONFIRM
+    edit_targets = {
+        "product": (PRODUCT, CONDITION, DOWN_PAYMENT, TENOR),
+        "amount": (AMOUNT, DOWN_PAYMENT),
+        "tenor": (TENOR,),
+        "city": (CITY,),
+        "contact_name": (NAME,),
+        "phone": (PHONE,),
+        "contact_time": (CONTACT_TIME,),
+    }
+
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+        required = [PRODUCT, CONDITION, AMOUNT, DOWN_PAYMENT, TENOR, CITY, CONSENT]
+        if state.get(CONSENT) is False:
+            return required  # no consent: stop here, before any personal data
+        required += [*CONTACT, CONTACT_TIME]
+        return self.with_confirmation(required, state)
+
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        updates: Dict[str, Any] = {}
+        product = turn.first("product_type")
+        if product in PRODUCT_SYNONYMS:
+            updates[PRODUCT] = product
+        condition = turn.first("vehicle_condition")
+        if condition in CONDITION_SYNONYMS:
+            updates[CONDITION] = condition
+        amount, down = _amounts_in(turn)
+        if amount is not None and check_amount(str(amount), ctx.language).ok:
+            updates[AMOUNT] = str(amount)
+            if down is not None and down < amount:
+                updates[DOWN_PAYMENT] = str(down)
+        city = turn.first("city")
+        if city:
+            updates[CITY] = str(city)
+        # Name and phone are prefilled only from what the CRM already holds, or typed now.
+        updates.update(prefill_contact(turn, state, ctx, CONTACT))
+        return updates
+
+    def read(self, slot: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:
+        if slot in CONTACT:
+            return read_contact(slot, turn)
+        if slot == PRODUCT:
+            value = chosen(turn) or turn.first("product_type") or match_label(turn.plain_text, PRODUCT_SYNONYMS)
+            if value not in PRODUCT_SYNONYMS or ctx.profile.financing_product(str(value)) is None:
+                return Attempt.fail("utter_invalid_choice")
+            updates: Dict[str, Any] = {PRODUCT: value}
+            condition = turn.first("vehicle_condition")
+            if condition in CONDITION_SYNONYMS and state.get(CONDITION) is None:
+                updates[CONDITION] = condition
+            return Attempt(updates=updates)
+        if slot == CONDITION:
+            value = chosen(turn) or turn.first("vehicle_condition") or match_label(turn.plain_text, CONDITION_SYNONYMS)
+            product = product_of(state, ctx)
+            if value not in CONDITION_SYNONYMS:
+                return Attempt.fail("utter_invalid_choice")
+            if product is not None and value not in product.conditions:
+                return Attempt.fail("utter_invalid_fin_condition")
+            return Attempt.ok(**{CONDITION: value})
+        if slot == AMOUNT:
+            amount, down = _amounts_in(turn)
+            checked = check_amount(str(amount) if amount is not None else turn.plain_text, ctx.language)
+            if not checked.ok:
+                return Attempt.fail(checked.error or "utter_invalid_amount", **checked.values)
+            updates = {AMOUNT: str(checked.value)}
+            if down is not None and state.get(DOWN_PAYMENT) is None:
+                updates[DOWN_PAYMENT] = str(down)
+            return Attempt(updates=updates)
+        if slot == DOWN_PAYMENT:
+            return self._read_down_payment(turn, state, ctx)
+        if slot == TENOR:
+            product = product_of(state, ctx)
+            value = chosen(turn)
+            tenor = int(value) if value and value.isdigit() else read_tenor(turn.plain_text)
+            if tenor is None:
+                return Attempt.fail("utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language))
+            if product is not None and tenor not in product.tenors_months:
+                return Attempt.fail("utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language))
+            return Attempt.ok(**{TENOR: tenor})
+        if slot == CITY:
+            city = turn.first("city")
+            checked = check_text(str(city) if city else turn.plain_text, "city", min_length=3)
+            if not checked.ok:
+                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+            return Attempt.ok(**{CITY: checked.value})
+        if slot == CONSENT:
+            answer = read_yes_no(turn)
+            if answer is None:
+                return Attempt.fail("utter_invalid_yes_no")
+            return Attempt.ok(**{CONSENT: answer})
+        if slot == CONTACT_TIME:
+            key = chosen(turn)
+            if key is None and len(turn.plain_text.split()) <= 2:
+                # Only a bare "pagi"/"sore" picks a slot; "besok jam 10 pagi" is kept as typed.
+                key = match_label(turn.plain_text, CONTACT_TIME_SYNONYMS)
+            if key in CONTACT_TIME_SYNONYMS:
+                return Attempt.ok(**{CONTACT_TIME: key})
+            checked = check_text(turn.plain_text, "contact_time", min_length=2)
+            if not checked.ok:
+                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+            return Attempt.ok(**{CONTACT_TIME: checked.value})
+        raise KeyError(slot)
+
+    def _read_down_payment(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:
+        amount = _decimal(state.get(AMOUNT))
+        product = product_of(state, ctx)
+        text = turn.plain_text
+        percent = _PERCENT.search(text)
+        value: Optional[Decimal]
+        if percent and amount is not None:
+            value = (amount * Decimal(percent.group(1).replace(",", ".")) / 100).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
+        elif _NO_DP.match(text.strip(" .!").lower()) or (turn.intent == "deny" and not turn.entities):
+            value = Decimal(0)
+        else:
+            entity = turn.first("amount")
+            value = parsers.parse_amount(str(entity) if entity is not None else text)
+        if value is None:
+            return Attempt.fail("utter_invalid_amount")
+        if amount is not None and value >= amount:
+            return Attempt.fail("utter_invalid_down_payment_too_large", amount=format_money(amount, ctx.language))
+        if amount is not None and product is not None:
+            low = (amount * product.dp_min_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            high = (amount * product.dp_max_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            if not low <= value <= high:
+                return Attempt.fail(
+                    "utter_invalid_down_payment_range",
+                    product=pick(product.name, ctx.language),
+                    min_percent=product.dp_min_percent,
+                    max_percent=product.dp_max_percent,
+                    min=format_money(low, ctx.language),
+                    max=format_money(high, ctx.language),
+                )
+        return Attempt.ok(**{DOWN_PAYMENT: str(value)})
+
+    @staticmethod
+    def _tenor_list(product: Optional[FinancingProduct], language: str) -> str:
+        if product is None:
+            return "-"
+        return ", ".join(texts.months(m, language) for m in product.tenors_months)
+
+    def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        if requested == NAME:
+            return extra_contact(turn, state, CONTACT)
+        return {}
+
+    def settle(self, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+        """Answers the product makes obvious: its only condition, no DP where it takes none."""
+        product = product_of(state, ctx)
+        updates: Dict[str, Any] = {}
+        if product is None:
+            return updates
+        if state.get(CONDITION) is None and len(product.conditions) == 1:
+            updates[CONDITION] = product.conditions[0]
+        if state.get(CONDITION) is not None and state.get(CONDITION) not in product.conditions:
+            updates[CONDITION] = None  # e.g. a "new" heard before the product turned out multipurpose
+        if state.get(DOWN_PAYMENT) is None and product.dp_max_percent == 0:
+            updates[DOWN_PAYMENT] = "0"
+        if state.get(TENOR) is not None and int(state[TENOR]) not in product.tenors_months:
+            updates[TENOR] = None
+        return updates
+
+
+FLOW = FinancingFlow()
+
+
+def contact_time_text(value: Optional[str], language: str) -> Optional[str]:
+    if value is None:
+        return None
+    return texts.label(texts.CONTACT_TIMES, value, language) if value in texts.CONTACT_TIMES else value
+
+
+def product_buttons(ctx: Context) -> Tuple[Button, ...]:
+    return tuple(
+        Button(pick(p.name, ctx.language), choice_payload(p.id)) for p in ctx.profile.financing_products
+    )
+
+
+def ask_tenor(state: Mapping[str, Any], ctx: Context) -> Reply:
+    product = product_of(state, ctx)
+    tenors = product.tenors_months if product else (12, 24, 36)
+    return Reply(
+        "utter_ask_fin_tenor",
+        buttons=tuple(Button(texts.months(m, ctx.language), choice_payload(str(m))) for m in tenors),
+    )
+
+
+def ask_down_payment(state: Mapping[str, Any], ctx: Context) -> Reply:
+    product = product_of(state, ctx)
+    amount = _decimal(state.get(AMOUNT))
+    if product is None or amount is None:
+        return Reply("utter_ask_fin_down_payment_plain")
+    low = (amount * product.dp_min_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    high = (amount * product.dp_max_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return Reply(
+        "utter_ask_fin_down_payment",
+        {
+            "min_percent": product.dp_min_percent,
+            "max_percent": product.dp_max_percent,
+            "min": format_money(low, ctx.language),
+            "max": format_money(high, ctx.language),
+        },
+    )
+
+
+def summary(state: Mapping[str, Any], ctx: Context) -> str:
+    lang = ctx.language
+    product = product_of(state, ctx)
+    tenor = state.get(TENOR)
+    rows: List[Tuple[str, Optional[str]]] = [
+        ("product", pick(product.name, lang) if product else state.get(PRODUCT)),
+        ("condition", texts.label(texts.CONDITIONS, state.get(CONDITION), lang)),
+        ("amount", texts.money(_decimal(state.get(AMOUNT)), lang)),
+        ("down_payment", texts.money(_decimal(state.get(DOWN_PAYMENT)), lang)),
+        ("tenor", texts.months(int(tenor), lang) if tenor is not None else None),
+        ("city", state.get(CITY)),
+        *contact_rows(state, CONTACT),
+        ("contact_time", contact_time_text(state.get(CONTACT_TIME), lang)),
+    ]
+    return texts.summary_text(rows, lang)
+
+
+def ask_confirmation(state: Mapping[str, Any], ctx: Context) -> Reply:
+    return Reply("utter_ask_fin_confirm", {"summary": summary(state, ctx)})
+
+
+def build_input(state: Mapping[str, Any]) -> FinancingRequestInput:
+    tenor = state.get(TENOR)
+    return FinancingRequestInput(
+        product_type=str(state[PRODUCT]),
+        vehicle_condition=state.get(CONDITION),
+        amount=Decimal(str(state[AMOUNT])),
+        down_payment=_decimal(state.get(DOWN_PAYMENT)),
+        tenor_months=int(tenor) if tenor is not None else None,
+        city=state.get(CITY),
+        name=str(state[NAME]),
+        phone=str(state[PHONE]),
+        # A chosen slot is stored in Indonesian (the branch staff who call back read it);
+        # a time the customer typed is stored verbatim.
+        preferred_contact_time=contact_time_text(state.get(CONTACT_TIME), "id"),
+        consent=state.get(CONSENT) is True,
+    )
+
+
+def saved_reply(reference: str, state: Mapping[str, Any], ctx: Context) -> Reply:
+    return Reply(
+        "utter_financing_saved",
+        {
+            "reference": reference,
+            "contact_time": contact_time_text(state.get(CONTACT_TIME), ctx.language) or "-",
+            "approval_working_days": ctx.profile.raw["financing"].get("approval_working_days", "-"),
+        },
+    )

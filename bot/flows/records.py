@@ -1,0 +1,103 @@
+"""Storing confirmed flows in the CRM: contact details first, then the record, exactly once.
+
+``attach_contact`` runs before the record is created so that the same person writing on
+WhatsApp and on the website becomes one customer; it may return a different (surviving)
+customer id, which is the one the record is stored under.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from bot.crm import complaints as crm_complaints
+from bot.crm import customers as crm_customers
+from bot.crm import feedback as crm_feedback
+from bot.crm import requests as crm_requests
+from bot.flows import calibration, complaints, feedback, financing
+from bot.flows.base import Context
+from bot.flows.contact import COMPANY, EMAIL, NAME, PHONE
+
+logger = logging.getLogger(__name__)
+
+
+class NoConsent(ValueError):
+    """The customer did not agree to be contacted: nothing may be stored."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    reference: Optional[str]
+    created: bool
+    customer_id: int
+
+
+def _customer_id(ctx: Context) -> int:
+    if ctx.customer_id is None:
+        raise ValueError("the customer must be resolved before saving")
+    return ctx.customer_id
+
+
+def _attach(ctx: Context, state: Mapping[str, Any], with_company: bool) -> int:
+    customer = crm_customers.attach_contact(
+        _customer_id(ctx),
+        phone=state.get(PHONE) or None,
+        email=state.get(EMAIL) or None,
+        name=state.get(NAME) or None,
+        company=(state.get(COMPANY) or None) if with_company else None,
+    )
+    return customer.id
+
+
+def save_calibration(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
+    data = calibration.build_input(state)
+    customer_id = _attach(ctx, state, with_company=True)
+    created = crm_requests.create_calibration_request(customer_id, data, key)
+    logger.info("calibration request %s (new=%s) for customer %s", created.reference, created.created, customer_id)
+    return Saved(created.reference, created.created, customer_id)
+
+
+def save_financing(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
+    if state.get(financing.CONSENT) is not True:
+        raise NoConsent("no consent to be contacted")
+    data = financing.build_input(state)
+    customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
+    created = crm_requests.create_financing_request(customer_id, data, key)
+    logger.info("financing request %s (new=%s) for customer %s", created.reference, created.created, customer_id)
+    return Saved(created.reference, created.created, customer_id)
+
+
+def save_complaint(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
+    data = complaints.build_input(state)
+    customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
+    created = crm_complaints.create_complaint(customer_id, data, key)
+    logger.info("complaint %s (new=%s) for customer %s", created.reference, created.created, customer_id)
+    return Saved(created.reference, created.created, customer_id)
+
+
+def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Optional[Saved]:
+    data = feedback.build_input(state)
+    if data is None:
+        return None
+    customer_id = _customer_id(ctx)
+    created = crm_feedback.record_feedback(customer_id, data, key)
+    logger.info("feedback %s (new=%s) for customer %s", created.id, created.created, customer_id)
+    return Saved(None, created.created, customer_id)
+
+
+def known_contact(customer_id: int) -> dict:
+    """What the CRM knows about this customer's contact details (for prefilling forms)."""
+    overview = crm_customers.customer_overview(customer_id)
+    if overview is None:
+        return {}
+    known: dict = {}
+    if overview.customer.name:
+        known["name"] = overview.customer.name
+    if overview.customer.company:
+        known["company"] = overview.customer.company
+    for identity in overview.identities:
+        if identity.kind in ("phone", "whatsapp") and identity.value.startswith("+") and "phone" not in known:
+            known["phone"] = identity.value
+        if identity.kind == "email" and "email" not in known:
+            known["email"] = identity.value
+    return known

@@ -1,0 +1,148 @@
+"""Validators for form answers: each returns the normalised value or the reason it was refused.
+
+The reason is a domain response name (``utter_invalid_*``) with template values, so the
+customer reads it in their own language. Parsing is delegated to :mod:`bot.nlp.parsers`
+(shared with the NLU entity extractor); these functions add the business bounds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Generic, Mapping, Optional, Sequence, TypeVar
+
+from bot.flows.texts import format_date
+from bot.nlp import parsers
+from bot.profile import format_money
+
+T = TypeVar("T")
+
+MAX_QUANTITY = 1000  # per instrument line; larger jobs go through a person anyway
+MAX_DATE_AHEAD_DAYS = 366
+MIN_FINANCING_AMOUNT = Decimal("1000000")
+MAX_FINANCING_AMOUNT = Decimal("100000000000")  # 100 miliar: heavy equipment fleets
+
+# Caps follow the CRM column sizes (bot/crm/models.py) so nothing is cut when stored.
+TEXT_LIMITS: Mapping[str, int] = {
+    "company": 200,
+    "name": 200,
+    "instrument": 120,
+    "spec": 120,
+    "address": 500,
+    "city": 100,
+    "contact_time": 100,
+    "description": 2000,
+    "resolution": 1000,
+    "comment": 1000,
+}
+
+
+@dataclass(frozen=True)
+class Checked(Generic[T]):
+    value: Optional[T] = None
+    error: Optional[str] = None  # response name
+    values: Mapping[str, Any] = field(default_factory=dict)  # for the response's placeholders
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _fail(response: str, **values: Any) -> "Checked[Any]":
+    return Checked(error=response, values=values)
+
+
+def check_text(text: str, kind: str, min_length: int = 1) -> Checked[str]:
+    """Free text kept verbatim (only surrounding whitespace trimmed), within the cap for ``kind``."""
+    value = (text or "").strip()
+    limit = TEXT_LIMITS[kind]
+    if len(value) < min_length:
+        return _fail("utter_invalid_text_short", min=min_length)
+    if len(value) > limit:
+        return _fail("utter_invalid_text_long", max=limit, length=len(value))
+    return Checked(value)
+
+
+def check_name(text: str) -> Checked[str]:
+    """A person's name: verbatim, at least two characters and at least one letter."""
+    checked = check_text(text, "name", min_length=2)
+    if checked.ok and not any(ch.isalpha() for ch in checked.value or ""):
+        return _fail("utter_invalid_name")
+    return checked
+
+
+def check_phone(text: str) -> Checked[str]:
+    phone = parsers.parse_phone(text or "")
+    if phone is None:
+        return _fail("utter_invalid_phone")
+    return Checked(phone)
+
+
+def check_email(text: str) -> Checked[str]:
+    email = parsers.parse_email(text or "")
+    if email is None:
+        return _fail("utter_invalid_email")
+    return Checked(email.lower())
+
+
+def check_quantity(text: str, maximum: int = MAX_QUANTITY) -> Checked[int]:
+    raw = (text or "").strip()
+    # parse_quantity refuses values above its bound; ask it with a high bound so that an
+    # over-large number gets the "too many" reason rather than "not a number".
+    value = parsers.parse_quantity(raw, max_value=10**9)
+    if value is None:
+        return _fail("utter_invalid_quantity", max=maximum)
+    if value > maximum:
+        return _fail("utter_invalid_quantity_too_large", max=maximum)
+    return Checked(value)
+
+
+def check_amount(
+    text: str,
+    language: str,
+    minimum: Decimal = MIN_FINANCING_AMOUNT,
+    maximum: Decimal = MAX_FINANCING_AMOUNT,
+) -> Checked[Decimal]:
+    amount = parsers.parse_amount(text or "")
+    if amount is None:
+        return _fail("utter_invalid_amount")
+    if amount < minimum or amount > maximum:
+        return _fail(
+            "utter_invalid_amount_range",
+            min=format_money(minimum, language),
+            max=format_money(maximum, language),
+        )
+    return Checked(amount)
+
+
+def check_date(text: str, language: str, today: date) -> Checked[date]:
+    """A date from today up to a year ahead ("besok", "5 Desember", "05/12", "next Monday")."""
+    parsed = parsers.parse_date(text or "", language, today)
+    if parsed is None:
+        return _fail("utter_invalid_date")
+    if parsed < today:
+        return _fail("utter_invalid_date_past", date=format_date(parsed, language))
+    latest = today + timedelta(days=MAX_DATE_AHEAD_DAYS)
+    if parsed > latest:
+        return _fail("utter_invalid_date_far", max_date=format_date(latest, language))
+    return Checked(parsed)
+
+
+def check_reference(text: str, prefixes: Sequence[str] = ("KAL", "FIN", "CMP")) -> Checked[str]:
+    reference = parsers.parse_reference(text or "")
+    if reference is None or reference.split("-", 1)[0] not in prefixes:
+        return _fail("utter_invalid_reference")
+    return Checked(reference)
+
+
+def check_rating(text: str) -> Checked[int]:
+    """A 1-5 rating: a digit, a number word or a count of stars."""
+    raw = (text or "").strip()
+    if raw and set(raw) <= {"⭐", "★", " ", "\ufe0f"}:
+        stars = sum(1 for ch in raw if ch in "⭐★")
+        if 1 <= stars <= 5:
+            return Checked(stars)
+    value = parsers.parse_quantity(raw, max_value=1000)
+    if value is None or not 1 <= value <= 5:
+        return _fail("utter_invalid_rating")
+    return Checked(value)

@@ -1,0 +1,247 @@
+"""Fixtures for the channel tests.
+
+* ``crm_db``: an empty migrated CRM database (SQLite file, and PostgreSQL for the dedupe
+  tests marked ``postgres``) set as CRM_DATABASE_URL: dedupe claims are real rows.
+* ``fake_graph``: a local stand-in for graph.facebook.com that records what it receives and
+  answers from a script (status codes, delays), started on 127.0.0.1 by the test.
+* ``channel_app``: a Sanic app with one input channel mounted like ``rasa run`` mounts it,
+  whose ``on_new_message`` records what would reach the bot, and a real Rasa
+  ``InMemoryTrackerStore`` standing in for the agent's tracker store.
+WhatsApp webhook bodies in the documented Cloud API format are in ``channel_helpers.py``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import parse_qs
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from sanic import Sanic
+
+from channel_helpers import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CRM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
+
+
+# ---- CRM database (dedupe claims) --------------------------------------------------------
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bot.crm.db import dispose_engine
+    from bot.crm.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("channels-crm") / "crm.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    dispose_engine(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_url() -> Iterator[str]:
+    from bot.crm.db import dispose_engine
+    from bot.crm.migrate import upgrade
+
+    name = f"channels_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
+    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    dispose_engine(url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import get_settings
+
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def crm_db(_sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from bot.config import get_settings
+    from bot.crm.db import dispose_engine
+
+    path = tmp_path / "crm.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    url = f"sqlite:///{path}"
+    _use_database(url, monkeypatch)
+    yield url
+    get_settings.cache_clear()
+    dispose_engine(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_crm_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Both databases: dedupe must hold on the one two replicas would share."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("crm_db")
+        return
+    url = request.getfixturevalue("_postgres_url")
+    from bot.crm.db import get_engine
+
+    with get_engine(url).begin() as conn:
+        conn.exec_driver_sql("DELETE FROM inbound_messages")
+    _use_database(url, monkeypatch)
+    yield url
+
+
+# ---- fake Graph API -------------------------------------------------------------------
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: Dict[str, str]
+    body: Dict[str, Any]
+
+
+@dataclass
+class FakeGraph:
+    """Answers POST /{phone_number_id}/messages; ``script`` holds (status, delay_s) per call."""
+
+    server: ThreadingHTTPServer
+    requests: List[RecordedRequest] = field(default_factory=list)
+    script: List[Tuple[int, float]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v18.0"
+
+    def sent(self) -> List[Dict[str, Any]]:
+        return [r.body for r in self.requests]
+
+
+def _fake_graph_handler(graph_ref: List[FakeGraph]) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            graph = graph_ref[0]
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length)
+            if self.path.endswith("/Messages.json"):  # Twilio's REST API (form-encoded)
+                self._twilio(graph, raw)
+                return
+            body = json.loads(raw or b"{}")
+            with graph.lock:
+                graph.requests.append(RecordedRequest(self.path, dict(self.headers), body))
+                status, delay = graph.script.pop(0) if graph.script else (200, 0.0)
+                n = len(graph.requests)
+            if delay:
+                time.sleep(delay)
+            if status == 200:
+                answer = {
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
+                    "messages": [{"id": f"wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjAwMDAwMDAwMDAwMDAwMDAw{n:02d}"}],
+                }
+            else:
+                code = 130429 if status == 429 else (131047 if status == 400 else 1)
+                answer = {"error": {"message": f"fake error {status}", "type": "OAuthException", "code": code}}
+            data = json.dumps(answer).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeout test)
+
+        def _twilio(self, graph: FakeGraph, raw: bytes) -> None:
+            fields = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
+            with graph.lock:
+                graph.requests.append(RecordedRequest(self.path, dict(self.headers), fields))
+            data = json.dumps({"sid": "SM" + "0" * 32, "status": "queued", "body": fields.get("Body")}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def fake_graph() -> Iterator[FakeGraph]:
+    ref: List[FakeGraph] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _fake_graph_handler(ref))
+    server.daemon_threads = True
+    graph = FakeGraph(server)
+    ref.append(graph)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield graph
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def whatsapp_env(monkeypatch: pytest.MonkeyPatch, fake_graph: FakeGraph) -> FakeGraph:
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", APP_SECRET)
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN)
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+    monkeypatch.setenv("WHATSAPP_GRAPH_BASE_URL", fake_graph.base_url)
+    return fake_graph
+
+
+# ---- a Sanic app with one channel -------------------------------------------------------
+@dataclass
+class ChannelApp:
+    app: Sanic
+    received: List[UserMessage]
+    tracker_store: InMemoryTrackerStore
+
+    async def post(self, path: str, **kwargs: Any) -> Any:
+        _, response = await self.app.asgi_client.post(path, **kwargs)
+        return response
+
+    async def get(self, path: str, **kwargs: Any) -> Any:
+        _, response = await self.app.asgi_client.get(path, **kwargs)
+        return response
+
+
+@pytest.fixture
+def channel_app() -> Callable[..., ChannelApp]:
+    def make(channel: InputChannel, reply: Optional[Callable[[UserMessage], Any]] = None) -> ChannelApp:
+        received: List[UserMessage] = []
+
+        async def on_new_message(message: UserMessage) -> None:
+            received.append(message)
+            if reply is not None:
+                await reply(message)
+
+        app = Sanic(f"channels_test_{uuid.uuid4().hex}")
+        app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
+        store = InMemoryTrackerStore(Domain.empty())
+        app.ctx.agent = SimpleNamespace(tracker_store=store)
+        return ChannelApp(app, received, store)
+
+    return make
+
+

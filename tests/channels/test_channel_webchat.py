@@ -1,0 +1,371 @@
+"""Website widget channel (socket.io): sessions, typed intents, bad input, bus delivery.
+
+A real Sanic server with the channel runs on a free port in the test's event loop; clients
+are python-socketio clients (polling transport: engine.io's websocket client needs a newer
+aiohttp than Rasa allows; the browser test covers websockets). The bot is a stand-in that
+echoes what reached it, with a button, so every assertion is about what a customer sees.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from types import SimpleNamespace
+from typing import Any, AsyncIterator, List, Optional, Tuple
+
+import pytest
+import socketio
+from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Sanic
+
+from bot.bus import TOPIC_DELIVER, RedisBus, get_bus, reset_bus
+from bot.channels import hooks
+from bot.channels.typed_intents import NEUTRALISER
+from bot.channels.webchat import WebchatInput
+
+SHOP = "http://shop.example:8080"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ChatClient:
+    """One browser tab: a socket.io client plus the events it received, in order."""
+
+    def __init__(self, url: str, origin: Optional[str]) -> None:
+        self.url, self.origin = url, origin
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: "asyncio.Queue[Tuple[str, Any]]" = asyncio.Queue()
+        for name in ("session_confirm", "bot_uttered", "chat_error"):
+            self.sio.on(name, self._recorder(name))
+        self.session_id: Optional[str] = None
+
+    def _recorder(self, name: str):
+        async def record(data: Any = None) -> None:
+            await self.events.put((name, data))
+
+        return record
+
+    async def connect(self) -> None:
+        headers = {"Origin": self.origin} if self.origin else {}
+        await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], headers=headers)
+
+    async def next(self, name: str, timeout: float = 5) -> Any:
+        while True:
+            event, data = await asyncio.wait_for(self.events.get(), timeout)
+            if event == name:
+                return data
+
+    async def nothing(self, timeout: float = 0.5) -> bool:
+        try:
+            await asyncio.wait_for(self.events.get(), timeout)
+        except asyncio.TimeoutError:
+            return True
+        return False
+
+    async def session(self, session_id: Optional[str] = None) -> str:
+        await self.sio.emit("session_request", {"session_id": session_id})
+        self.session_id = await self.next("session_confirm")
+        return self.session_id
+
+    async def say(self, text: Any, session_id: Optional[str] = None, **extra: Any) -> None:
+        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id or self.session_id, **extra})
+
+
+class WebchatServer:
+    def __init__(self) -> None:
+        self.received: List[UserMessage] = []
+        self.channel = WebchatInput(allowed_origins=(SHOP,))
+        self.store = InMemoryTrackerStore(Domain.empty())
+        self.port = free_port()
+        self.clients: List[ChatClient] = []
+        self.server: Any = None
+
+    async def _bot(self, message: UserMessage) -> None:
+        self.received.append(message)
+        await message.output_channel.send_text_with_buttons(
+            message.sender_id, f"echo: {message.text}", [{"title": "Bicara dengan CS", "payload": "/request_human"}]
+        )
+
+    async def start(self) -> None:
+        app = Sanic(f"webchat_test_{uuid.uuid4().hex}")
+        app.blueprint(self.channel.blueprint(self._bot), url_prefix="/webhooks/socketio")
+        app.ctx.agent = SimpleNamespace(tracker_store=self.store)
+        # Short engine.io heartbeats: a polling client's clean disconnect waits for its
+        # pending long-poll request, which the server ends after interval + timeout.
+        self.channel.sio.eio.ping_interval = 1
+        self.channel.sio.eio.ping_timeout = 1
+        self.server = await app.create_server(
+            host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False
+        )
+        await self.server.startup()
+        await self.server.before_start()
+        await self.server.after_start()
+        await self.server.start_serving()
+
+    async def client(self, origin: Optional[str] = SHOP, connect: bool = True) -> ChatClient:
+        client = ChatClient(f"http://127.0.0.1:{self.port}", origin)
+        self.clients.append(client)
+        if connect:
+            await client.connect()
+        return client
+
+    async def stop(self) -> None:
+        for client in self.clients:
+            if client.sio.connected:
+                await client.sio.disconnect()
+        await self.server.before_stop()
+        self.server.close()
+        await self.server.wait_closed()
+        await self.server.after_stop()
+
+
+@pytest.fixture
+async def chat(monkeypatch) -> AsyncIterator[WebchatServer]:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    from bot.config import get_settings
+
+    get_settings.cache_clear()
+    reset_bus()
+    server = WebchatServer()
+    await server.start()
+    yield server
+    await server.stop()
+    hooks.unregister_customer_message_hook()
+    reset_bus()
+    get_settings.cache_clear()
+
+
+# ---- sessions ----------------------------------------------------------------------------
+async def test_a_new_widget_gets_a_session_and_the_bot_answers_in_it(chat):
+    tab = await chat.client()
+    session_id = await tab.session()
+    assert len(session_id) == 32
+    await tab.say("halo")
+    answer = await tab.next("bot_uttered")
+    assert answer["text"] == "echo: halo"
+    assert answer["quick_replies"][0]["title"] == "Bicara dengan CS"
+    assert chat.received[0].sender_id == session_id
+
+
+async def test_a_reload_keeps_the_session(chat):
+    first = await chat.client()
+    session_id = await first.session()
+    await first.sio.disconnect()
+    reloaded = await chat.client()
+    assert await reloaded.session(session_id) == session_id
+    await reloaded.say("masih sesi yang sama?")
+    await reloaded.next("bot_uttered")
+    assert chat.received[-1].sender_id == session_id
+
+
+@pytest.mark.parametrize("requested", ["6281234567890", "whatsapp:+6281234567890", "../../admin", "A" * 32])
+async def test_a_session_id_we_did_not_issue_is_replaced(chat, requested):
+    tab = await chat.client()
+    session_id = await tab.session(requested)
+    assert session_id != requested and len(session_id) == 32
+
+
+async def test_a_socket_cannot_send_as_another_session(chat):
+    victim = await chat.client()
+    victim_session = await victim.session()
+    attacker = await chat.client()
+    await attacker.session()
+    await attacker.say("tunjukkan data saya", session_id=victim_session)
+    assert (await attacker.next("chat_error"))["error"] == "invalid_session"
+    assert chat.received == []
+    assert await victim.nothing()
+
+
+# ---- origins -------------------------------------------------------------------------
+async def test_the_shop_origin_may_connect(chat):
+    tab = await chat.client(origin=SHOP)
+    assert tab.sio.connected
+
+
+async def test_a_foreign_origin_is_refused(chat):
+    tab = await chat.client(origin="https://evil.example", connect=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await tab.connect()
+
+
+# ---- typed intents ---------------------------------------------------------------------
+async def test_typed_restart_reaches_the_bot_as_text(chat):
+    tab = await chat.client()
+    await tab.session()
+    await tab.say("/restart")
+    await tab.next("bot_uttered")
+    assert chat.received[0].text == NEUTRALISER + "/restart"
+
+
+async def test_greeting_payload_passes_only_on_a_new_conversation(chat):
+    tab = await chat.client()
+    session_id = await tab.session()
+    await tab.say("/greet")
+    await tab.next("bot_uttered")
+    assert chat.received[0].text == "/greet"
+    await chat.store.save(DialogueStateTracker.from_events(session_id, [UserUttered("/greet")]))
+    await tab.say("/greet")
+    await tab.next("bot_uttered")
+    assert chat.received[1].text == NEUTRALISER + "/greet"
+
+
+async def test_an_offered_button_payload_passes_and_others_do_not(chat):
+    tab = await chat.client()
+    session_id = await tab.session()
+    tracker = DialogueStateTracker.from_events(
+        session_id,
+        [UserUttered("halo"), BotUttered("Pilih:", data={"buttons": [{"title": "Kalibrasi", "payload": "/request_calibration"}]})],
+    )
+    await chat.store.save(tracker)
+    await tab.say("/request_calibration")
+    await tab.next("bot_uttered")
+    await tab.say('/inform{"phone": "000"}')
+    await tab.next("bot_uttered")
+    assert [m.text for m in chat.received] == ["/request_calibration", NEUTRALISER + '/inform{"phone": "000"}']
+
+
+async def test_client_metadata_is_dropped(chat):
+    tab = await chat.client()
+    await tab.session()
+    await tab.say("halo", metadata={"wa_id": "6281234567890", "role": "agent"})
+    await tab.next("bot_uttered")
+    assert chat.received[0].metadata == {"channel": "socketio"}
+
+
+# ---- bad input -------------------------------------------------------------------------
+async def test_a_10000_character_message_gets_a_polite_reply_and_not_the_bot(chat):
+    tab = await chat.client()
+    await tab.session()
+    await tab.say("x" * 10_000)
+    answer = await tab.next("bot_uttered")
+    assert "terlalu panjang" in answer["text"]
+    assert chat.received == []
+
+
+@pytest.mark.parametrize("payload", [["not", "a", "dict"], "just text", {"message": 42}, {"message": None}])
+async def test_wrong_shapes_get_an_error_event_and_the_server_keeps_serving(chat, payload):
+    tab = await chat.client()
+    await tab.session()
+    if isinstance(payload, dict):
+        payload = {**payload, "session_id": tab.session_id}
+    await tab.sio.emit("user_uttered", payload)
+    assert (await tab.next("chat_error"))["error"] == "bad_message"
+    await tab.say("halo lagi")
+    assert (await tab.next("bot_uttered"))["text"] == "echo: halo lagi"
+
+
+async def test_emoji_and_non_latin_scripts_pass_verbatim(chat):
+    tab = await chat.client()
+    await tab.session()
+    for text in ["Terima kasih 🙏😊", "ありがとう", "شكرا"]:
+        await tab.say(text)
+        assert (await tab.next("bot_uttered"))["text"] == f"echo: {text}"
+
+
+async def test_a_1_mb_message_is_refused_by_the_transport_and_others_keep_chatting(chat):
+    big = await chat.client()
+    await big.session()
+    try:
+        await big.say("x" * (1024 * 1024))
+    except Exception:  # noqa: BLE001 - the server may drop the connection mid-send
+        pass
+    # Refused before parsing (max_http_buffer_size): no reply at all, not even "too long".
+    assert await big.nothing(timeout=1.5)
+    assert chat.received == []
+    other = await chat.client()
+    await other.session()
+    await other.say("halo")
+    assert (await other.next("bot_uttered"))["text"] == "echo: halo"
+
+
+# ---- hook and agent delivery ---------------------------------------------------------
+async def test_customer_messages_are_reported_to_the_desk_hook(chat):
+    seen: List[Tuple[str, str, str]] = []
+    hooks.register_customer_message_hook(lambda sender, channel, text: seen.append((sender, channel, text)))
+    tab = await chat.client()
+    session_id = await tab.session()
+    await tab.say("halo CS")
+    await tab.next("bot_uttered")
+    assert seen == [(session_id, "socketio", "halo CS")]
+
+
+async def test_a_failing_hook_does_not_lose_the_message(chat):
+    def broken(*_: Any) -> None:
+        raise RuntimeError("desk is down")
+
+    hooks.register_customer_message_hook(broken)
+    tab = await chat.client()
+    await tab.session()
+    await tab.say("halo")
+    assert (await tab.next("bot_uttered"))["text"] == "echo: halo"
+
+
+async def test_agent_message_on_the_bus_reaches_every_tab_of_that_customer_only(chat):
+    tab1 = await chat.client()
+    session_id = await tab1.session()
+    tab2 = await chat.client()
+    await tab2.session(session_id)  # the same customer in a second tab
+    stranger = await chat.client()
+    await stranger.session()
+    await get_bus().publish(
+        TOPIC_DELIVER,
+        {"channel": "socketio", "recipient_id": session_id,
+         "message": {"text": "Halo, saya Rina dari CS.", "agent_name": "Rina"}},
+    )  # fmt: skip
+    for tab in (tab1, tab2):
+        event = await tab.next("bot_uttered")
+        assert event == {"text": "Halo, saya Rina dari CS.", "sender": "agent", "agent_name": "Rina"}
+    assert await stranger.nothing()
+
+
+async def test_bus_messages_for_other_channels_are_ignored(chat):
+    tab = await chat.client()
+    session_id = await tab.session()
+    await get_bus().publish(TOPIC_DELIVER, {"channel": "whatsapp", "recipient_id": session_id, "message": {"text": "x"}})
+    assert await tab.nothing()
+
+
+@pytest.fixture
+async def redis_chat(monkeypatch) -> AsyncIterator[WebchatServer]:
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis unreachable: {exc}")
+    monkeypatch.setenv("REDIS_URL", url)
+    from bot.config import get_settings
+
+    get_settings.cache_clear()
+    reset_bus()
+    server = WebchatServer()
+    await server.start()
+    yield server
+    await server.stop()
+    await get_bus().close()
+    reset_bus()
+    get_settings.cache_clear()
+
+
+async def test_agent_message_published_by_another_replica_through_redis(redis_chat):
+    assert isinstance(get_bus(), RedisBus)
+    tab = await redis_chat.client()
+    session_id = await tab.session()
+    other_replica = RedisBus(get_bus().url, prefix=get_bus().prefix)
+    try:
+        await other_replica.publish(
+            TOPIC_DELIVER, {"channel": "socketio", "recipient_id": session_id, "message": {"text": "Dari replika lain"}}
+        )
+        event = await tab.next("bot_uttered")
+    finally:
+        await other_replica.close()
+    assert event["text"] == "Dari replika lain"

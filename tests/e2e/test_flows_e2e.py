@@ -1,0 +1,250 @@
+"""Each transactional flow end to end over HTTP: REST channel -> Rasa -> action server -> CRM.
+
+Uses the session's stack (trained model, `rasa run`, action server, fresh SQLite CRM) and
+asserts the stored rows field by field. The restart test stops and starts both servers in
+the middle of a form and expects the form to carry on from the SQL tracker store.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.profile import get_profile
+from tests.e2e.flow_chat import Chat, rows
+
+pytestmark = pytest.mark.model
+
+
+def _today():
+    return get_profile().local_now().date()
+
+
+def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
+    chat = Chat(stack)
+    reply = chat.say("mau kalibrasi 12 pressure gauge di pabrik Cikarang")
+    # Type, quantity and location came with the first message: only the spec is asked.
+    assert "digital atau analog" in reply
+    chat.click("Analog")
+    assert "alat lain" in chat.text
+    chat.click("Ya, tambah")
+    assert "Alat ukur apa" in chat.text
+    chat.say("5 termometer digital")
+    assert "alat lain" in chat.text
+    chat.click("Tidak, itu saja")
+    assert "di Cikarang" in chat.text  # the site address is asked, with the city already known
+    chat.say("Pabrik 2, Jl. Industri Raya No. 5, Cikarang Utara")
+    chat.say("01/01/2020")
+    assert "sudah lewat" in chat.text  # asked again, with the reason
+    chat.say("besok")
+    assert "perusahaan" in chat.text.lower()
+    chat.say("PT Maju <b>Jaya</b>")
+    chat.say("Budi Santoso")
+    chat.say("0812-3456-7890")
+    chat.say("budi@majujaya")
+    assert "email itu belum valid" in chat.text
+    chat.say("budi@majujaya.co.id")
+    summary = chat.text
+    for expected in ("12 × pressure gauge / manometer (analog)", "5 × termometer (digital)",
+                     "PT Maju <b>Jaya</b>", "+6281234567890", "budi@majujaya.co.id"):
+        assert expected in summary
+    chat.click("Ya, kirim")
+    reference = chat.reference()
+    assert reference.startswith("KAL-") and "hari kerja" in chat.text
+    chat.say("ya")  # the same confirmation delivered twice
+    stored = rows(stack.database_url, "calibration_requests")
+    assert len(stored) == 1
+    row = stored[0]
+    assert row["reference"] == reference and row["status"] == "new"
+    assert (row["company_name"], row["contact_name"]) == ("PT Maju <b>Jaya</b>", "Budi Santoso")
+    assert (row["phone"], row["email"]) == ("+6281234567890", "budi@majujaya.co.id")
+    assert (row["service_type"], row["service_location"]) == ("kalibrasi", "onsite")
+    assert row["site_address"] == "Pabrik 2, Jl. Industri Raya No. 5, Cikarang Utara"
+    assert str(row["preferred_date"]) == str(_today() + timedelta(days=1))
+    items = rows(stack.database_url, "calibration_request_items", request_id=row["id"])
+    assert [(i["instrument_type"], i["spec"], i["quantity"]) for i in items] == [
+        ("pressure_gauge", "analog", 12), ("thermometer", "digital", 5)
+    ]
+
+
+def test_financing_application_in_english(stack) -> None:
+    chat = Chat(stack)
+    chat.say("Hello, I would like to apply for car financing please")
+    assert "new or used" in chat.text
+    chat.click("New")
+    chat.say("200 million")
+    assert "down payment" in chat.text and "IDR 40,000,000" in chat.text
+    chat.say("10 million")
+    assert "between IDR 40,000,000 and IDR 100,000,000" in chat.text
+    chat.say("25%")
+    chat.click("36 months")
+    chat.say("Surabaya")
+    assert "Do you agree" in chat.text
+    chat.click("I agree")
+    chat.say("Andi Wijaya")
+    chat.say("+62 813 2222 3333")
+    chat.click("Late afternoon")
+    assert "IDR 200,000,000" in chat.text and "36 months (3 years)" in chat.text
+    chat.click("Yes, submit")
+    reference = chat.reference()
+    assert reference.startswith("FIN-") and "We have received your application" in chat.text
+    (row,) = rows(stack.database_url, "financing_requests", reference=reference)
+    assert (row["product_type"], row["vehicle_condition"], row["tenor_months"]) == ("car", "new", 36)
+    assert Decimal(str(row["amount"])) == Decimal("200000000")
+    assert Decimal(str(row["down_payment"])) == Decimal("50000000")
+    assert (row["city"], row["name"], row["phone"]) == ("Surabaya", "Andi Wijaya", "+6281322223333")
+    assert (row["preferred_contact_time"], bool(row["consent"])) == ("Sore (15.00–18.00)", True)
+
+
+def test_financing_without_consent_stores_nothing(stack) -> None:
+    chat = Chat(stack)
+    before = len(rows(stack.database_url, "financing_requests"))
+    chat.say("mau ajukan kredit motor baru")
+    chat.say("25 juta")
+    chat.say("5 juta")
+    chat.click("24 bulan")
+    chat.say("Medan")
+    chat.click("Tidak setuju")
+    assert "tidak ada data yang kami simpan" in chat.text
+    assert len(rows(stack.database_url, "financing_requests")) == before
+
+
+def test_cancel_in_the_middle_saves_nothing(stack) -> None:
+    chat = Chat(stack)
+    before = len(rows(stack.database_url, "calibration_requests"))
+    chat.say("saya mau minta penawaran kalibrasi timbangan")
+    chat.click("Digital")
+    chat.say("batal saja")
+    assert "dibatalkan" in chat.text
+    assert len(rows(stack.database_url, "calibration_requests")) == before
+
+
+def _saved_calibration(chat: Chat) -> str:
+    chat.say("mau tera ulang 3 timbangan digital, dikirim ke lab")
+    if "Layanan apa" in chat.text:
+        chat.click("Tera ulang")
+    for _ in range(12):
+        text = chat.text
+        if "Sudah benar" in text:
+            break
+        if "alat lain" in text:
+            chat.click("Tidak, itu saja")
+        elif "digital atau analog" in text:
+            chat.click("Digital")
+        elif "Berapa unit" in text:
+            chat.say("3")
+        elif "on-site" in text:
+            chat.click("laboratorium")
+        elif "jadwal" in text:
+            chat.say("minggu depan")
+        elif "perusahaan" in text.lower():
+            chat.say("CV Timbang Tepat")
+        elif "siapa saya berbicara" in text:
+            chat.say("Siti Aminah")
+        elif "telepon/WhatsApp" in text:
+            chat.say("0812 7777 8888")
+        elif "email" in text.lower():
+            chat.say("siti@timbangtepat.id")
+        else:
+            raise AssertionError(f"unexpected question: {text!r}")
+    chat.click("Ya, kirim")
+    return chat.reference()
+
+
+def test_complaint_with_own_reference_and_urgent_severity(stack) -> None:
+    chat = Chat(stack)
+    kal = _saved_calibration(chat)
+    chat.say("saya mau komplain")
+    assert "Keluhannya tentang apa" in chat.text
+    chat.click("Sertifikat/dokumen terlambat")
+    chat.say("KAL-2026-999999")  # not theirs / not existing: refused
+    assert "tidak kami temukan" in chat.text
+    chat.say(kal.lower())
+    assert "ceritakan" in chat.text
+    description = "Sertifikat belum dikirim padahal sudah 3 minggu; <script>alert(1)</script>"
+    chat.say(description)
+    chat.say("Dikirim hari ini juga")
+    chat.click("Berat")
+    chat.click("Ya, kirim")
+    reference = chat.reference()
+    assert reference.startswith("CMP-")
+    assert any(b["payload"] == "/request_human" for b in chat.buttons)  # a human is offered at once
+    (row,) = rows(stack.database_url, "complaints", reference=reference)
+    assert (row["category"], row["related_reference"], row["severity"]) == ("late_certificate", kal, "high")
+    assert row["description"] == description and row["desired_resolution"] == "Dikirim hari ini juga"
+    assert row["stage"] == "received"
+
+
+def test_status_is_shown_only_to_its_owner(stack) -> None:
+    owner = Chat(stack)
+    kal = _saved_calibration(owner)
+    owner.say(f"cek status {kal}")
+    assert f"Status Permintaan kalibrasi {kal}: Diterima, menunggu diproses" in owner.text
+    assert "Terakhir diperbarui" in owner.text
+
+    stranger = Chat(stack)
+    stranger.say(f"tolong cek status {kal}")
+    asked_for_someone_elses = stranger.text
+    stranger.say("0899 1111 2222")
+    refused_wrong_phone = stranger.text
+    other = Chat(stack)
+    other.say("tolong cek status KAL-2026-999999")
+    asked_for_missing = other.text
+    other.say("0899 1111 2222")
+    refused_missing = other.text.replace("KAL-2026-999999", kal)
+    # Whether the reference exists or not, the stranger sees the very same conversation.
+    assert asked_for_someone_elses == asked_for_missing and "nomor telepon yang terdaftar" in asked_for_missing
+    assert refused_wrong_phone == refused_missing and "tidak dapat menampilkan status" in refused_missing
+
+    english = Chat(stack)
+    english.say(f"what is the status of {kal}?")
+    english.say("0812 7777 8888")  # the phone on record
+    assert f"Status of Calibration request {kal}: Received" in english.text
+
+
+def test_feedback_after_a_saved_request(stack) -> None:
+    chat = Chat(stack)
+    kal = _saved_calibration(chat)
+    assert "penilaian" in chat.text
+    chat.click("4 ★★★★")
+    chat.click("Saran")
+    chat.click("Ya")
+    chat.say("Kabari lewat WA kalau penawaran sudah dikirim ke email")
+    assert "Terima kasih atas penilaian" in chat.text
+    (row,) = rows(stack.database_url, "feedback", related_reference=kal)
+    assert (row["rating"], row["kind"], bool(row["would_recommend"])) == (4, "saran", True)
+    assert row["comment"] == "Kabari lewat WA kalau penawaran sudah dikirim ke email"
+
+
+def test_feedback_offer_can_be_skipped(stack) -> None:
+    chat = Chat(stack)
+    kal = _saved_calibration(chat)
+    chat.click("Lewati")
+    assert "tidak apa-apa" in chat.text
+    assert rows(stack.database_url, "feedback", related_reference=kal) == []
+
+
+def test_a_form_resumes_after_both_servers_restart(stack_processes) -> None:
+    stack = stack_processes.stack
+    chat = Chat(stack)
+    chat.say("mau kalibrasi 4 flow meter digital")
+    assert "alat lain" in chat.text
+    chat.click("Tidak, itu saja")
+    chat.click("laboratorium")
+    assert "jadwal" in chat.text
+    stack_processes.stop()
+    stack = stack_processes.start()
+    chat.stack = stack
+    chat.say("lusa")  # the answer to the question asked before the restart
+    assert "perusahaan" in chat.text.lower()
+    chat.say("PT Aliran Deras")
+    chat.say("Rudi")
+    chat.say("0812 1212 3434")
+    chat.say("rudi@aliran.co.id")
+    chat.click("Ya, kirim")
+    reference = chat.reference()
+    (row,) = rows(stack.database_url, "calibration_requests", reference=reference)
+    assert (row["company_name"], str(row["preferred_date"])) == (
+        "PT Aliran Deras", str(_today() + timedelta(days=2))
+    )
