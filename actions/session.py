@@ -5,12 +5,14 @@ so every response, including forms' utter_ask_* questions, can use them as place
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.desk.start import session_start_events
 from bot.profile import get_profile
 
 
@@ -30,5 +32,7 @@ class ActionSessionStart(Action):
         if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
             events.extend(SlotSet(name, value) for name, value in tracker.slots.items())
         events.extend(SlotSet(name, value) for name, value in profile_slot_values().items())
+        # A new session resets Rasa's paused flag; an open handoff must stay paused.
+        events.extend(await asyncio.to_thread(session_start_events, tracker.sender_id))
         events.append(ActionExecuted("action_listen"))
         return events

@@ -156,7 +156,9 @@ def reply_text(body: Any) -> str:
 # Recognising the bot's questions from its own templates.
 # --------------------------------------------------------------------------------------
 QUESTION_PREFIX = "utter_ask_"
-EXTRA_QUESTIONS = ("utter_offer_feedback",)
+EXTRA_QUESTIONS = ("utter_offer_feedback", "utter_offer_human")
+# The bot's "I did not understand" prompts: a reply ending with one is an error in any script.
+NOT_UNDERSTOOD = frozenset({"rephrase", "offer_human"})
 
 
 def _template_regex(text: str) -> "re.Pattern[str]":
@@ -240,7 +242,7 @@ FAQ_SCRIPTS: Tuple[Script, ...] = (
     )),
     Script("faq_price_id", "faq", "id", (
         Step("permisi kak, berapa biaya kalibrasi pressure gauge?", r"150[.,]000", "the price from Rp150.000"),
-        Step("baik terima kasih"),
+        Step("terima kasih"),
     )),
     Script("faq_documents_en", "faq", "en", (
         Step("hello"),
@@ -249,12 +251,12 @@ FAQ_SCRIPTS: Tuple[Script, ...] = (
     )),
     Script("faq_accreditation_id", "faq", "id", (
         Step("lab kalian sudah terakreditasi KAN belum?", r"\bKAN\b", "the KAN accreditation"),
-        Step("sip, makasih infonya"),
+        Step("sip makasih"),
     )),
     Script("faq_late_fee_id", "faq", "id", (
         Step("selamat siang"),
         Step("denda keterlambatan angsuran berapa persen?", r"0[,.]2\s*%", "the late fee 0.2%"),
-        Step("baik, terima kasih"),
+        Step("makasih kak"),
     )),
     Script("faq_hours_en", "faq", "en", (
         Step("what are your office hours?", r"08[.:]00", "the opening hour 08:00"),
@@ -262,7 +264,7 @@ FAQ_SCRIPTS: Tuple[Script, ...] = (
     )),
     Script("faq_address_id", "faq", "id", (
         Step("alamat lab kalibrasi di cikarang dimana ya?", r"Cikarang", "the Cikarang address"),
-        Step("oke siap, terima kasih"),
+        Step("oke makasih"),
     )),
     Script("faq_price_en", "faq", "en", (
         Step("hi"),

@@ -21,6 +21,7 @@ import aiohttp
 from bench.conversations import (
     MAX_SAME_QUESTION,
     MAX_TURNS,
+    NOT_UNDERSTOOD,
     Conversation,
     Step,
     expectation,
@@ -129,15 +130,18 @@ async def run_conversation(
         if run.transcripts is not None:
             run.transcripts.setdefault(conversation.sender, []).append((text, reply))
         if check:
-            run.given_references.extend(m.group(0) for m in REFERENCE.finditer(reply))
             problem = step.problem(reply, conversation.context)
             if problem:
                 run.error("unexpected_reply", conversation, turn, text, f"{problem}; reply: {reply!r}")
+            elif asked_question(reply_messages(body)) in NOT_UNDERSTOOD:
+                run.error("not_understood", conversation, turn, text, f"reply: {reply!r}")
             if not reached and re.search(goal, reply, re.I | re.S):
                 reached = True
+                # The reference this customer was given (questions quote example references).
                 found = REFERENCE.search(reply)
                 if found and script.creates:
                     conversation.context["reference"] = found.group(0)
+                    run.given_references.append(found.group(0))
         return reply_messages(body)
 
     messages: Optional[List[str]] = []
@@ -151,6 +155,8 @@ async def run_conversation(
     previous, in_a_row = None, 0
     while messages is not None:
         question = asked_question(messages)
+        if question in NOT_UNDERSTOOD:
+            return  # already counted when the reply came in
         if question is None:
             if not reached:
                 run.error("unexpected_reply", conversation, turn, "",

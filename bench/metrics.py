@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import psutil
@@ -24,6 +23,23 @@ def percentiles_ms(latencies_s: Sequence[float]) -> Dict[str, Optional[float]]:
     }
 
 
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by a process and its living descendants."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root] + root.children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def tree_rss(pid: int) -> int:
     """Resident set size of a process and all its descendants, in bytes (0 once it is gone)."""
     try:
@@ -41,11 +57,13 @@ def tree_rss(pid: int) -> int:
 
 
 @dataclass
-class RssSampler:
+class ProcessSampler:
     """Samples the RSS of named process trees in a background thread and keeps the peaks.
 
     ``mark()`` starts a new window, so a level's peak is separated from the overall peak
-    (which includes loading the model).
+    (which includes loading the model). It also reports the CPU seconds each tree used in
+    the window: CPU time per message depends far less than latency on what the other users
+    of a shared machine are doing.
     """
 
     pids: Dict[str, int]
@@ -55,8 +73,11 @@ class RssSampler:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: Optional[threading.Thread] = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cpu_mark: Dict[str, float] = field(default_factory=dict)
+    window_cpu_s: Dict[str, float] = field(default_factory=dict)
 
-    def start(self) -> "RssSampler":
+    def start(self) -> "ProcessSampler":
+        self._cpu_mark = {name: tree_cpu_s(pid) for name, pid in self.pids.items()}
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
         self._thread.start()
         return self
@@ -74,10 +95,18 @@ class RssSampler:
             self._stop.wait(self.interval_s)
 
     def mark(self) -> Dict[str, int]:
-        """Return the peaks since the previous mark and start a new window."""
+        """Return the RSS peaks since the previous mark and start a new window.
+
+        The window's CPU seconds are left in ``window_cpu_s``.
+        """
         self._sample()
+        cpu = {name: tree_cpu_s(pid) for name, pid in self.pids.items()}
         with self._lock:
             window, self.window_peak = dict(self.window_peak), {}
+            self.window_cpu_s = {
+                name: round(cpu[name] - self._cpu_mark.get(name, 0.0), 3) for name in cpu
+            }
+            self._cpu_mark = cpu
         return window
 
     def stop(self) -> Dict[str, int]:
@@ -91,6 +120,3 @@ class RssSampler:
 def mib(value: Optional[int]) -> Optional[float]:
     return None if value is None else round(value / (1024 * 1024), 1)
 
-
-def now() -> float:
-    return time.monotonic()

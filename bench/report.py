@@ -19,7 +19,10 @@ RASA_RSS_MAX_BYTES = 1.5e9  # "1.5 GB", read as decimal gigabytes (the stricter 
 TRAINING_MAX_S = 300.0
 
 
-def level_summary(run: LevelRun, rss_peaks: Dict[str, int]) -> Dict[str, Any]:
+def level_summary(
+    run: LevelRun, rss_peaks: Dict[str, int], cpu_s: Optional[Dict[str, float]] = None
+) -> Dict[str, Any]:
+    cpu_s = cpu_s or {}
     return {
         "concurrency": run.concurrency,
         "conversations": run.conversations,
@@ -32,6 +35,11 @@ def level_summary(run: LevelRun, rss_peaks: Dict[str, int]) -> Dict[str, Any]:
         "error_samples": run.error_samples,
         "conversations_by_kind": dict(run.by_kind),
         "rss_peak_mib": {name: mib(value) for name, value in rss_peaks.items()},
+        # Server CPU per message: steadier than latency on a shared machine.
+        "cpu_ms_per_message": {
+            name: round(1000 * value / run.messages, 1) if run.messages else None
+            for name, value in cpu_s.items()
+        },
     }
 
 
@@ -50,6 +58,11 @@ def add_ratios(full: Dict[str, Any], bare: Optional[Dict[str, Any]]) -> None:
         key: _ratio(full[key], bare[key])
         for key in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "messages_per_s")
     }
+    full_cpu, bare_cpu = full.get("cpu_ms_per_message") or {}, bare.get("cpu_ms_per_message") or {}
+    full["ratio_to_bare"]["cpu_rasa"] = _ratio(full_cpu.get("rasa"), bare_cpu.get("rasa"))
+    full["ratio_to_bare"]["cpu_rasa_plus_actions"] = _ratio(
+        (full_cpu.get("rasa") or 0) + (full_cpu.get("actions") or 0), bare_cpu.get("rasa")
+    )
     full["ratio_to_bare"]["rss_rasa"] = _ratio(
         full["rss_peak_mib"].get("rasa"), bare["rss_peak_mib"].get("rasa")
     )
@@ -144,11 +157,13 @@ def markdown(result: Dict[str, Any]) -> str:
         f"Python {machine['python']}, Rasa {machine['rasa']}.",
         f"Load: {result['config']['conversations_per_level']} conversations per level "
         f"({', '.join(f'{k} {v}' for k, v in result['config']['mix'].items())}), closed loop, no think time. "
-        "Ratios are to the bare `rasa init` bot driven with the same messages just before.",
+        "Ratios (×) are to the bare `rasa init` bot driven with the same messages right after; "
+        "CPU × is (Rasa + action server) CPU per message over the bare Rasa server's.",
         "",
         "| bot | customers | conv. | msgs | p50 ms | p95 ms | p99 ms | msg/s | errors | "
-        "p50 × | p95 × | p99 × | msg/s × | Rasa RSS MiB | actions RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "p50 × | p95 × | p99 × | msg/s × | Rasa CPU ms/msg | actions CPU ms/msg | CPU × "
+        "| Rasa RSS MiB | actions RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for db, stack in result["stacks"].items():
         for level in stack["levels"]:
@@ -158,6 +173,7 @@ def markdown(result: Dict[str, Any]) -> str:
                     f"| bare | {bare['concurrency']} | {bare['conversations']} | {bare['messages']} | "
                     f"{_fmt(bare['p50_ms'])} | {_fmt(bare['p95_ms'])} | {_fmt(bare['p99_ms'])} | "
                     f"{_fmt(bare['messages_per_s'])} | {bare['errors']} | | | | | "
+                    f"{_fmt(bare['cpu_ms_per_message'].get('rasa'))} | | | "
                     f"{_fmt(bare['rss_peak_mib'].get('rasa'))} | |"
                 )
             r = level.get("ratio_to_bare") or {}
@@ -166,6 +182,9 @@ def markdown(result: Dict[str, Any]) -> str:
                 f"{_fmt(level['p50_ms'])} | {_fmt(level['p95_ms'])} | {_fmt(level['p99_ms'])} | "
                 f"{_fmt(level['messages_per_s'])} | {level['errors']} | {_fmt(r.get('p50_ms'))} | "
                 f"{_fmt(r.get('p95_ms'))} | {_fmt(r.get('p99_ms'))} | {_fmt(r.get('messages_per_s'))} | "
+                f"{_fmt(level['cpu_ms_per_message'].get('rasa'))} | "
+                f"{_fmt(level['cpu_ms_per_message'].get('actions'))} | "
+                f"{_fmt(r.get('cpu_rasa_plus_actions'))} | "
                 f"{_fmt(level['rss_peak_mib'].get('rasa'))} | {_fmt(level['rss_peak_mib'].get('actions'))} |"
             )
     lines += ["", "| | full stack | bare | ratio |", "|---|---:|---:|---:|"]

@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -93,7 +95,7 @@ def _warm_up(url: str, rest_path: str, count: int, sender: str) -> None:
 
 def run_benchmark(args: argparse.Namespace) -> Dict[str, Any]:
     from bench import conversations as conv
-    from bench.metrics import RssSampler, mib
+    from bench.metrics import ProcessSampler, mib
     from bench.report import evaluate_targets, machine_info, now_iso
     from bench.stack import BareBot, train_full_model
 
@@ -149,12 +151,12 @@ def run_benchmark(args: argparse.Namespace) -> Dict[str, Any]:
 
     senders = conv.SenderIds(run_id)
     level_scripts = {level: conv.build_level(args.conversations, args.seed + level) for level in levels}
-    bare_sampler: Optional[RssSampler] = None
+    bare_sampler: Optional[ProcessSampler] = None
     try:
         if bare is not None:
             _log("starting the bare bot ...")
             bare.start()
-            bare_sampler = RssSampler({"rasa": bare.rasa.pid}).start()
+            bare_sampler = ProcessSampler({"rasa": bare.rasa.pid}).start()
             _warm_up(bare.url, args.rest_path, args.warmup, f"bench-{run_id}-warmup-bare")
 
         for db in databases:
@@ -176,7 +178,7 @@ def _run_stack(db: str, args: argparse.Namespace, work: Path, model: Path, bare:
     from bench import conversations as conv
     from bench.databases import check_records, create_database_like, drop_database, stored_references
     from bench.load import drive_sync
-    from bench.metrics import RssSampler, mib
+    from bench.metrics import ProcessSampler, mib
     from bench.report import add_ratios, level_summary
     from bench.stack import FullStack
 
@@ -188,12 +190,12 @@ def _run_stack(db: str, args: argparse.Namespace, work: Path, model: Path, bare:
         database_url = create_database_like(admin_url)
     stack = FullStack(model=model, database_url=database_url, var_dir=var_dir)
     summary: Dict[str, Any] = {"levels": [], "records": [], "records_counted": False}
-    sampler: Optional[RssSampler] = None
+    sampler: Optional[ProcessSampler] = None
     try:
         _log(f"[{db}] starting action server + Rasa server ...")
         started = time.monotonic()
         stack.start()
-        sampler = RssSampler({"rasa": stack.rasa.pid, "actions": stack.actions.pid}).start()
+        sampler = ProcessSampler({"rasa": stack.rasa.pid, "actions": stack.actions.pid}).start()
         summary["startup_s"] = round(time.monotonic() - started, 1)
         _warm_up(stack.url, args.rest_path, args.warmup, f"bench-{senders.run_id}-warmup-{db}")
 
@@ -222,7 +224,7 @@ def _run_stack(db: str, args: argparse.Namespace, work: Path, model: Path, bare:
             sampler.mark()
             full_run = drive_sync(stack.url, args.rest_path, full_convs, level, db,
                                   check=True, timeout_s=args.timeout)  # fmt: skip
-            level_result = level_summary(full_run, sampler.mark())
+            level_result = level_summary(full_run, sampler.mark(), sampler.window_cpu_s)
             for prefix, n in full_run.expected_records.items():
                 expected[prefix] = expected.get(prefix, 0) + n
             given += full_run.given_references
@@ -237,7 +239,7 @@ def _run_stack(db: str, args: argparse.Namespace, work: Path, model: Path, bare:
                 bare_sampler.mark()
                 bare_run = drive_sync(bare.url, args.rest_path, bare_convs, level, "bare",
                                       check=False, timeout_s=args.timeout)  # fmt: skip
-                bare_summary = level_summary(bare_run, bare_sampler.mark())
+                bare_summary = level_summary(bare_run, bare_sampler.mark(), bare_sampler.window_cpu_s)
                 _log(f"[bare] c={level}: {bare_run.messages} msgs, p95 {bare_summary['p95_ms']} ms, "
                      f"{bare_summary['messages_per_s']} msg/s, {bare_run.error_count} errors")  # fmt: skip
             level_result["bare"] = bare_summary
@@ -325,10 +327,25 @@ def update_readme(markdown_text: str) -> None:
                       f"{README_END}{tail}")  # fmt: skip
 
 
+def _raise_keyboard_interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if threading.current_thread() is not threading.main_thread():
+        return _main(args)
+    # On SIGTERM unwind like Ctrl-C, so the servers this run started are stopped too.
+    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        return _main(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace) -> int:
     from bench.report import markdown, write_results
 
-    args = parse_args(sys.argv[1:] if argv is None else argv)
     args.run_id = uuid.uuid4().hex[:6]
     own_work_dir = args.work_dir is None
     if own_work_dir:

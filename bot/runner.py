@@ -12,12 +12,13 @@ import sys
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
+from urllib.parse import urlsplit
 
 import requests
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.config import VAR_DIR, Settings, get_settings
+from bot.config import VAR_DIR, Settings, get_channel_settings, get_settings
 from bot.errors import StartupError
 
 
@@ -26,8 +27,19 @@ def write_runtime_endpoints(settings: Settings, target: Path) -> Path:
     endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text()) or {}
     endpoints["action_endpoint"] = {"url": settings.action_endpoint_url}
     if settings.redis_url:
-        # Two Rasa replicas must process one conversation's messages in order.
-        endpoints["lock_store"] = {"type": "redis", "url": settings.redis_url}
+        # Two Rasa replicas must process one conversation's messages in order. Rasa's
+        # RedisLockStore takes host/port/db/password (its `url` key means the host name).
+        redis = urlsplit(settings.redis_url)
+        lock_store: Dict[str, object] = {
+            "type": "redis",
+            "url": redis.hostname or "localhost",
+            "port": redis.port or 6379,
+            "db": int(redis.path.lstrip("/") or 0),
+            "key_prefix": "layanan",
+        }
+        if redis.password:
+            lock_store["password"] = redis.password
+        endpoints["lock_store"] = lock_store
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return target
@@ -42,7 +54,7 @@ def rasa_server_command(settings: Settings, model: Path, endpoints: Path) -> Lis
         "--endpoints", str(endpoints),
         # The HTTP API is on only behind a token: without it anyone could read every tracker.
         "--enable-api", "--auth-token", settings.rasa_auth_token,
-        "--cors", os.environ.get("WEB_ORIGINS", f"http://localhost:{settings.web_port}"),
+        "--cors", *get_channel_settings().web_origins,
     ]  # fmt: skip
 
 

@@ -166,6 +166,12 @@ class WhatsAppInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(GraphClient(self.graph))
 
+    async def deliver(self, recipient_id: str, message: Dict[str, Any]) -> List[str]:
+        """Agent-desk delivery (``bot.desk.delivery`` calls this): unlike the output channel,
+        a refusal is raised (:class:`WhatsAppSendError`, e.g. code 131047 outside the
+        24-hour window) so the desk can tell the agent the customer did not get it."""
+        return await send_response(recipient_id, message, client=GraphClient(self.graph))
+
     # ---- webhook ------------------------------------------------------------------------
     def _verify_challenge(self, request: Request) -> HTTPResponse:
         mode = request.args.get("hub.mode")

@@ -23,7 +23,16 @@ class _AsyncioWrappingWait:
 
     @staticmethod
     async def wait(fs: Iterable[Any], **kwargs: Any) -> Any:
-        return await asyncio.wait([asyncio.ensure_future(f) for f in fs], **kwargs)
+        given = list(fs)
+        tasks = [asyncio.ensure_future(f) for f in given]
+        try:
+            return await asyncio.wait(tasks, **kwargs)
+        except asyncio.CancelledError:
+            # recv() cancelled (connection closing): do not leave our reader task pending.
+            for task, original in zip(tasks, given):
+                if task is not original:
+                    task.cancel()
+            raise
 
 
 def apply() -> None:

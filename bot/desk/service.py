@@ -16,7 +16,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import InputChannel
 
 from bot.bus import TOPIC_DESK, Bus, get_bus
-from bot.crm import complaints, customers, handoffs
+from bot.crm import agents, complaints, customers, handoffs
 from bot.crm.types import AgentRecord, ComplaintRecord, HandoffRecord
 from bot.desk import conversation, delivery, texts
 
@@ -224,8 +224,9 @@ async def conversation_view(desk: Desk, handoff_id: int) -> Dict[str, Any]:
             if m.sender != "note"
         ]
     lines = [line for line in lines if line.get("sender") != "system"]
+    names = {a.id: a.display_name for a in await asyncio.to_thread(agents.list_agents)}
     notes = [
-        {"sender": "note", "text": m.text, "timestamp": _stamp(m.created_at), "agent_id": m.agent_id}
+        {"sender": "note", "text": m.text, "timestamp": _stamp(m.created_at), "agent": names.get(m.agent_id or -1)}
         for m in stored
         if m.sender == "note"
     ]

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-# Slots that are Rasa or form bookkeeping, not something the customer told us.
+# Slots that are Rasa, profile or form bookkeeping, not something the customer told us.
 INTERNAL_SLOTS = {
     "requested_slot",
     "session_started_metadata",
+    "address_form",
+    "company_name",
     "handoff_reason",
-    "handoff_id",
     "last_handoff_id",
+    "flow_failures",
+    "flow_failed_slot",
+    "edit_field",
+    "edit_pending",
+    "feedback_offered",
+    "feedback_reference",
+    "feedback_handoff_id",
 }
 
 Line = Dict[str, Any]
@@ -36,18 +44,23 @@ def _button_titles(data: Optional[Mapping[str, Any]]) -> List[str]:
 def transcript_lines(events: Iterable[Mapping[str, Any]]) -> List[Line]:
     """One line per user or bot message: sender (customer/bot/agent), text, timestamp."""
     lines: List[Line] = []
+    offered: Dict[str, str] = {}  # payload -> title of the buttons the bot last sent
     for event in events:
         kind = event.get("event")
         if kind == "user":
             text = customer_text(event.get("text"))
-            lines.append(
-                {
-                    "sender": "customer",
-                    "text": text,
-                    "timestamp": event.get("timestamp"),
-                    "channel": event.get("input_channel"),
-                }
-            )
+            said: Line = {
+                "sender": "customer",
+                "text": text,
+                "timestamp": event.get("timestamp"),
+                "channel": event.get("input_channel"),
+            }
+            if text.strip() in offered:
+                # A tapped button: show what the customer saw, not the payload.
+                said["text"] = offered[text.strip()]
+                said["button"] = True
+            offered = {}
+            lines.append(said)
         elif kind == "bot":
             metadata = event.get("metadata") or {}
             agent = metadata.get("agent") if isinstance(metadata, Mapping) else None
@@ -61,6 +74,9 @@ def transcript_lines(events: Iterable[Mapping[str, Any]]) -> List[Line]:
             buttons = _button_titles(event.get("data"))
             if buttons:
                 line["buttons"] = buttons
+            for button in (event.get("data") or {}).get("buttons") or []:
+                if isinstance(button, Mapping) and button.get("payload"):
+                    offered[str(button["payload"]).strip()] = str(button.get("title", ""))
             lines.append(line)
         elif kind in ("pause", "resume"):
             lines.append({"sender": "system", "text": kind, "timestamp": event.get("timestamp")})

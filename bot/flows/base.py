@@ -41,6 +41,8 @@ SOFT_INTERRUPTS: FrozenSet[str] = frozenset(
 )
 # Small talk interrupts a short-text answer (a name, an instrument) only when NLU is this sure.
 TEXTUAL_SOFT_CONFIDENCE = 0.8
+# A question interrupts a free-text answer only when NLU is this sure (and it is short).
+FREE_TEXT_QUESTION_CONFIDENCE = 0.9
 # A flow intent interrupts a free-text answer only when NLU is this sure.
 FREE_TEXT_SWITCH_CONFIDENCE = 0.85
 
@@ -116,6 +118,8 @@ class Attempt:
 
     updates: Dict[str, Any] = field(default_factory=dict)
     error: Optional[Reply] = None
+    # Refused, but clearly an answer to the question (right shape, wrong value).
+    recognised: bool = False
 
     @classmethod
     def ok(cls, **updates: Any) -> "Attempt":
@@ -123,7 +127,20 @@ class Attempt:
 
     @classmethod
     def fail(cls, response: str, **values: Any) -> "Attempt":
+        """Not a value for this question (no date, no number...)."""
         return cls(error=Reply(response, values))
+
+    @classmethod
+    def refuse(cls, response: str, **values: Any) -> "Attempt":
+        """A value for this question that is not acceptable (a past date, another's reference)."""
+        return cls(error=Reply(response, values), recognised=True)
+
+    @classmethod
+    def from_checked(cls, checked: Any, fallback: str = "utter_invalid_choice") -> "Attempt":
+        """The failed result of a ``bot.flows.validators`` check."""
+        return cls(
+            error=Reply(checked.error or fallback, dict(checked.values)), recognised=bool(checked.recognised)
+        )
 
     @property
     def failed(self) -> bool:
@@ -241,16 +258,32 @@ class FormFlow(ABC):
         if intent in HARD_INTERRUPTS:
             return False
         if intent in FLOW_INTENTS and intent not in self.own_intents:
-            if slot in self.free_text_slots and turn.confidence < FREE_TEXT_SWITCH_CONFIDENCE:
-                return True
-            return False
+            if slot in self.free_text_slots:
+                return turn.confidence < FREE_TEXT_SWITCH_CONFIDENCE
+            if slot in self.textual_slots:
+                return False
+            # A reference typed when a reference is asked reads as "check_status" to NLU:
+            # a structured question takes the message if it holds a value for it.
+            return None
         if slot in self.free_text_slots:
-            return True
+            # Almost anything is an answer here (an address, a description); only a short,
+            # confidently recognised question is answered first.
+            return not (
+                intent in SOFT_INTERRUPTS
+                and turn.confidence >= FREE_TEXT_QUESTION_CONFIDENCE
+                and _is_short_question(turn.plain_text)
+            )
         if intent in SOFT_INTERRUPTS:
             if slot in self.textual_slots and turn.confidence >= TEXTUAL_SOFT_CONFIDENCE:
                 return False
             return None
         return True
+
+
+def _is_short_question(text: str) -> bool:
+    """A message that is just one short question ("jam buka kantor kapan?")."""
+    stripped = text.strip()
+    return stripped.endswith("?") and stripped.count("?") == 1 and len(stripped.split()) <= 12
 
 
 def read_yes_no(turn: Turn) -> Optional[bool]:
@@ -344,8 +377,9 @@ def form_step(
             attempt = flow.read_edit_field(turn)
         else:
             attempt = flow.read(requested, turn, current, ctx)
-        if attempt.failed and verdict is None:
-            # Small talk or a question that is not a valid answer: let the rules answer it.
+        if attempt.failed and verdict is None and not attempt.recognised:
+            # Small talk, a question or another request that does not read as an answer:
+            # let the rules answer it.
             return StepResult({}, [], rejected=True)
         if attempt.failed:
             updates.update(_count_failure(requested, current, replies, attempt.error))

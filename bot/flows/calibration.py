@@ -142,8 +142,8 @@ class CalibrationFlow(FormFlow):
         SITE_ADDRESS, SITE_CITY, PREFERRED_DATE, CONFIRM,
     )  # fmt: skip
     shared_slots = CONTACT
-    textual_slots = frozenset({INSTRUMENT_TYPE, INSTRUMENT_SPEC, NAME})
-    free_text_slots = frozenset({SITE_ADDRESS, COMPANY})
+    textual_slots = frozenset({INSTRUMENT_TYPE, INSTRUMENT_SPEC, NAME, COMPANY})
+    free_text_slots = frozenset({SITE_ADDRESS})
     confirm_slot = CONFIRM
     edit_targets = {
         "company": (COMPANY,),
@@ -205,7 +205,7 @@ class CalibrationFlow(FormFlow):
             if value is None:
                 checked = check_text(turn.plain_text, "spec", min_length=2)
                 if not checked.ok:
-                    return Attempt.fail(checked.error or "utter_invalid_choice", **checked.values)
+                    return Attempt.from_checked(checked)
                 value = checked.value
             updates: Dict[str, Any] = {INSTRUMENT_SPEC: value}
             if state.get(QUANTITY) is None and turn.first("quantity") is not None:
@@ -217,7 +217,7 @@ class CalibrationFlow(FormFlow):
             raw = turn.first("quantity")
             checked = check_quantity(str(raw) if raw is not None else turn.plain_text)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_quantity", **checked.values)
+                return Attempt.from_checked(checked)
             return Attempt.ok(**{QUANTITY: checked.value})
         if slot == MORE:
             lines = _line_from_entities(turn)
@@ -240,12 +240,12 @@ class CalibrationFlow(FormFlow):
         if slot == SITE_ADDRESS:
             checked = check_text(turn.plain_text, "address", min_length=5)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+                return Attempt.from_checked(checked)
             return Attempt.ok(**{SITE_ADDRESS: checked.value})
         if slot == PREFERRED_DATE:
             checked_date = check_date(turn.plain_text, ctx.language, ctx.today)
             if not checked_date.ok:
-                return Attempt.fail(checked_date.error or "utter_invalid_date", **checked_date.values)
+                return Attempt.from_checked(checked_date)
             return Attempt.ok(**{PREFERRED_DATE: checked_date.value.isoformat()})  # type: ignore[union-attr]
         raise KeyError(slot)
 
@@ -264,7 +264,7 @@ class CalibrationFlow(FormFlow):
             return Attempt(updates=updates)
         checked = check_text(turn.plain_text, "instrument", min_length=2)
         if not checked.ok:
-            return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+            return Attempt.from_checked(checked)
         updates = {INSTRUMENT_TYPE: checked.value}
         if turn.first("quantity") is not None and state.get(QUANTITY) is None:
             quantity = check_quantity(str(turn.first("quantity")))

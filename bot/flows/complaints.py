@@ -152,12 +152,12 @@ class ComplaintFlow(FormFlow):
         if slot == DESCRIPTION:
             checked = check_text(turn.plain_text, "description", min_length=5)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+                return Attempt.from_checked(checked)
             return Attempt.ok(**{DESCRIPTION: checked.value})
         if slot == RESOLUTION:
             checked = check_text(turn.plain_text, "resolution", min_length=2)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+                return Attempt.from_checked(checked)
             return Attempt.ok(**{RESOLUTION: checked.value})
         if slot == SEVERITY:
             key = chosen(turn) or match_label(turn.plain_text, SEVERITY_SYNONYMS)
@@ -175,10 +175,10 @@ class ComplaintFlow(FormFlow):
             lowered = turn.plain_text.lower().strip(" .!")
             if read_yes_no(turn) is False or lowered in _NO_REFERENCE_WORDS:
                 return Attempt.ok(**{RELATED: NO_REFERENCE})
-            return Attempt.fail(checked.error or "utter_invalid_reference")
+            return Attempt.from_checked(checked, "utter_invalid_reference")
         if not self.ownership(str(checked.value), ctx.customer_id, state.get(PHONE)):
             # Same answer for "not yours" and "does not exist".
-            return Attempt.fail("utter_invalid_related_reference", reference=checked.value)
+            return Attempt.refuse("utter_invalid_related_reference", reference=checked.value)
         return Attempt.ok(**{RELATED: checked.value})
 
     def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:

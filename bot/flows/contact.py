@@ -47,7 +47,7 @@ def read_contact(slot: str, turn: Turn) -> Attempt:
     else:  # pragma: no cover - programming error
         raise KeyError(slot)
     if not checked.ok:
-        return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+        return Attempt.from_checked(checked)
     return Attempt.ok(**{slot: checked.value})
 
 

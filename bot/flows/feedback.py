@@ -75,7 +75,7 @@ class FeedbackFlow(FormFlow):
             choice = chosen(turn)
             checked = check_rating(choice if choice else turn.plain_text)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_rating")
+                return Attempt.from_checked(checked, "utter_invalid_rating")
             return Attempt.ok(**{RATING: checked.value})
         if slot == KIND:
             key = chosen(turn) or match_label(turn.plain_text, KIND_SYNONYMS)
@@ -92,7 +92,7 @@ class FeedbackFlow(FormFlow):
                 return Attempt.ok(**{COMMENT: NO_COMMENT})
             checked = check_text(turn.plain_text, "comment", min_length=1)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_text_long", **checked.values)
+                return Attempt.from_checked(checked)
             return Attempt.ok(**{COMMENT: checked.value})
         raise KeyError(slot)
 

@@ -170,13 +170,13 @@ class FinancingFlow(FormFlow):
             if value not in CONDITION_SYNONYMS:
                 return Attempt.fail("utter_invalid_choice")
             if product is not None and value not in product.conditions:
-                return Attempt.fail("utter_invalid_fin_condition")
+                return Attempt.refuse("utter_invalid_fin_condition")
             return Attempt.ok(**{CONDITION: value})
         if slot == AMOUNT:
             amount, down = _amounts_in(turn)
             checked = check_amount(str(amount) if amount is not None else turn.plain_text, ctx.language)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_amount", **checked.values)
+                return Attempt.from_checked(checked)
             updates = {AMOUNT: str(checked.value)}
             if down is not None and state.get(DOWN_PAYMENT) is None:
                 updates[DOWN_PAYMENT] = str(down)
@@ -190,13 +190,13 @@ class FinancingFlow(FormFlow):
             if tenor is None:
                 return Attempt.fail("utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language))
             if product is not None and tenor not in product.tenors_months:
-                return Attempt.fail("utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language))
+                return Attempt.refuse("utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language))
             return Attempt.ok(**{TENOR: tenor})
         if slot == CITY:
             city = turn.first("city")
             checked = check_text(str(city) if city else turn.plain_text, "city", min_length=3)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+                return Attempt.from_checked(checked)
             return Attempt.ok(**{CITY: checked.value})
         if slot == CONSENT:
             answer = read_yes_no(turn)
@@ -212,7 +212,7 @@ class FinancingFlow(FormFlow):
                 return Attempt.ok(**{CONTACT_TIME: key})
             checked = check_text(turn.plain_text, "contact_time", min_length=2)
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_text_short", **checked.values)
+                return Attempt.from_checked(checked)
             return Attempt.ok(**{CONTACT_TIME: checked.value})
         raise KeyError(slot)
 
@@ -234,12 +234,12 @@ class FinancingFlow(FormFlow):
         if value is None:
             return Attempt.fail("utter_invalid_amount")
         if amount is not None and value >= amount:
-            return Attempt.fail("utter_invalid_down_payment_too_large", amount=format_money(amount, ctx.language))
+            return Attempt.refuse("utter_invalid_down_payment_too_large", amount=format_money(amount, ctx.language))
         if amount is not None and product is not None:
             low = (amount * product.dp_min_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
             high = (amount * product.dp_max_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
             if not low <= value <= high:
-                return Attempt.fail(
+                return Attempt.refuse(
                     "utter_invalid_down_payment_range",
                     product=pick(product.name, ctx.language),
                     min_percent=product.dp_min_percent,

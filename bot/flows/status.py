@@ -74,13 +74,13 @@ class StatusFlow(FormFlow):
             raw = turn.first("reference") or turn.plain_text
             checked = check_reference(str(raw))
             if not checked.ok:
-                return Attempt.fail(checked.error or "utter_invalid_reference")
+                return Attempt.from_checked(checked, "utter_invalid_reference")
             return Attempt(updates=self._owned(str(checked.value), ctx))
         if slot == PHONE:
             entity = turn.first("phone")
             checked_phone = check_phone(str(entity) if entity else turn.plain_text)
             if not checked_phone.ok:
-                return Attempt.fail(checked_phone.error or "utter_invalid_phone")
+                return Attempt.from_checked(checked_phone, "utter_invalid_phone")
             reference = str(state.get(REFERENCE))
             matches = self.backend.matches_phone(reference, str(checked_phone.value))
             return Attempt.ok(**{PHONE: checked_phone.value, VERIFIED: matches})

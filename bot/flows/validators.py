@@ -42,6 +42,9 @@ class Checked(Generic[T]):
     value: Optional[T] = None
     error: Optional[str] = None  # response name
     values: Mapping[str, Any] = field(default_factory=dict)  # for the response's placeholders
+    # True when the answer has the right shape but is refused (a past date, too many units):
+    # it was certainly meant as an answer, whatever NLU thought of it.
+    recognised: bool = False
 
     @property
     def ok(self) -> bool:
@@ -52,6 +55,10 @@ def _fail(response: str, **values: Any) -> "Checked[Any]":
     return Checked(error=response, values=values)
 
 
+def _refuse(response: str, **values: Any) -> "Checked[Any]":
+    return Checked(error=response, values=values, recognised=True)
+
+
 def check_text(text: str, kind: str, min_length: int = 1) -> Checked[str]:
     """Free text kept verbatim (only surrounding whitespace trimmed), within the cap for ``kind``."""
     value = (text or "").strip()
@@ -59,7 +66,7 @@ def check_text(text: str, kind: str, min_length: int = 1) -> Checked[str]:
     if len(value) < min_length:
         return _fail("utter_invalid_text_short", min=min_length)
     if len(value) > limit:
-        return _fail("utter_invalid_text_long", max=limit, length=len(value))
+        return _refuse("utter_invalid_text_long", max=limit, length=len(value))
     return Checked(value)
 
 
@@ -93,7 +100,7 @@ def check_quantity(text: str, maximum: int = MAX_QUANTITY) -> Checked[int]:
     if value is None:
         return _fail("utter_invalid_quantity", max=maximum)
     if value > maximum:
-        return _fail("utter_invalid_quantity_too_large", max=maximum)
+        return _refuse("utter_invalid_quantity_too_large", max=maximum)
     return Checked(value)
 
 
@@ -107,7 +114,7 @@ def check_amount(
     if amount is None:
         return _fail("utter_invalid_amount")
     if amount < minimum or amount > maximum:
-        return _fail(
+        return _refuse(
             "utter_invalid_amount_range",
             min=format_money(minimum, language),
             max=format_money(maximum, language),
@@ -121,10 +128,10 @@ def check_date(text: str, language: str, today: date) -> Checked[date]:
     if parsed is None:
         return _fail("utter_invalid_date")
     if parsed < today:
-        return _fail("utter_invalid_date_past", date=format_date(parsed, language))
+        return _refuse("utter_invalid_date_past", date=format_date(parsed, language))
     latest = today + timedelta(days=MAX_DATE_AHEAD_DAYS)
     if parsed > latest:
-        return _fail("utter_invalid_date_far", max_date=format_date(latest, language))
+        return _refuse("utter_invalid_date_far", max_date=format_date(latest, language))
     return Checked(parsed)
 
 

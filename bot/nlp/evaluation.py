@@ -50,6 +50,7 @@ class Prediction:
 class Report:
     predictions: List[Prediction]
     macro_f1: float
+    macro_f1_strict: float
     accuracy: float
     oos_total: int
     oos_business: int
@@ -83,6 +84,7 @@ class Report:
         return {
             "examples": len(self.predictions),
             "intent_macro_f1": round(self.macro_f1, 4),
+            "intent_macro_f1_strict": round(self.macro_f1_strict, 4),
             "intent_accuracy": round(self.accuracy, 4),
             "faq_topic_accuracy": round(self.faq_topic_accuracy, 4),
             "oos_examples": self.oos_total,
@@ -128,9 +130,14 @@ def _comparable(expected: str, predicted: str) -> str:
     return predicted
 
 
-def macro_f1(pairs: Sequence[Tuple[str, str]]) -> float:
-    """Macro-averaged F1 over every label that occurs as truth or prediction."""
-    labels = {t for t, _ in pairs} | {p for _, p in pairs}
+def macro_f1(pairs: Sequence[Tuple[str, str]], strict: bool = False) -> float:
+    """Macro-averaged F1 over the intents of the test set (sklearn's ``labels=gold``).
+
+    A wrong prediction, ``nlu_fallback`` included, still costs the gold intent its recall
+    and the predicted intent its precision. ``strict`` also averages in labels that are
+    only ever predicted (so ``nlu_fallback`` enters as a class with F1 0).
+    """
+    labels = {t for t, _ in pairs} | ({p for _, p in pairs} if strict else set())
     tp: Counter = Counter()
     fp: Counter = Counter()
     fn: Counter = Counter()
@@ -201,6 +208,7 @@ def build_report(predictions: List[Prediction]) -> Report:
     return Report(
         predictions=predictions,
         macro_f1=macro_f1(pairs),
+        macro_f1_strict=macro_f1(pairs, strict=True),
         accuracy=correct / len(pairs) if pairs else 0.0,
         oos_total=len(oos),
         oos_business=sum(1 for p in oos if p.intent not in SAFE_FOR_OUT_OF_SCOPE),

@@ -1,8 +1,10 @@
 """The conversational-core actions, run through rasa_sdk's own executor objects."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -55,7 +57,23 @@ async def test_fallback_action_escalates_on_the_second_miss() -> None:
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_rephrase", "utter_offer_human"]
 
 
-async def test_session_start_sets_profile_slots_and_carries_over_language() -> None:
+@pytest.fixture()
+def crm_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A migrated throw-away CRM database: session start checks for an open handoff."""
+    from bot.config import get_settings
+    from bot.crm.db import dispose_engine
+    from bot.crm.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    upgrade(url)
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    dispose_engine(url)
+    get_settings.cache_clear()
+
+
+async def test_session_start_sets_profile_slots_and_carries_over_language(crm_sqlite: str) -> None:
     events = await ActionSessionStart().run(CollectingDispatcher(), tracker({}, {"language": "en"}), DOMAIN)
     assert events[0]["event"] == "session_started"
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")

@@ -160,3 +160,13 @@ async def test_output_channel_from_the_input_channel_uses_the_configured_graph_u
     output = WhatsAppInput.from_credentials({}).get_output_channel()
     await output.send_response(CUSTOMER_WA_ID, {"text": "tes"})
     assert len(whatsapp_env.requests) == 1
+
+
+async def test_desk_delivery_sends_buttons_and_raises_refusals(whatsapp_env):
+    channel = WhatsAppInput.from_credentials({})
+    buttons = [{"title": "Ya", "payload": "/affirm"}, {"title": "Tidak", "payload": "/deny"}]
+    await channel.deliver(CUSTOMER_WA_ID, {"text": "Apakah sudah terbantu?", "buttons": buttons})
+    assert whatsapp_env.requests[0].body["interactive"]["type"] == "button"
+    whatsapp_env.script = [(400, 0.0)]  # e.g. the 24-hour window has closed
+    with pytest.raises(WhatsAppSendError):
+        await channel.deliver(CUSTOMER_WA_ID, {"text": "Halo lagi"})

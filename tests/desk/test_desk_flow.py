@@ -231,3 +231,36 @@ async def test_empty_and_oversized_replies_are_refused(desk_server, make_agent) 
     assert handoffs.messages(record.id) == []
     missing = await client.post("/desk/api/handoffs/999999/claim", headers={"X-CSRF-Token": token})
     assert missing.status_code == 404
+
+
+async def test_concurrent_claims_on_the_shared_database_have_one_winner(any_desk_db, make_agent) -> None:
+    """Two replicas' desks claiming at once (SQLite and PostgreSQL): one owner, one join message."""
+    from rasa.core.agent import Agent
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from bot.bus import InProcessBus
+    from bot.desk import service
+    from desk_helpers import RecordingChannel
+
+    domain = Domain.empty()
+    rasa_agent = Agent(domain=domain, tracker_store=InMemoryTrackerStore(domain), lock_store=InMemoryLockStore())
+    channel = RecordingChannel()
+    channel.outbox.messages.clear()
+    desk = service.Desk(rasa_agent, [channel], InProcessBus())
+    claimers = [make_agent(f"agent{i}") for i in range(4)]
+    record = handoffs.open_handoff("web-pg-race", "recording", None, "customer_request", {}, [], "k-pg-race")
+
+    async def attempt(agent: Any) -> str:
+        try:
+            await service.claim(desk, record.id, agent)
+            return "won"
+        except service.DeskError as exc:
+            return exc.code
+
+    results = await asyncio.gather(*(attempt(agent) for agent in claimers))
+    assert sorted(results) == ["already_claimed"] * 3 + ["won"]
+    winner = claimers[results.index("won")]
+    assert handoffs.get_handoff(record.id).agent_id == winner.id
+    assert [m["text"].split(" dari ")[0] for m in channel.outbox.messages] == [winner.display_name]

@@ -76,3 +76,14 @@ def test_the_channels_neutraliser_is_not_shown_to_the_agent() -> None:
     assert typed.startswith(NEUTRALISER)
     assert customer_text(typed) == "/restart"
     assert transcript_lines([{"event": "user", "text": typed}])[0]["text"] == "/restart"
+
+
+def test_a_tapped_button_reads_as_its_title_but_typed_slashes_stay() -> None:
+    events = [
+        bot("Mau saya sambungkan?", 1.0, buttons=[{"title": "Ya, sambungkan", "payload": "/request_human"}]),
+        user("/request_human", "request_human", 2.0),
+        user("/request_human", "request_human", 3.0),  # not offered again: shown as typed
+    ]
+    lines = transcript_lines(events)
+    assert (lines[1]["text"], lines[1].get("button")) == ("Ya, sambungkan", True)
+    assert (lines[2]["text"], lines[2].get("button")) == ("/request_human", None)

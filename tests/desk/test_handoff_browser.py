@@ -163,8 +163,7 @@ def test_customer_and_agent_complete_a_handoff(handoff_stack: Any, browser: Any)
     before = widget.locator(".lc-msg.lc-bot").count()
     widget.get_by_role("textbox").fill("jam buka kantor kapan?")
     widget.get_by_role("button", name="Kirim").click()
-    widget.wait_for_function(
-        f"document.querySelectorAll('.lc-msg.lc-bot').length > {before}", timeout=30_000
-    )
+    # A new bot message after the customer's question (the page's CSP forbids eval-based waits).
+    widget.locator(".lc-msg.lc-bot").nth(before).wait_for(timeout=30_000)
     agent_ctx.close()
     customer_ctx.close()

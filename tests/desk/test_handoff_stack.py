@@ -7,6 +7,7 @@ claims, replies and closes on the desk, and the bot answers again.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -44,6 +45,16 @@ def desk_login(stack: Any, username: str) -> requests.Session:
     desk = session.get(f"{stack.rasa_url}/desk/", timeout=30)
     session.headers["X-CSRF-Token"] = re.search(r'data-csrf="([^"]+)"', desk.text).group(1)
     return session
+
+
+def eventually(check, timeout: float = 20.0) -> Any:
+    """The broker stores messages just after Rasa answers the request: wait for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
 
 
 def texts(replies: List[Dict[str, Any]]) -> str:
@@ -86,8 +97,12 @@ def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(st
     assert stack.say(sender, "/greet") == []
     state = tracker(stack, sender)
     assert state["paused"] is True
-    stored = [m.text for m in handoffs.messages(record.id, url=db) if m.sender == "customer"]
-    assert stored == ["halo, masih ada orang?", "/restart", "/greet"]  # verbatim, for the agent
+    expected = ["halo, masih ada orang?", "/restart", "/greet"]  # verbatim, for the agent
+
+    def stored() -> List[str]:
+        return [m.text for m in handoffs.messages(record.id, url=db) if m.sender == "customer"]
+
+    assert eventually(lambda: stored() == expected), stored()
 
     desk = desk_login(stack, "rina")
     assert desk.post(f"{stack.rasa_url}/desk/api/handoffs/{record.id}/claim", timeout=30).status_code == 200
@@ -104,3 +119,44 @@ def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(st
     assert state["paused"] is False
     assert handoffs.get_handoff(record.id, url=db).status == "closed"
     assert texts(stack.say(sender, "halo"))  # the bot answers again
+
+
+@pytest.fixture
+def stack_off_duty(handoff_model: Path, tmp_path: Path):
+    profile = write_profile(tmp_path / "profile.yml", 2, {d: {"open": "08:00", "close": "17:00"} for d in ALL_DAYS})
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    processes = StackProcesses(handoff_model, url, tmp_path / "stack", extra_env={"BUSINESS_PROFILE": str(profile)})
+    processes.start()
+    try:
+        yield processes
+    finally:
+        processes.stop()
+
+
+def test_out_of_hours_the_customer_leaves_a_callback_ticket_and_the_bot_keeps_answering(stack_off_duty) -> None:
+    stack = stack_off_duty.stack
+    db = stack_off_duty.database_url
+    sender = "rest-customer-2"
+    replies = stack.say(sender, ASK_HUMAN)
+    assert "di luar jam layanan agen" in texts(replies)
+    channel_buttons = [b["payload"] for r in replies for b in r.get("buttons", [])]
+    assert channel_buttons == [
+        '/inform{"callback_channel": "whatsapp"}',
+        '/inform{"callback_channel": "phone"}',
+        '/inform{"callback_channel": "email"}',
+    ]
+    replies = stack.say(sender, '/inform{"callback_channel": "phone"}')  # tapping an offered button
+    assert "Kapan waktu yang paling nyaman" in texts(replies)
+    replies = stack.say(sender, "pagi aja")  # typed instead of tapped
+    assert "nomor telepon" in texts(replies)
+    replies = stack.say(sender, "0812")
+    assert "belum benar" in texts(replies)
+    replies = stack.say(sender, "0812 3456 7890")
+    assert "Permintaan dihubungi kembali sudah kami catat" in texts(replies)
+    assert "mulai hari ini pukul 08.00" in texts(replies)
+    assert tracker(stack, sender)["paused"] is False
+    assert handoffs.active_handoff_for(sender, url=db) is None
+    [ticket] = handoffs.callbacks(url=db)
+    assert (ticket.callback_channel, ticket.captured_fields["callback_contact"]) == ("phone", "+6281234567890")
+    assert ticket.callback_time.startswith("morning ")
+    assert texts(stack.say(sender, "jam buka kantor kapan?"))  # the bot still answers

@@ -39,6 +39,8 @@ def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
     assert "sudah lewat" in chat.text  # asked again, with the reason
     chat.say("besok")
     assert "perusahaan" in chat.text.lower()
+    chat.say("jam buka kantornya kapan ya?")  # a FAQ question in the middle of the form
+    assert "Senin" in chat.text and chat.text.strip().endswith("Nama perusahaan/instansi Bapak/Ibu?")
     chat.say("PT Maju <b>Jaya</b>")
     chat.say("Budi Santoso")
     chat.say("0812-3456-7890")

@@ -243,3 +243,19 @@ def test_confident_small_talk_is_not_taken_as_a_name(ctx: Context) -> None:
     assert conversation.say("halo kak", "greet", confidence=0.97).rejected
     assert not conversation.say("Budi Santoso", "greet", confidence=0.5).rejected
     assert conversation.state[cal.NAME] == "Budi Santoso"
+
+
+def test_a_confident_short_question_interrupts_even_a_free_text_answer(ctx: Context) -> None:
+    conversation = _through_instruments(ctx)
+    assert conversation.asked == cal.SITE_ADDRESS
+    assert conversation.say("jam buka kantornya kapan ya?", "faq", confidence=0.97).rejected
+    # An address that NLU happens to read as a question is still an address.
+    assert not conversation.say("Jl. Industri Raya 5, Cikarang, dekat pintu tol?", "faq", confidence=0.6).rejected
+    assert conversation.state[cal.SITE_ADDRESS] == "Jl. Industri Raya 5, Cikarang, dekat pintu tol?"
+    conversation.state[cal.SITE_ADDRESS] = None
+    conversation.state["requested_slot"] = cal.SITE_ADDRESS
+    # Not just a question: "...? <more>" is an answer even when NLU is sure it is a FAQ.
+    assert not conversation.say("Pabrik kami? Jl. Industri 5, Cikarang", "faq", confidence=0.97).rejected
+    conversation.say("besok")
+    assert conversation.asked == cal.COMPANY
+    assert conversation.say("jam buka kantornya kapan ya?", "faq", confidence=0.97).rejected

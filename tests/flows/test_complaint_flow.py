@@ -131,3 +131,17 @@ def test_high_severity_price_negotiation_and_spec_dispute_offer_a_human(ctx: Con
         assert cmp.human_reason(conversation.state) == reason
         responses = [r.response for r in cmp.saved_replies("CMP-2026-000002", conversation.state, ctx)]
         assert responses == ["utter_complaint_saved", f"utter_complaint_offer_human_{reason}"]
+
+
+def test_a_reference_that_nlu_reads_as_a_status_check_is_still_the_answer(
+    crm_url: str, records: Records, ctx: Context
+) -> None:
+    ctx.customer_id = records.owner.id
+    conversation = _to_reference(ctx)
+    # Someone else's reference: refused with the reason, not taken as a switch to a status check.
+    result = conversation.say(records.fin, "check_status", [ent("reference", records.fin)])
+    assert not result.rejected and conversation.responses == ["utter_invalid_related_reference"]
+    conversation.say(records.kal, "check_status", [ent("reference", records.kal)])
+    assert conversation.state[cmp.RELATED] == records.kal
+    # A real request for another flow still switches.
+    assert conversation.say("saya mau cek status pengajuan", "check_status").rejected

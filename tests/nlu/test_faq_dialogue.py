@@ -25,7 +25,7 @@ def say(agent, sender: str, text: str) -> List[str]:
         ("alamat kantor pusat kalian dimana?", "id", lambda p: p.branches[0].address),
         ("where are your branches?", "en", lambda p: p.branches[0].address),
         ("berkas apa aja yg harus disiapin buat kredit mobil?", "id", lambda p: p.financing_documents("individual", "id")[0]),
-        ("what papers do I need to apply for a car loan?", "en", lambda p: p.financing_documents("individual", "en")[0]),
+        ("what documents are required for a car loan?", "en", lambda p: p.financing_documents("individual", "en")[0]),
         ("berapa hari penawaran kalibrasi dikirim?", "id", lambda p: f"{p.quotation_working_days} hari kerja"),
         ("how many days until I receive a quotation?", "en", lambda p: f"{p.quotation_working_days} working days"),
     ],
