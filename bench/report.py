@@ -229,7 +229,7 @@ def chart(result: Dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_lat, ax_tput) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax_lat, ax_tput, ax_cpu) = plt.subplots(1, 3, figsize=(15, 4.4))
     series: Dict[str, List[Dict[str, Any]]] = {}
     for db, stack in result["stacks"].items():
         series[f"assistant ({db})"] = stack["levels"]
@@ -242,7 +242,9 @@ def chart(result: Dict[str, Any], path: Path) -> None:
         ax_lat.plot(xs, [lv["p50_ms"] for lv in levels], marker=".", linestyle="--",
                     color=line.get_color(), label=f"{label} p50")  # fmt: skip
         ax_tput.plot(xs, [lv["messages_per_s"] for lv in levels], marker="o", label=label)
-    for ax in (ax_lat, ax_tput):
+        cpu = [sum(v or 0 for v in (lv.get("cpu_ms_per_message") or {}).values()) for lv in levels]
+        ax_cpu.plot(xs, cpu, marker="o", label=label)
+    for ax in (ax_lat, ax_tput, ax_cpu):
         ax.set_xscale("log")
         ax.set_xlabel("concurrent customers")
         ax.grid(True, which="both", alpha=0.3)
@@ -255,8 +257,11 @@ def chart(result: Dict[str, Any], path: Path) -> None:
     ax_tput.set_ylabel("messages / s")
     ax_tput.set_ylim(bottom=0)
     ax_tput.set_title("Throughput vs concurrency")
-    ax_lat.legend(fontsize=7)
-    ax_tput.legend(fontsize=7)
+    ax_cpu.set_ylabel("server CPU ms / message (Rasa + actions)")
+    ax_cpu.set_ylim(bottom=0)
+    ax_cpu.set_title("CPU per message")
+    for ax in (ax_lat, ax_tput, ax_cpu):
+        ax.legend(fontsize=7)
     fig.suptitle(f"Assistant vs bare rasa init bot — {result['date']}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -141,7 +141,7 @@ class StackProcesses:
             command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
 
-    def _wait(self, url: str, timeout: float = 240) -> None:
+    def _wait(self, url: str, timeout: float = 420) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, proc in self.processes.items():
@@ -188,8 +188,12 @@ class StackProcesses:
                 "--cors", "*",
             ],  # fmt: skip
         )
-        self._wait(f"http://127.0.0.1:{self.action_port}/health")
-        self._wait(f"http://127.0.0.1:{self.rasa_port}/")
+        try:
+            self._wait(f"http://127.0.0.1:{self.action_port}/health")
+            self._wait(f"http://127.0.0.1:{self.rasa_port}/")
+        except Exception:
+            self.stop()  # no orphan servers when start-up fails
+            raise
         return self.stack
 
     def stop(self, names: Optional[list] = None) -> None:
