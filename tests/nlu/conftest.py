@@ -30,13 +30,19 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m rasa_sdk --actions actions`` on a free port, with a throw-away var dir."""
+    from bot.crm.migrate import upgrade
+
     port = _free_port()
     var_dir = tmp_path_factory.mktemp("nlu_actions")
+    crm_url = f"sqlite:///{var_dir / 'crm.sqlite3'}"
+    # Session start looks up open handoffs: the action server needs a migrated CRM, as
+    # `python -m bot run` gives it.
+    upgrade(crm_url)
     env = dict(
         os.environ,
         PYTHONPATH=str(PROJECT_ROOT),
         BOT_VAR_DIR=str(var_dir),
-        CRM_DATABASE_URL=f"sqlite:///{var_dir / 'crm.sqlite3'}",
+        CRM_DATABASE_URL=crm_url,
     )
     log = open(var_dir / "actions.log", "wb")
     proc = subprocess.Popen(
