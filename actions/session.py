@@ -21,6 +21,20 @@ def profile_slot_values() -> Dict[str, str]:
     return {"address_form": profile.address_form, "company_name": profile.name}
 
 
+def carried_over_slots(tracker: Tracker, domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    """Slots whose value differs from their initial one: the rest need no event.
+
+    Rasa's own session start re-sets every slot; over HTTP that is ~50 events per new
+    conversation which Rasa validates and then replays on every later turn.
+    """
+    slot_specs = domain.get("slots") or {}
+    return {
+        name: value
+        for name, value in tracker.slots.items()
+        if value != (slot_specs.get(name) or {}).get("initial_value")
+    }
+
+
 class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
@@ -30,7 +44,7 @@ class ActionSessionStart(Action):
     ) -> List[Dict[Text, Any]]:
         events: List[Dict[Text, Any]] = [SessionStarted()]
         if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
-            events.extend(SlotSet(name, value) for name, value in tracker.slots.items())
+            events.extend(SlotSet(name, value) for name, value in carried_over_slots(tracker, domain).items())
         events.extend(SlotSet(name, value) for name, value in profile_slot_values().items())
         # A new session resets Rasa's paused flag; an open handoff must stay paused.
         events.extend(await asyncio.to_thread(session_start_events, tracker.sender_id))

@@ -34,7 +34,7 @@ from sanic.response import HTTPResponse
 from bot.channels import hooks
 from bot.channels.limits import MAX_MESSAGE_CHARS, MAX_SENDER_ID_CHARS, TextProblem, text_problem, too_long_reply
 from bot.channels.responses import body_too_large, error
-from bot.channels.typed_intents import current_offer, resolve_typed_text, tracker_store_of
+from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class GuardedRestInput(RestInput):
                 body = {"error": exc.code, "message": str(exc), **exc.extra}
                 return response.json(body, status=exc.status)
             sender, text = fields["sender"], fields["message"]
-            offer = await current_offer(tracker_store_of(request.app), sender)
+            offer = await offer_for_typed_text(tracker_store_of(request.app), sender, text)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

@@ -39,7 +39,7 @@ from socketio import AsyncServer
 
 from bot.channels import hooks
 from bot.channels.limits import MAX_BODY_BYTES, TextProblem, invalid_text_reply, text_problem, too_long_reply
-from bot.channels.typed_intents import current_offer, resolve_typed_text, tracker_store_of
+from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class WebchatInput(SocketIOInput):
             reply = too_long_reply(text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
             await output.send_text_message(session_id, reply)
             return
-        offer = await current_offer(tracker_store_of(self._app), session_id)
+        offer = await offer_for_typed_text(tracker_store_of(self._app), session_id, text)
         message = UserMessage(
             resolve_typed_text(text, offer),
             output,

@@ -80,3 +80,16 @@ async def test_session_start_sets_profile_slots_and_carries_over_language(crm_sq
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["language"] == "en"
     assert slots["address_form"] == get_profile().address_form
+
+
+async def test_session_start_carries_over_only_slots_that_hold_something(crm_sqlite: str) -> None:
+    domain = {
+        **DOMAIN,
+        "slots": {"language": {"initial_value": "id"}, "customer_phone": {}, "consent": {"initial_value": False}},
+    }
+    current = {"language": "id", "customer_phone": "+6281234567890", "instrument_type": None, "consent": None}
+    events = await ActionSessionStart().run(CollectingDispatcher(), tracker({}, current), domain)
+    carried = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert carried["customer_phone"] == "+6281234567890"
+    assert "consent" in carried and carried["consent"] is None  # differs from its initial value
+    assert "language" not in carried and "instrument_type" not in carried

@@ -1,0 +1,58 @@
+"""The project's SQL tracker store keeps conversations and streams each new event once."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from rasa.core.brokers.broker import EventBroker
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+from bot.tracker_store import CrmSqlTrackerStore
+
+
+class RecordingBroker(EventBroker):
+    def __init__(self) -> None:
+        self.published: List[Dict[str, Any]] = []
+
+    def publish(self, event: Dict[str, Any]) -> None:
+        self.published.append(event)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CrmSqlTrackerStore:
+    broker = RecordingBroker()
+    return CrmSqlTrackerStore(Domain.empty(), broker, host=f"sqlite:///{tmp_path / 'tracker.sqlite3'}")
+
+
+async def test_each_new_event_is_streamed_once_across_saves(store: CrmSqlTrackerStore) -> None:
+    tracker = await store.get_or_create_tracker("web-1")
+    tracker.update(UserUttered("halo", {"name": "greet"}))
+    await store.save(tracker)
+    tracker = await store.retrieve("web-1")
+    tracker.update(BotUttered("Halo Kak"))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    await store.save(tracker)  # nothing new: nothing streamed
+
+    published = store.event_broker.published
+    assert [e["event"] for e in published] == ["action", "user", "bot", "action"]
+    assert {e["sender_id"] for e in published} == {"web-1"}
+    stored = await store.retrieve("web-1")
+    assert [e.type_name for e in stored.events] == [e["event"] for e in published]
+
+
+async def test_a_new_session_streams_only_its_own_events(store: CrmSqlTrackerStore) -> None:
+    tracker = await store.get_or_create_tracker("web-2")
+    tracker.update(UserUttered("halo", {"name": "greet"}))
+    await store.save(tracker)
+    tracker = await store.retrieve("web-2")
+    # Rasa starts a new session in the same tracker: only the events after it are "latest".
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(UserUttered("lagi", {"name": "greet"}))
+    await store.save(tracker)
+    kinds = [e["event"] for e in store.event_broker.published]
+    assert kinds.count("user") == 2
+    assert kinds[-3:] == ["action", "session_started", "user"]
