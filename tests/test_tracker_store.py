@@ -56,3 +56,14 @@ async def test_a_new_session_streams_only_its_own_events(store: CrmSqlTrackerSto
     kinds = [e["event"] for e in store.event_broker.published]
     assert kinds.count("user") == 2
     assert kinds[-3:] == ["action", "session_started", "user"]
+
+
+async def test_sqlite_tracker_reuses_connections_in_wal_mode(store: CrmSqlTrackerStore) -> None:
+    tracker = await store.get_or_create_tracker("web-3")
+    tracker.update(UserUttered("halo", {"name": "greet"}))
+    await store.save(tracker)
+    await store.retrieve("web-3")
+    assert store.engine.pool.checkedin() >= 1  # a pooled connection, not one per session
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL

@@ -402,6 +402,12 @@ def form_step(
     if not activating and not interrupted and requested is not None and requested not in updates:
         # A SlotSet for the requested slot tells Rasa the message was handled (no rejection).
         updates[requested] = current.get(requested)
+    # Failure bookkeeping that already holds its value needs no event: every SlotSet is
+    # stored, sent to the action server and replayed on each later turn of the conversation
+    # (these two were a third of all slot events in the benchmark).
+    for slot in (FAILURES_SLOT, FAILED_SLOT_SLOT):
+        if slot in updates and slot != requested and updates[slot] == state.get(slot):
+            del updates[slot]
     return StepResult(updates, replies)
 
 

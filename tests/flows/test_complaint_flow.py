@@ -145,3 +145,16 @@ def test_a_reference_that_nlu_reads_as_a_status_check_is_still_the_answer(
     assert conversation.state[cmp.RELATED] == records.kal
     # A real request for another flow still switches.
     assert conversation.say("saya mau cek status pengajuan", "check_status").rejected
+
+
+def test_failure_counters_are_set_only_when_they_change(ctx: Context) -> None:
+    from bot.flows.base import FAILED_SLOT_SLOT, FAILURES_SLOT
+
+    conversation = _start(ctx)
+    conversation.say("pokoknya kesal")  # not a category: counted
+    assert (conversation.state[FAILURES_SLOT], conversation.state[FAILED_SLOT_SLOT]) == (1, cmp.CATEGORY)
+    result = conversation.say("invoice salah")  # answered: counters reset
+    assert (result.slots[FAILURES_SLOT], result.slots[FAILED_SLOT_SLOT]) == (0, None)
+    result = conversation.say("Budi")  # already clear: no redundant slot events
+    assert conversation.state[cmp.CATEGORY] == "wrong_invoice"
+    assert FAILURES_SLOT not in result.slots and FAILED_SLOT_SLOT not in result.slots
