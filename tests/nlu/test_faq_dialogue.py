@@ -56,3 +56,12 @@ def test_two_step_fallback_then_human_offer(core_agent, sender) -> None:
     tracker = asyncio.run(core_agent.tracker_store.retrieve(sender))
     buttons = tracker.latest_bot_utterance.data.get("buttons") or []
     assert {"/request_human", "/deny"} <= {b["payload"] for b in buttons}
+
+
+def test_a_turn_no_rule_covers_gets_a_polite_answer_with_the_menu(core_agent, sender) -> None:
+    say(core_agent, sender, "/greet")
+    replies = say(core_agent, sender, "/affirm")  # a "yes" when nothing was asked
+    assert any("belum bisa menanggapi" in r for r in replies), replies
+    tracker = asyncio.run(core_agent.tracker_store.retrieve(sender))
+    buttons = tracker.latest_bot_utterance.data.get("buttons") or []
+    assert "/request_calibration" in {b["payload"] for b in buttons}
