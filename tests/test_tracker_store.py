@@ -8,6 +8,7 @@ import pytest
 from rasa.core.brokers.broker import EventBroker
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import CrmSqlTrackerStore
 
@@ -26,11 +27,16 @@ def store(tmp_path: Path) -> CrmSqlTrackerStore:
     return CrmSqlTrackerStore(Domain.empty(), broker, host=f"sqlite:///{tmp_path / 'tracker.sqlite3'}")
 
 
-async def test_each_new_event_is_streamed_once_across_saves(store: CrmSqlTrackerStore) -> None:
-    tracker = await store.get_or_create_tracker("web-1")
+async def greeted(store: CrmSqlTrackerStore, sender_id: str) -> DialogueStateTracker:
+    """A stored conversation with one customer message, read back from the store."""
+    tracker = await store.get_or_create_tracker(sender_id)
     tracker.update(UserUttered("halo", {"name": "greet"}))
     await store.save(tracker)
-    tracker = await store.retrieve("web-1")
+    return await store.retrieve(sender_id)
+
+
+async def test_each_new_event_is_streamed_once_across_saves(store: CrmSqlTrackerStore) -> None:
+    tracker = await greeted(store, "web-1")
     tracker.update(BotUttered("Halo Kak"))
     tracker.update(ActionExecuted("action_listen"))
     await store.save(tracker)
@@ -44,10 +50,7 @@ async def test_each_new_event_is_streamed_once_across_saves(store: CrmSqlTracker
 
 
 async def test_a_new_session_streams_only_its_own_events(store: CrmSqlTrackerStore) -> None:
-    tracker = await store.get_or_create_tracker("web-2")
-    tracker.update(UserUttered("halo", {"name": "greet"}))
-    await store.save(tracker)
-    tracker = await store.retrieve("web-2")
+    tracker = await greeted(store, "web-2")
     # Rasa starts a new session in the same tracker: only the events after it are "latest".
     tracker.update(ActionExecuted("action_session_start"))
     tracker.update(SessionStarted())
@@ -59,10 +62,7 @@ async def test_a_new_session_streams_only_its_own_events(store: CrmSqlTrackerSto
 
 
 async def test_sqlite_tracker_reuses_connections_in_wal_mode(store: CrmSqlTrackerStore) -> None:
-    tracker = await store.get_or_create_tracker("web-3")
-    tracker.update(UserUttered("halo", {"name": "greet"}))
-    await store.save(tracker)
-    await store.retrieve("web-3")
+    await greeted(store, "web-3")
     assert store.engine.pool.checkedin() >= 1  # a pooled connection, not one per session
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
