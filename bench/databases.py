@@ -7,7 +7,6 @@ on how the CRM layer names its tables, only on the reference format in the NLU c
 from __future__ import annotations
 
 import re
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Set
@@ -21,36 +20,6 @@ FEEDBACK = "FEEDBACK"
 FEEDBACK_TABLE = "feedback"
 # Column names that hold a record's own reference (not e.g. a complaint's *related* reference).
 _REFERENCE_COLUMNS = {"reference", "reference_number", "reference_no", "ref", "ref_number"}
-
-
-def create_database_like(url: str, prefix: str = "bench") -> str:
-    """Create an empty database on the server of ``url`` and return its URL."""
-    base = sa.engine.make_url(url)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", future=True)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(url: str, admin_url: str) -> None:
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(sa.engine.make_url(admin_url), isolation_level="AUTOCOMMIT", future=True)
-    try:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    finally:
-        admin.dispose()
 
 
 @dataclass

@@ -176,18 +176,19 @@ def _run_stack(db: str, args: argparse.Namespace, work: Path, model: Path, bare:
                bare_sampler: Any, levels: List[int], level_scripts: Dict[int, list],
                senders: Any) -> Dict[str, Any]:  # fmt: skip
     from bench import conversations as conv
-    from bench.databases import check_records, create_database_like, drop_database, stored_references
+    from bench.databases import check_records, stored_references
     from bench.load import drive_sync
     from bench.metrics import ProcessSampler, mib
     from bench.report import add_ratios, level_summary
     from bench.stack import FullStack
+    from bot.crm.scratch import create_scratch_database, drop_scratch_database
 
     var_dir = work / f"var-{db}"
     admin_url = os.environ.get("CRM_DATABASE_URL", "")
     if db == "sqlite":
         database_url = f"sqlite:///{var_dir / 'crm.sqlite3'}"
     else:
-        database_url = create_database_like(admin_url)
+        database_url = create_scratch_database(admin_url, "bench")
     stack = FullStack(model=model, database_url=database_url, var_dir=var_dir)
     summary: Dict[str, Any] = {"levels": [], "records": [], "records_counted": False}
     sampler: Optional[ProcessSampler] = None
@@ -268,7 +269,7 @@ def _run_stack(db: str, args: argparse.Namespace, work: Path, model: Path, bare:
         summary.setdefault("setup", {"conversations": 0, "errors": 0, "error_samples": []})
         if db == "postgresql":
             try:
-                drop_database(database_url, admin_url)
+                drop_scratch_database(database_url, admin_url)
             except Exception as exc:  # noqa: BLE001 - cleanup must not hide the result
                 _log(f"could not drop {database_url}: {exc}")
     return summary

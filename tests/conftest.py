@@ -18,9 +18,9 @@ from typing import Dict, Iterator, Optional
 
 import pytest
 import requests
-import sqlalchemy as sa
 
 from bot import PROJECT_ROOT
+from bot.crm.scratch import create_scratch_database, drop_scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CRM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -35,33 +35,35 @@ def free_port() -> int:
 
 def create_postgres_database(prefix: str = "crm_test") -> str:
     """Create a throw-away PostgreSQL database and return its URL."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-        hide_password=False
-    )
+    return create_scratch_database(POSTGRES_ADMIN_URL, prefix)
 
 
 def drop_postgres_database(url: str) -> None:
-    name = sa.engine.make_url(url).database
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    from bot.crm.db import dispose_engine
+
+    dispose_engine(url)
+    drop_scratch_database(url, POSTGRES_ADMIN_URL)
+
+
+def migrated_postgres_database(prefix: str) -> Iterator[str]:
+    """Body of a session fixture: a migrated throw-away database, dropped afterwards.
+
+    An unreachable server skips the PostgreSQL variants locally and fails them in CI, where
+    both databases must be tested.
+    """
+    from bot.crm.migrate import upgrade
+
     try:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        url = create_postgres_database(prefix)
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
+    try:
+        upgrade(url)
+        yield url
     finally:
-        admin.dispose()
+        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

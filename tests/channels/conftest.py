@@ -12,7 +12,6 @@ WhatsApp webhook bodies in the documented Cloud API format are in ``channel_help
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 import time
@@ -25,7 +24,6 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 import pytest
-import sqlalchemy as sa
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
@@ -33,10 +31,7 @@ from sanic import Sanic
 
 from channel_helpers import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CRM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
-
+from tests.conftest import migrated_postgres_database
 
 # ---- CRM database (dedupe claims) --------------------------------------------------------
 @pytest.fixture(scope="session")
@@ -52,25 +47,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _postgres_url() -> Iterator[str]:
-    from bot.crm.db import dispose_engine
-    from bot.crm.migrate import upgrade
-
-    name = f"channels_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
-    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    dispose_engine(url)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    yield from migrated_postgres_database("channels_test")
 
 
 def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:

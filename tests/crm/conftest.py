@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, List, TypeVar
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from bot.crm.db import dispose_engine, mask_url
 from bot.crm.migrate import upgrade
 from bot.crm.models import Base
+from bot.crm.scratch import create_scratch_database, drop_scratch_database
 
 T = TypeVar("T")
 
@@ -60,25 +60,12 @@ def postgres_admin_url() -> str:
 
 
 def create_postgres_database(admin_url: str) -> str:
-    name = f"crm_test_{uuid.uuid4().hex[:12]}"
-    engine = _admin_engine()
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    finally:
-        engine.dispose()
-    return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return create_scratch_database(admin_url, "crm_test")
 
 
 def drop_postgres_database(url: str) -> None:
     dispose_engine(url)
-    name = sa.engine.make_url(url).database
-    engine = _admin_engine()
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        engine.dispose()
+    drop_scratch_database(url, POSTGRES_ADMIN_URL)
 
 
 @pytest.fixture(scope="session")

@@ -18,16 +18,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import pytest
-import sqlalchemy as sa
 from desk_helpers import PASSWORD, AUTH_TOKEN, ALL_DAYS, DeskServer, RecordingChannel, free_port, write_profile
 from rasa.core.channels.channel import CollectingOutputChannel
 
 from bot import PROJECT_ROOT
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CRM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
-
+from tests.conftest import migrated_postgres_database
 
 # ---- database ---------------------------------------------------------------------------
 def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -50,25 +45,7 @@ def _desk_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _desk_postgres_url() -> Iterator[str]:
-    from bot.crm.db import dispose_engine
-    from bot.crm.migrate import upgrade
-
-    name = f"desk_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # noqa: BLE001
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
-    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    dispose_engine(url)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    yield from migrated_postgres_database("desk_test")
 
 
 @pytest.fixture
