@@ -1,8 +1,9 @@
 """Drop duplicate webhook deliveries (WhatsApp and Twilio retry) across all replicas."""
 from __future__ import annotations
 
+import random
 from datetime import timedelta
-from typing import Optional
+from typing import Callable, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -11,9 +12,24 @@ from bot.crm.db import run_in_transaction
 from bot.crm.models import InboundMessage
 from bot.crm.sqltypes import utcnow
 
+# Providers redeliver for hours, not weeks: ids older than this can be forgotten.
+RETENTION = timedelta(days=7)
+# Claims that also purge old ids. Hand-rolled instead of a scheduler: every replica claims
+# messages, so the table stays small with no cron job and no leader election.
+PURGE_EVERY = 500
 
-def claim_inbound_message(channel: str, message_id: str, *, url: Optional[str] = None) -> bool:
-    """True the first time (channel, message_id) is seen, False for every repeat."""
+
+def claim_inbound_message(
+    channel: str,
+    message_id: str,
+    *,
+    url: Optional[str] = None,
+    draw: Callable[[], float] = random.random,
+) -> bool:
+    """True the first time (channel, message_id) is seen, False for every repeat.
+
+    About one claim in ``PURGE_EVERY`` also forgets ids older than ``RETENTION``.
+    """
     if not message_id:
         raise ValueError("message_id is required")
 
@@ -25,6 +41,8 @@ def claim_inbound_message(channel: str, message_id: str, *, url: Optional[str] =
         run_in_transaction(work, url)
     except IntegrityError:
         return False
+    if draw() < 1 / PURGE_EVERY:
+        purge_inbound_messages(RETENTION, url=url)
     return True
 
 

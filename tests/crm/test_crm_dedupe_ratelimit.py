@@ -41,3 +41,26 @@ def test_rate_limit_counts_concurrent_hits_exactly(crm_url: str, race) -> None:
 def test_long_keys_from_user_input_are_counted_too(crm_url: str) -> None:
     key = "login:user:" + "x" * 5000
     assert [hit(key, 1, 60, now=1_800_000_000.0, url=crm_url) for _ in range(2)] == [True, False]
+
+
+def test_claims_now_and_then_forget_ids_older_than_the_retention(crm_url: str) -> None:
+    import sqlalchemy as sa
+
+    from bot.crm import dedupe
+    from bot.crm.db import run_in_transaction
+    from bot.crm.models import InboundMessage
+    from bot.crm.sqltypes import utcnow
+
+    def keep() -> float:  # a draw that never purges
+        return 0.5
+
+    claim_inbound_message("whatsapp", "old", url=crm_url, draw=keep)
+    run_in_transaction(
+        lambda s: s.execute(sa.update(InboundMessage).values(received_at=utcnow() - timedelta(days=30))), crm_url
+    )
+    claim_inbound_message("whatsapp", "new-1", url=crm_url, draw=keep)
+    assert not claim_inbound_message("whatsapp", "old", url=crm_url, draw=keep)
+    claim_inbound_message("whatsapp", "new-2", url=crm_url, draw=lambda: 0.0)  # this claim purges
+    assert claim_inbound_message("whatsapp", "old", url=crm_url, draw=keep)  # forgotten after 30 days
+    assert not claim_inbound_message("whatsapp", "new-1", url=crm_url, draw=keep)  # recent ids are kept
+    assert dedupe.RETENTION < timedelta(days=30)
