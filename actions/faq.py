@@ -21,5 +21,9 @@ class ActionAnswerFaq(Action):
             tracker.latest_message, domain, tracker.get_slot("language"), get_profile()
         )
         dispatcher.utter_message(response=reply.response, **reply.values)
+        if not (tracker.active_loop or {}).get("name"):
+            # "Did this help?" buttons (thanks / a human) only outside forms: inside one the
+            # form asks its next question right after the answer.
+            dispatcher.utter_message(response="utter_was_it_helpful")
         # No events: answering a question must not disturb an active form.
         return []

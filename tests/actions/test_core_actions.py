@@ -42,11 +42,21 @@ async def test_faq_action_sends_the_topic_with_profile_values_and_no_events() ->
     dispatcher = CollectingDispatcher()
     latest = {"response_selector": {"faq": {"response": {"intent_response_key": "faq/office_hours"}}}}
     events = await ActionAnswerFaq().run(dispatcher, tracker(latest, {"language": "en"}), DOMAIN)
-    # No events, so an active form (see active_loop above) is left untouched.
+    # No events, so an active form (see active_loop above) is left untouched, and no
+    # "did this help?" question interrupts it.
     assert events == []
     [message] = dispatcher.messages
     assert message["response"] == "utter_faq/office_hours"
     assert message["office_hours"] == get_profile().template_values("en")["office_hours"]
+
+
+async def test_faq_answer_outside_a_form_asks_whether_it_helped() -> None:
+    dispatcher = CollectingDispatcher()
+    latest = {"response_selector": {"faq": {"response": {"intent_response_key": "faq/office_hours"}}}}
+    outside = tracker(latest, {"language": "id"})
+    outside.active_loop = {}
+    assert await ActionAnswerFaq().run(dispatcher, outside, DOMAIN) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq/office_hours", "utter_was_it_helpful"]
 
 
 async def test_fallback_action_escalates_on_the_second_miss() -> None:

@@ -65,3 +65,15 @@ def test_a_turn_no_rule_covers_gets_a_polite_answer_with_the_menu(core_agent, se
     tracker = asyncio.run(core_agent.tracker_store.retrieve(sender))
     buttons = tracker.latest_bot_utterance.data.get("buttons") or []
     assert "/request_calibration" in {b["payload"] for b in buttons}
+
+
+def test_an_faq_answer_offers_a_human_when_it_did_not_help(core_agent, sender) -> None:
+    replies = say(core_agent, sender, "jam buka kantornya kapan ya kak?")
+    assert any("membantu" in r for r in replies), replies
+    tracker = asyncio.run(core_agent.tracker_store.retrieve(sender))
+    payloads = {b["payload"] for b in tracker.latest_bot_utterance.data.get("buttons") or []}
+    assert {"/thank", "/not_helpful"} <= payloads
+    say(core_agent, sender, "/not_helpful")
+    tracker = asyncio.run(core_agent.tracker_store.retrieve(sender))
+    actions = [e.action_name for e in tracker.events if e.type_name == "action"]
+    assert "action_handoff" in actions[-3:], actions[-5:]
