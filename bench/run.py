@@ -41,9 +41,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--levels", default="1,10,50",
                         help="concurrent customers per level, comma-separated (default 1,10,50)")  # fmt: skip
-    parser.add_argument("--conversations", type=int, default=50,
-                        help="conversations per level (default 50: 25 FAQ, 10 calibration, "
-                             "5 financing, 5 complaint, 5 status)")  # fmt: skip
+    # 100, not 50: at 50 a level lasts ~10 s and the bare bot's speed alone swung the ratios
+    # by +-0.3 between runs.
+    parser.add_argument("--conversations", type=int, default=100,
+                        help="conversations per level (default 100: 50 FAQ, 20 calibration, "
+                             "10 financing, 10 complaint, 10 status)")  # fmt: skip
     parser.add_argument("--databases", default=None,
                         help="sqlite,postgresql (default: sqlite, plus postgresql when "
                              "CRM_DATABASE_URL is set)")  # fmt: skip
