@@ -94,7 +94,7 @@ class ValidateHandoffCallbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         parsed = callback.parse_channel(str(value) if value is not None else None)
-        if parsed is None:
+        if parsed is None and value is not None:
             dispatcher.utter_message(text=texts.text("invalid_choice", _language(tracker)))
         return {"callback_channel": parsed}
 
@@ -102,7 +102,7 @@ class ValidateHandoffCallbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         parsed = callback.parse_time(str(value) if value is not None else None)
-        if parsed is None:
+        if parsed is None and value is not None:
             dispatcher.utter_message(text=texts.text("invalid_choice", _language(tracker)))
         return {"callback_time": parsed}
 
@@ -113,7 +113,8 @@ class ValidateHandoffCallbackForm(FormValidationAction):
             tracker.get_latest_input_channel() or "rest", tracker.get_slot("callback_channel")
         ) or "phone"
         parsed = callback.parse_contact(kind, str(value) if value is not None else None)
-        if parsed is None:
+        # None is action_handoff clearing the slots as the form starts, not an answer.
+        if parsed is None and value is not None:
             key = "invalid_email" if kind == "email" else "invalid_phone"
             dispatcher.utter_message(text=texts.text(key, _language(tracker)))
         return {"callback_contact": parsed}

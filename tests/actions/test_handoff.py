@@ -182,6 +182,19 @@ async def test_callback_form_asks_with_buttons_and_reads_taps_and_typed_answers(
     assert "pilih salah satu tombol" in texts(dispatcher)[0]
 
 
+async def test_the_form_starting_after_the_handoff_offer_asks_without_an_error(crm_url: str, off_duty: None) -> None:
+    # action_handoff clears the callback slots and starts the form in the same turn; those
+    # cleared values are not answers, so the customer must not read "not recognised".
+    cleared = [SlotSet(slot, None) for slot in ("callback_channel", "callback_time", "callback_contact")]
+    tracker = sdk_tracker(
+        [*start_of_conversation(), user("/request_human", "request_human"), ActionExecuted("action_handoff"),
+         SlotSet("handoff_reason", "customer_request"), *form_turn(FORM, None, cleared)]
+    )  # fmt: skip
+    dispatcher, events = await run(ValidateHandoffCallbackForm(), tracker)
+    assert texts(dispatcher) == []
+    assert slot_values(events).get("callback_channel") is None  # still to be asked
+
+
 async def test_contact_is_asked_only_when_we_do_not_have_it(crm_url: str, off_duty: None) -> None:
     def tracker_for(channel: str, callback_channel: str) -> Any:
         return sdk_tracker(
