@@ -73,6 +73,18 @@ class ActionHandoff(Action):
         return events
 
 
+def _read(
+    parsed: Optional[str], value: Any, error_key: str, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> Optional[str]:
+    """``parsed``, telling the customer when an answer could not be read.
+
+    A None value is action_handoff clearing the slots as the form starts, not an answer.
+    """
+    if parsed is None and value is not None:
+        dispatcher.utter_message(text=texts.text(error_key, _language(tracker)))
+    return parsed
+
+
 class ValidateHandoffCallbackForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_handoff_callback_form"
@@ -94,17 +106,13 @@ class ValidateHandoffCallbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         parsed = callback.parse_channel(str(value) if value is not None else None)
-        if parsed is None and value is not None:
-            dispatcher.utter_message(text=texts.text("invalid_choice", _language(tracker)))
-        return {"callback_channel": parsed}
+        return {"callback_channel": _read(parsed, value, "invalid_choice", dispatcher, tracker)}
 
     def validate_callback_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         parsed = callback.parse_time(str(value) if value is not None else None)
-        if parsed is None and value is not None:
-            dispatcher.utter_message(text=texts.text("invalid_choice", _language(tracker)))
-        return {"callback_time": parsed}
+        return {"callback_time": _read(parsed, value, "invalid_choice", dispatcher, tracker)}
 
     def validate_callback_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -113,11 +121,8 @@ class ValidateHandoffCallbackForm(FormValidationAction):
             tracker.get_latest_input_channel() or "rest", tracker.get_slot("callback_channel")
         ) or "phone"
         parsed = callback.parse_contact(kind, str(value) if value is not None else None)
-        # None is action_handoff clearing the slots as the form starts, not an answer.
-        if parsed is None and value is not None:
-            key = "invalid_email" if kind == "email" else "invalid_phone"
-            dispatcher.utter_message(text=texts.text(key, _language(tracker)))
-        return {"callback_contact": parsed}
+        error_key = "invalid_email" if kind == "email" else "invalid_phone"
+        return {"callback_contact": _read(parsed, value, error_key, dispatcher, tracker)}
 
 
 class ActionAskCallbackChannel(Action):

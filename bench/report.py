@@ -43,10 +43,10 @@ def level_summary(
     }
 
 
-def _ratio(value: Optional[float], floor: Optional[float]) -> Optional[float]:
+def _ratio(value: Optional[float], floor: Optional[float], digits: Optional[int] = 2) -> Optional[float]:
     if value is None or not floor:
         return None
-    return round(value / floor, 2)
+    return value / floor if digits is None else round(value / floor, digits)
 
 
 def add_ratios(full: Dict[str, Any], bare: Optional[Dict[str, Any]]) -> None:
@@ -105,10 +105,8 @@ def machine_info() -> Dict[str, Any]:
 
 
 def _exact_ratio(level: Optional[Dict[str, Any]], key: str) -> Optional[float]:
-    bare = (level or {}).get("bare") or {}
-    if not level or not bare.get(key) or level.get(key) is None:
-        return None
-    return level[key] / bare[key]
+    level = level or {}
+    return _ratio(level.get(key), (level.get("bare") or {}).get(key), digits=None)
 
 
 def evaluate_targets(result: Dict[str, Any]) -> List[Dict[str, Any]]:

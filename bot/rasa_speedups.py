@@ -20,9 +20,6 @@ from __future__ import annotations
 import functools
 from typing import Any, Dict, Optional, Text, Type
 
-_installed = False
-
-
 @functools.lru_cache(maxsize=1)
 def _action_response_validator() -> Any:
     from jsonschema.validators import validator_for
@@ -51,6 +48,8 @@ def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
 
 
 _event_classes: Dict[Text, Any] = {}
+# Rasa's own lookup, kept by install(); set also means "installed".
+_original_resolve_by_type: Any = None
 
 
 def resolve_event_type(type_name: Text, default: Optional[Type[Any]] = None) -> Optional[Type[Any]]:
@@ -64,19 +63,14 @@ def resolve_event_type(type_name: Text, default: Optional[Type[Any]] = None) -> 
     return resolved
 
 
-_original_resolve_by_type: Any = None
-
-
 def install() -> None:
     """Patch the running Rasa (idempotent)."""
-    global _installed
-    if _installed:
-        return
     global _original_resolve_by_type
+    if _original_resolve_by_type is not None:
+        return
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
 
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     _original_resolve_by_type = Event.resolve_by_type
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign]
-    _installed = True

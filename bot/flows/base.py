@@ -406,7 +406,7 @@ def form_step(
     # stored, sent to the action server and replayed on each later turn of the conversation
     # (these two were a third of all slot events in the benchmark).
     for slot in (FAILURES_SLOT, FAILED_SLOT_SLOT):
-        if slot in updates and slot != requested and updates[slot] == state.get(slot):
+        if slot in updates and updates[slot] == state.get(slot):
             del updates[slot]
     return StepResult(updates, replies)
 
