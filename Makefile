@@ -1,13 +1,30 @@
 # Entry points. See README.md.
 PY := .venv/bin/python
 
-.PHONY: setup test run train shell nlu-eval bench agent
+.PHONY: setup test test-fast lint format types validate run train shell nlu-eval bench agent
 
 setup:            ## install everything into .venv/ (and npm packages, Chromium)
 	./scripts/setup.sh
 
 test:             ## run every test (trains a small model itself)
 	./scripts/test.sh
+
+test-fast:        ## the tests that need no trained model and no browser (a few minutes)
+	./scripts/test.sh -m "not model and not browser"
+
+lint:             ## ruff: lint rules and formatting (no changes made)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format:           ## ruff: apply the formatting and the safe fixes
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+types:            ## mypy: strict on bot/crm, bot/flows, bot/profile.py; the rest checked
+	$(PY) -m mypy
+
+validate:         ## Rasa's own check of domain, NLU data, rules and stories
+	$(PY) -m rasa data validate --domain domain --data data --config config.yml --fail-on-warnings
 
 run:              ## run the product on the embedded SQLite default
 	$(PY) -m bot run

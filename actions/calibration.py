@@ -1,7 +1,9 @@
 """Calibration request form: thin rasa_sdk classes over ``bot.flows.calibration``."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 from actions.common import AskAction, FlowValidation, SubmitAction
 from bot.flows import calibration, feedback
@@ -48,6 +50,11 @@ class ActionSubmitCalibration(SubmitAction):
     def save(self, ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
         return save_calibration(ctx, state, key)
 
-    def outcome(self, saved: Saved, state: Mapping[str, Any], ctx: Context) -> Tuple[List[Reply], Dict[str, Any]]:
-        replies = [calibration.saved_reply(str(saved.reference), state, ctx), feedback.offer_reply(ctx.language)]
+    def outcome(
+        self, saved: Saved, state: Mapping[str, Any], ctx: Context
+    ) -> tuple[list[Reply], dict[str, Any]]:
+        replies = [
+            calibration.saved_reply(str(saved.reference), state, ctx),
+            feedback.offer_reply(ctx.language),
+        ]
         return replies, feedback.offer_slots(reference=saved.reference)

@@ -5,12 +5,14 @@ Reads a rasa_sdk ``Tracker`` into a :class:`~bot.flows.base.Turn` and a
 synchronous and the action server serves every conversation on one event loop), and turns
 their results back into events and messages.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Text, Tuple, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -37,7 +39,7 @@ from bot.profile import get_profile
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-FLOWS: Dict[str, FormFlow] = {
+FLOWS: dict[str, FormFlow] = {
     flow.name: flow
     for flow in (calibration.FLOW, financing.FLOW, complaints.FLOW, status.FLOW, feedback.FLOW)
 }
@@ -71,7 +73,7 @@ def turn_of(tracker: Tracker) -> Turn:
     )
 
 
-def _resolve_customer(tracker: Tracker) -> Optional[int]:
+def _resolve_customer(tracker: Tracker) -> int | None:
     from bot.crm.customers import resolve_customer
 
     try:
@@ -81,7 +83,9 @@ def _resolve_customer(tracker: Tracker) -> Optional[int]:
         return None
 
 
-def build_context(tracker: Tracker, *, customer: bool = False, known_contact: bool = False) -> Context:
+def build_context(
+    tracker: Tracker, *, customer: bool = False, known_contact: bool = False
+) -> Context:
     """A flow context; ``customer`` resolves the CRM customer (blocking: call in a thread)."""
     profile = get_profile()
     ctx = Context(
@@ -110,18 +114,18 @@ async def in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 def utter(dispatcher: CollectingDispatcher, replies: Iterable[Reply]) -> None:
     for reply in replies:
         buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
-        kwargs: Dict[str, Any] = dict(reply.values)
+        kwargs: dict[str, Any] = dict(reply.values)
         if buttons:
             dispatcher.utter_message(response=reply.response, buttons=buttons, **kwargs)
         else:
             dispatcher.utter_message(response=reply.response, **kwargs)
 
 
-def slot_events(values: Mapping[str, Any]) -> List[EventType]:
+def slot_events(values: Mapping[str, Any]) -> list[EventType]:
     return [SlotSet(name, value) for name, value in values.items()]
 
 
-def action_before_form(tracker: Tracker, form_name: str) -> Optional[str]:
+def action_before_form(tracker: Tracker, form_name: str) -> str | None:
     """The action that ran before the current execution of ``form_name`` in this turn.
 
     Rasa hands the validation action a tracker ending in ``..., <previous action>,
@@ -142,22 +146,33 @@ class FlowValidation(FormValidationAction, ABC):
     @abstractmethod
     def flow(self) -> FormFlow:
         """The flow (a class attribute in subclasses; abstract so rasa_sdk skips this base)."""
+
     #: Resolve the CRM customer on every turn (ownership checks), not only at activation.
     customer_every_turn: bool = False
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"validate_{self.flow.name}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
         activating = requested not in self.flow.all_slots()
-        interrupted = not activating and action_before_form(tracker, self.flow.name) not in _FORM_GLUE_ACTIONS
+        interrupted = (
+            not activating and action_before_form(tracker, self.flow.name) not in _FORM_GLUE_ACTIONS
+        )
         needs_customer = activating or self.customer_every_turn
-        ctx = await in_thread(build_context, tracker, customer=needs_customer, known_contact=activating)
+        ctx = await in_thread(
+            build_context, tracker, customer=needs_customer, known_contact=activating
+        )
         result = await in_thread(
-            form_step, self.flow, dict(tracker.slots), requested, turn_of(tracker), ctx, interrupted=interrupted
+            form_step,
+            self.flow,
+            dict(tracker.slots),
+            requested,
+            turn_of(tracker),
+            ctx,
+            interrupted=interrupted,
         )
         if result.rejected:
             return []  # nothing extracted: Rasa rejects the form and the rules take over
@@ -170,7 +185,7 @@ class AskAction(Action, ABC):
 
     slot: str = ""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"action_ask_{self.slot}"
 
     @abstractmethod
@@ -179,7 +194,7 @@ class AskAction(Action, ABC):
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         ctx = build_context(tracker)
         utter(dispatcher, [self.reply(dict(tracker.slots), ctx)])
         return []
@@ -188,16 +203,17 @@ class AskAction(Action, ABC):
 class ActionAskEditField(Action):
     """After a "no" to the summary: which part should be changed?"""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"action_ask_{EDIT_FIELD_SLOT}"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         flow = FLOWS.get(tracker.active_loop_name or "")
         language = language_of(tracker)
         buttons = tuple(
-            Button(edit_label(key, language), choice_payload(key)) for key in (flow.edit_targets if flow else {})
+            Button(edit_label(key, language), choice_payload(key))
+            for key in (flow.edit_targets if flow else {})
         )
         utter(dispatcher, [Reply("utter_ask_edit_field", buttons=buttons)])
         return []
@@ -212,9 +228,9 @@ FLOW_LABEL_RESPONSES = {
 }
 
 
-def stop_flow_events(flow_name: Optional[str]) -> List[EventType]:
+def stop_flow_events(flow_name: str | None) -> list[EventType]:
     """Deactivate the form and forget what it collected (contact details are kept)."""
-    events: List[EventType] = [ActiveLoop(None)]
+    events: list[EventType] = [ActiveLoop(None)]
     flow = FLOWS.get(flow_name or "")
     values = reset_slots(flow) if flow else {REQUESTED_SLOT: None}
     if flow is feedback.FLOW:
@@ -226,12 +242,12 @@ def stop_flow_events(flow_name: Optional[str]) -> List[EventType]:
 class ActionCancelFlow(Action):
     """``cancel`` inside a form: stop it; nothing is saved."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_cancel_flow"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         active = tracker.active_loop_name
         kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
         dispatcher.utter_message(response=f"utter_flow_cancelled_{kind}")
@@ -241,12 +257,12 @@ class ActionCancelFlow(Action):
 class ActionSwitchFlow(Action):
     """Another request asked for in the middle of a form: drop the unfinished one (unsaved)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_switch_flow"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         active = tracker.active_loop_name
         kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
         dispatcher.utter_message(response=f"utter_flow_switched_{kind}")
@@ -262,7 +278,7 @@ class SubmitAction(Action, ABC):
 
     kind: str = ""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"action_submit_{self.kind}"
 
     @property
@@ -275,15 +291,17 @@ class SubmitAction(Action, ABC):
         """Store the record (blocking; runs in a worker thread)."""
 
     @abstractmethod
-    def outcome(self, saved: Any, state: Mapping[str, Any], ctx: Context) -> Tuple[List[Reply], Dict[str, Any]]:
+    def outcome(
+        self, saved: Any, state: Mapping[str, Any], ctx: Context
+    ) -> tuple[list[Reply], dict[str, Any]]:
         """Replies and extra slot values after saving."""
 
-    def not_confirmed(self, state: Mapping[str, Any], ctx: Context) -> List[Reply]:
+    def not_confirmed(self, state: Mapping[str, Any], ctx: Context) -> list[Reply]:
         return [Reply("utter_not_saved")]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         from bot.flows.idempotency import confirming_event, idempotency_key
 
         state = dict(tracker.slots)

@@ -1,7 +1,9 @@
 """Complaint form: thin rasa_sdk classes over ``bot.flows.complaints``."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 from actions.common import AskAction, FlowValidation, SubmitAction
 from bot.flows import complaints, feedback
@@ -35,7 +37,9 @@ class ActionSubmitComplaint(SubmitAction):
     def save(self, ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
         return save_complaint(ctx, state, key)
 
-    def outcome(self, saved: Saved, state: Mapping[str, Any], ctx: Context) -> Tuple[List[Reply], Dict[str, Any]]:
+    def outcome(
+        self, saved: Saved, state: Mapping[str, Any], ctx: Context
+    ) -> tuple[list[Reply], dict[str, Any]]:
         reason = complaints.human_reason(state)
         # The reason travels in the slot: a tap on "talk to an agent" (/request_human) hands
         # over with it (actions/handoff.py reads handoff_reason).

@@ -1,7 +1,9 @@
 """Financing application form: thin rasa_sdk classes over ``bot.flows.financing``."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 from actions.common import AskAction, FlowValidation, SubmitAction
 from bot.flows import feedback, financing
@@ -48,11 +50,16 @@ class ActionSubmitFinancing(SubmitAction):
     def save(self, ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
         return save_financing(ctx, state, key)
 
-    def not_confirmed(self, state: Mapping[str, Any], ctx: Context) -> List[Reply]:
+    def not_confirmed(self, state: Mapping[str, Any], ctx: Context) -> list[Reply]:
         if state.get(financing.CONSENT) is False:
             return [Reply("utter_financing_no_consent")]
         return [Reply("utter_not_saved")]
 
-    def outcome(self, saved: Saved, state: Mapping[str, Any], ctx: Context) -> Tuple[List[Reply], Dict[str, Any]]:
-        replies = [financing.saved_reply(str(saved.reference), state, ctx), feedback.offer_reply(ctx.language)]
+    def outcome(
+        self, saved: Saved, state: Mapping[str, Any], ctx: Context
+    ) -> tuple[list[Reply], dict[str, Any]]:
+        replies = [
+            financing.saved_reply(str(saved.reference), state, ctx),
+            feedback.offer_reply(ctx.language),
+        ]
         return replies, feedback.offer_slots(reference=saved.reference)

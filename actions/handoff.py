@@ -9,10 +9,11 @@
 Database work runs in a thread: the action server serves every conversation on one event
 loop, and the CRM calls are synchronous.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
@@ -27,7 +28,7 @@ CALLBACK_FORM = "handoff_callback_form"
 CALLBACK_SLOTS = ("callback_channel", "callback_time", "callback_contact")
 
 
-def handoff_events(reason: str) -> List[EventType]:
+def handoff_events(reason: str) -> list[EventType]:
     """For other actions: hand the conversation over with ``reason`` (a bot.desk.reasons code)."""
     return [SlotSet("handoff_reason", reason), FollowupAction("action_handoff")]
 
@@ -48,12 +49,12 @@ def _context(tracker: Tracker) -> HandoffContext:
 
 
 class ActionHandoff(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         context = _context(tracker)
         result = await asyncio.to_thread(start_handoff, context)
         for message in result.messages:
@@ -65,7 +66,7 @@ class ActionHandoff(Action):
                 *[SlotSet(slot, None) for slot in CALLBACK_SLOTS],
                 FollowupAction(CALLBACK_FORM),
             ]
-        events: List[EventType] = [SlotSet("handoff_reason", None)]
+        events: list[EventType] = [SlotSet("handoff_reason", None)]
         if tracker.active_loop_name:
             # A half-filled form must not resume by itself once the agent hands back.
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -74,8 +75,12 @@ class ActionHandoff(Action):
 
 
 def _read(
-    parsed: Optional[str], value: Any, error_key: str, dispatcher: CollectingDispatcher, tracker: Tracker
-) -> Optional[str]:
+    parsed: str | None,
+    value: Any,
+    error_key: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+) -> str | None:
     """``parsed``, telling the customer when an answer could not be read.
 
     A None value is action_handoff clearing the slots as the form starts, not an answer.
@@ -86,16 +91,16 @@ def _read(
 
 
 class ValidateHandoffCallbackForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_handoff_callback_form"
 
     async def required_slots(
         self,
-        domain_slots: List[Text],
+        domain_slots: list[str],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> List[Text]:
+    ) -> list[str]:
         slots = ["callback_channel", "callback_time"]
         channel = tracker.get_latest_input_channel() or "rest"
         if callback.contact_needed(channel, tracker.get_slot("callback_channel")):
@@ -104,34 +109,37 @@ class ValidateHandoffCallbackForm(FormValidationAction):
 
     def validate_callback_channel(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         parsed = callback.parse_channel(str(value) if value is not None else None)
         return {"callback_channel": _read(parsed, value, "invalid_choice", dispatcher, tracker)}
 
     def validate_callback_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         parsed = callback.parse_time(str(value) if value is not None else None)
         return {"callback_time": _read(parsed, value, "invalid_choice", dispatcher, tracker)}
 
     def validate_callback_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        kind = callback.contact_needed(
-            tracker.get_latest_input_channel() or "rest", tracker.get_slot("callback_channel")
-        ) or "phone"
+    ) -> dict[str, Any]:
+        kind = (
+            callback.contact_needed(
+                tracker.get_latest_input_channel() or "rest", tracker.get_slot("callback_channel")
+            )
+            or "phone"
+        )
         parsed = callback.parse_contact(kind, str(value) if value is not None else None)
         error_key = "invalid_email" if kind == "email" else "invalid_phone"
         return {"callback_contact": _read(parsed, value, error_key, dispatcher, tracker)}
 
 
 class ActionAskCallbackChannel(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_callback_channel"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         lang = _language(tracker)
         dispatcher.utter_message(
             text=texts.text("ask_callback_channel", lang), buttons=callback.channel_buttons(lang)
@@ -140,12 +148,12 @@ class ActionAskCallbackChannel(Action):
 
 
 class ActionAskCallbackTime(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_callback_time"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         lang = _language(tracker)
         dispatcher.utter_message(
             text=texts.text("ask_callback_time", lang), buttons=callback.time_buttons(lang)
@@ -154,12 +162,12 @@ class ActionAskCallbackTime(Action):
 
 
 class ActionAskCallbackContact(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_callback_contact"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         lang = _language(tracker)
         kind = callback.contact_needed(
             tracker.get_latest_input_channel() or "rest", tracker.get_slot("callback_channel")
@@ -167,26 +175,28 @@ class ActionAskCallbackContact(Action):
         if kind == "email":
             dispatcher.utter_message(text=texts.text("ask_callback_email", lang))
         else:
-            label = "WhatsApp" if tracker.get_slot("callback_channel") == "whatsapp" else (
-                "phone" if lang == "en" else "telepon"
+            label = (
+                "WhatsApp"
+                if tracker.get_slot("callback_channel") == "whatsapp"
+                else ("phone" if lang == "en" else "telepon")
             )
             dispatcher.utter_message(text=texts.text("ask_callback_phone", lang, kind=label))
         return []
 
 
-def _reset_callback_slots() -> List[EventType]:
+def _reset_callback_slots() -> list[EventType]:
     return [SlotSet("handoff_reason", None), *[SlotSet(slot, None) for slot in CALLBACK_SLOTS]]
 
 
 class ActionHandoffCallbackSubmit(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff_callback_submit"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        channel: Optional[str] = tracker.get_slot("callback_channel")
-        when: Optional[str] = tracker.get_slot("callback_time")
+    ) -> list[EventType]:
+        channel: str | None = tracker.get_slot("callback_channel")
+        when: str | None = tracker.get_slot("callback_time")
         if channel is None or when is None:
             return _reset_callback_slots()
         ticket = await asyncio.to_thread(
@@ -201,11 +211,11 @@ class ActionHandoffCallbackSubmit(Action):
 
 
 class ActionHandoffCallbackCancel(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handoff_callback_cancel"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         dispatcher.utter_message(text=texts.text("callback_cancelled", _language(tracker)))
         return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset_callback_slots()]

@@ -1,7 +1,6 @@
 """Status check by reference: thin rasa_sdk classes over ``bot.flows.status``."""
-from __future__ import annotations
 
-from typing import List, Text
+from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -19,12 +18,12 @@ class ValidateStatusForm(FlowValidation):
 
 
 class ActionShowStatus(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_show_status"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    ) -> list[EventType]:
         ctx = await in_thread(build_context, tracker, customer=True)
         reply = await in_thread(status.status_reply, dict(tracker.slots), ctx)
         utter(dispatcher, [reply])

@@ -18,22 +18,24 @@ conversation sent (typed text instead of button payloads), so both get the same 
 Turn texts are templates filled from the conversation's context: a fictional customer
 (name, company, phone, e-mail), plus the ``reference`` a status check asks about.
 """
+
 from __future__ import annotations
 
 import itertools
 import random
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 import yaml
 
 from bot import PROJECT_ROOT
 
 # The mix from issue 8.
-MIX: Tuple[Tuple[str, float], ...] = (
+MIX: tuple[tuple[str, float], ...] = (
     ("faq", 0.5),
     ("calibration", 0.2),
     ("financing", 0.1),
@@ -68,11 +70,11 @@ class Step:
     """
 
     text: str
-    expect: Optional[str] = None  # regex (case-insensitive) the reply must match
+    expect: str | None = None  # regex (case-insensitive) the reply must match
     why: str = ""  # what the expectation stands for, in error reports
-    button: Optional[str] = None
+    button: str | None = None
 
-    def problem(self, reply: str, context: Mapping[str, str]) -> Optional[str]:
+    def problem(self, reply: str, context: Mapping[str, str]) -> str | None:
         """None when the reply is acceptable, else what was missing."""
         if not reply.strip():
             return "empty reply"
@@ -81,7 +83,7 @@ class Step:
         return None
 
 
-Answers = Mapping[str, Tuple[Step, ...]]
+Answers = Mapping[str, tuple[Step, ...]]
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,13 @@ class Script:
     name: str
     kind: str  # faq | calibration | financing | complaint | status
     language: str  # id | en
-    opening: Tuple[Step, ...]
+    opening: tuple[Step, ...]
     # Question key (response name without ``utter_ask_``) -> the answers given the 1st, 2nd...
     # time it is asked (the last one is repeated).
     answers: Answers = field(default_factory=dict)
-    goal: Optional[str] = None  # regex a reply must match for the conversation to succeed
+    goal: str | None = None  # regex a reply must match for the conversation to succeed
     goal_why: str = ""
-    creates: Optional[str] = None  # KAL | FIN | CMP: the record a completed run stores
+    creates: str | None = None  # KAL | FIN | CMP: the record a completed run stores
     feedback: bool = False  # the customer also leaves feedback (one `feedback` row)
 
 
@@ -103,9 +105,9 @@ class Script:
 class Conversation:
     sender: str
     script: Script
-    context: Dict[str, str] = field(default_factory=dict)
-    offered_payloads: List[str] = field(default_factory=list)  # buttons of the last reply
-    sent_texts: List[str] = field(default_factory=list)  # typed equivalents, for the replay
+    context: dict[str, str] = field(default_factory=dict)
+    offered_payloads: list[str] = field(default_factory=list)  # buttons of the last reply
+    sent_texts: list[str] = field(default_factory=list)  # typed equivalents, for the replay
 
     def message(self, step: Step) -> str:
         """What the customer sends: the offered button's payload, or the typed text."""
@@ -119,7 +121,7 @@ class Conversation:
         return _fill(step.text, self.context)
 
 
-def reply_payloads(body: Any) -> List[str]:
+def reply_payloads(body: Any) -> list[str]:
     """Payloads of the buttons in the bot's reply."""
     return [
         str(button["payload"])
@@ -130,7 +132,7 @@ def reply_payloads(body: Any) -> List[str]:
     ]
 
 
-def reply_messages(body: Any) -> List[str]:
+def reply_messages(body: Any) -> list[str]:
     return [
         str(message["text"])
         for message in (body if isinstance(body, list) else [])
@@ -140,15 +142,17 @@ def reply_messages(body: Any) -> List[str]:
 
 def reply_text(body: Any) -> str:
     """The bot's reply as one string: message texts and button titles."""
-    parts: List[str] = []
+    parts: list[str] = []
     for message in body if isinstance(body, list) else []:
         if not isinstance(message, dict):
             continue
         if message.get("text"):
             parts.append(str(message["text"]))
-        for button in message.get("buttons") or []:
-            if isinstance(button, dict) and button.get("title"):
-                parts.append(str(button["title"]))
+        parts.extend(
+            str(button["title"])
+            for button in message.get("buttons") or []
+            if isinstance(button, dict) and button.get("title")
+        )
     return "\n".join(parts)
 
 
@@ -161,14 +165,14 @@ EXTRA_QUESTIONS = ("utter_offer_feedback", "utter_offer_human")
 NOT_UNDERSTOOD = frozenset({"rephrase", "offer_human"})
 
 
-def _template_regex(text: str) -> "re.Pattern[str]":
+def _template_regex(text: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^{}\n]+\})", text.strip())
     body = "".join(".+?" if re.fullmatch(r"\{[^{}\n]+\}", p) else re.escape(p) for p in parts)
     return re.compile(body, re.S)
 
 
-def _domain_responses(root: Path) -> Dict[str, List[Dict[str, Any]]]:
-    responses: Dict[str, List[Dict[str, Any]]] = {}
+def _domain_responses(root: Path) -> dict[str, list[dict[str, Any]]]:
+    responses: dict[str, list[dict[str, Any]]] = {}
     files = [root / "domain.yml", *sorted((root / "domain").rglob("*.yml"))]
     for path in files:
         if path.exists():
@@ -178,22 +182,28 @@ def _domain_responses(root: Path) -> Dict[str, List[Dict[str, Any]]]:
 
 
 @lru_cache(maxsize=4)
-def question_templates(root: Path = PROJECT_ROOT) -> Tuple[Tuple[str, "re.Pattern[str]"], ...]:
+def question_templates(root: Path = PROJECT_ROOT) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(question key, regex) for every variant of every question response of the domain."""
-    found: List[Tuple[str, "re.Pattern[str]"]] = []
+    found: list[tuple[str, re.Pattern[str]]] = []
     for name, variants in _domain_responses(root).items():
         if not (name.startswith(QUESTION_PREFIX) or name in EXTRA_QUESTIONS):
             continue
-        key = name[len(QUESTION_PREFIX):] if name.startswith(QUESTION_PREFIX) else name[len("utter_"):]
-        for variant in variants or []:
-            if isinstance(variant, dict) and variant.get("text"):
-                found.append((key, _template_regex(str(variant["text"]))))
+        key = (
+            name[len(QUESTION_PREFIX) :]
+            if name.startswith(QUESTION_PREFIX)
+            else name[len("utter_") :]
+        )
+        found.extend(
+            (key, _template_regex(str(variant["text"])))
+            for variant in variants or []
+            if isinstance(variant, dict) and variant.get("text")
+        )
     # Longer templates first: "site_address_city" must win over "site_address".
     found.sort(key=lambda item: -len(item[1].pattern))
     return tuple(found)
 
 
-def asked_question(messages: Sequence[str], root: Path = PROJECT_ROOT) -> Optional[str]:
+def asked_question(messages: Sequence[str], root: Path = PROJECT_ROOT) -> str | None:
     """The question the bot's reply ends with (the last message that is one), if any."""
     templates = question_templates(root)
     for message in reversed(messages):
@@ -214,7 +224,7 @@ def _choice(value: str) -> str:
     return f'"{value}"'
 
 
-def _a(*steps: Step) -> Tuple[Step, ...]:
+def _a(*steps: Step) -> tuple[Step, ...]:
     return steps
 
 
@@ -234,48 +244,101 @@ GIVE_FEEDBACK_EN: Answers = {
     "fb_comment": _a(Step("Quick and clear, thank you!")),
 }
 
-FAQ_SCRIPTS: Tuple[Script, ...] = (
-    Script("faq_hours_id", "faq", "id", (
-        Step("halo"),
-        Step("kantornya buka jam berapa ya?", r"08[.:]00", "the opening hour 08:00"),
-        Step("oke makasih"),
-    )),
-    Script("faq_price_id", "faq", "id", (
-        Step("permisi kak, berapa biaya kalibrasi pressure gauge?", r"150[.,]000", "the price from Rp150.000"),
-        Step("terima kasih"),
-    )),
-    Script("faq_documents_en", "faq", "en", (
-        Step("hello"),
-        Step("what documents do I need for a car loan?", r"KTP|ID card", "the ID card (KTP)"),
-        Step("thanks"),
-    )),
-    Script("faq_accreditation_id", "faq", "id", (
-        Step("lab kalian sudah terakreditasi KAN belum?", r"\bKAN\b", "the KAN accreditation"),
-        Step("sip makasih"),
-    )),
-    Script("faq_late_fee_id", "faq", "id", (
-        Step("selamat siang"),
-        Step("denda keterlambatan angsuran berapa persen?", r"0[,.]2\s*%", "the late fee 0.2%"),
-        Step("makasih kak"),
-    )),
-    Script("faq_hours_en", "faq", "en", (
-        Step("what are your office hours?", r"08[.:]00", "the opening hour 08:00"),
-        Step("thank you"),
-    )),
-    Script("faq_address_id", "faq", "id", (
-        Step("alamat lab kalibrasi di cikarang dimana ya?", r"Cikarang", "the Cikarang address"),
-        Step("oke makasih"),
-    )),
-    Script("faq_price_en", "faq", "en", (
-        Step("hi"),
-        Step("how much does it cost to calibrate a thermometer?", r"200,000", "the price from IDR 200,000"),
-        Step("ok thanks"),
-    )),
-)  # fmt: skip
+FAQ_SCRIPTS: tuple[Script, ...] = (
+    Script(
+        "faq_hours_id",
+        "faq",
+        "id",
+        (
+            Step("halo"),
+            Step("kantornya buka jam berapa ya?", r"08[.:]00", "the opening hour 08:00"),
+            Step("oke makasih"),
+        ),
+    ),
+    Script(
+        "faq_price_id",
+        "faq",
+        "id",
+        (
+            Step(
+                "permisi kak, berapa biaya kalibrasi pressure gauge?",
+                r"150[.,]000",
+                "the price from Rp150.000",
+            ),
+            Step("terima kasih"),
+        ),
+    ),
+    Script(
+        "faq_documents_en",
+        "faq",
+        "en",
+        (
+            Step("hello"),
+            Step("what documents do I need for a car loan?", r"KTP|ID card", "the ID card (KTP)"),
+            Step("thanks"),
+        ),
+    ),
+    Script(
+        "faq_accreditation_id",
+        "faq",
+        "id",
+        (
+            Step("lab kalian sudah terakreditasi KAN belum?", r"\bKAN\b", "the KAN accreditation"),
+            Step("sip makasih"),
+        ),
+    ),
+    Script(
+        "faq_late_fee_id",
+        "faq",
+        "id",
+        (
+            Step("selamat siang"),
+            Step("denda keterlambatan angsuran berapa persen?", r"0[,.]2\s*%", "the late fee 0.2%"),
+            Step("makasih kak"),
+        ),
+    ),
+    Script(
+        "faq_hours_en",
+        "faq",
+        "en",
+        (
+            Step("what are your office hours?", r"08[.:]00", "the opening hour 08:00"),
+            Step("thank you"),
+        ),
+    ),
+    Script(
+        "faq_address_id",
+        "faq",
+        "id",
+        (
+            Step(
+                "alamat lab kalibrasi di cikarang dimana ya?", r"Cikarang", "the Cikarang address"
+            ),
+            Step("oke makasih"),
+        ),
+    ),
+    Script(
+        "faq_price_en",
+        "faq",
+        "en",
+        (
+            Step("hi"),
+            Step(
+                "how much does it cost to calibrate a thermometer?",
+                r"200,000",
+                "the price from IDR 200,000",
+            ),
+            Step("ok thanks"),
+        ),
+    ),
+)
 
-CALIBRATION_SCRIPTS: Tuple[Script, ...] = (
+CALIBRATION_SCRIPTS: tuple[Script, ...] = (
     # On site: type, quantity and location come with the first message.
-    Script("calibration_onsite_id", "calibration", "id",
+    Script(
+        "calibration_onsite_id",
+        "calibration",
+        "id",
         (Step("halo, mau kalibrasi 12 pressure gauge di pabrik Cikarang"),),
         {
             "cal_service_type": _a(Step("kalibrasi", button=_choice("kalibrasi"))),
@@ -284,16 +347,26 @@ CALIBRATION_SCRIPTS: Tuple[Script, ...] = (
             "cal_quantity": _a(Step("12")),
             "cal_more_instruments": _a(Step("tidak, itu saja", button=DENY)),
             "cal_location": _a(Step("di lokasi kami", button=_choice("onsite"))),
-            "cal_site_address": _a(Step("Kawasan Industri Jababeka Blok C-3 No. 12, Cikarang Utara")),
-            "cal_site_address_city": _a(Step("Kawasan Industri Jababeka Blok C-3 No. 12, Cikarang Utara")),
+            "cal_site_address": _a(
+                Step("Kawasan Industri Jababeka Blok C-3 No. 12, Cikarang Utara")
+            ),
+            "cal_site_address_city": _a(
+                Step("Kawasan Industri Jababeka Blok C-3 No. 12, Cikarang Utara")
+            ),
             "cal_preferred_date": _a(Step("minggu depan")),
             **CONTACT_ANSWERS,
             "cal_confirm": _a(Step("ya, sudah benar", button=AFFIRM)),
             **SKIP_FEEDBACK_ID,
         },
-        goal=REF_KAL, goal_why="a KAL- reference", creates="KAL"),
+        goal=REF_KAL,
+        goal_why="a KAL- reference",
+        creates="KAL",
+    ),
     # Sent to the lab, in English, with feedback.
-    Script("calibration_lab_en", "calibration", "en",
+    Script(
+        "calibration_lab_en",
+        "calibration",
+        "en",
         (Step("Hello, I need a calibration quotation for thermometers"),),
         {
             "cal_service_type": _a(Step("calibration", button=_choice("kalibrasi"))),
@@ -309,17 +382,27 @@ CALIBRATION_SCRIPTS: Tuple[Script, ...] = (
             "cal_confirm": _a(Step("yes, submit", button=AFFIRM)),
             **GIVE_FEEDBACK_EN,
         },
-        goal=REF_KAL, goal_why="a KAL- reference", creates="KAL", feedback=True),
+        goal=REF_KAL,
+        goal_why="a KAL- reference",
+        creates="KAL",
+        feedback=True,
+    ),
     # Tera ulang, two instrument lines.
-    Script("calibration_two_lines_id", "calibration", "id",
+    Script(
+        "calibration_two_lines_id",
+        "calibration",
+        "id",
         (Step("mau minta penawaran tera ulang 3 timbangan digital"),),
         {
             "cal_service_type": _a(Step("tera ulang", button=_choice("tera_ulang"))),
             "cal_instrument_type": _a(Step("termometer")),
-            "cal_instrument_spec": _a(Step("digital", button=_choice("digital")),
-                                      Step("analog", button=_choice("analog"))),
+            "cal_instrument_spec": _a(
+                Step("digital", button=_choice("digital")), Step("analog", button=_choice("analog"))
+            ),
             "cal_quantity": _a(Step("3"), Step("2")),
-            "cal_more_instruments": _a(Step("ya, tambah", button=AFFIRM), Step("tidak", button=DENY)),
+            "cal_more_instruments": _a(
+                Step("ya, tambah", button=AFFIRM), Step("tidak", button=DENY)
+            ),
             "cal_location": _a(Step("dikirim ke lab", button=_choice("lab"))),
             "cal_site_address": _a(Step("Jl. Raya Bogor Km 30, Depok")),
             "cal_site_address_city": _a(Step("Jl. Raya Bogor Km 30")),
@@ -328,11 +411,17 @@ CALIBRATION_SCRIPTS: Tuple[Script, ...] = (
             "cal_confirm": _a(Step("ya", button=AFFIRM)),
             **SKIP_FEEDBACK_ID,
         },
-        goal=REF_KAL, goal_why="a KAL- reference", creates="KAL"),
-)  # fmt: skip
+        goal=REF_KAL,
+        goal_why="a KAL- reference",
+        creates="KAL",
+    ),
+)
 
-FINANCING_SCRIPTS: Tuple[Script, ...] = (
-    Script("financing_motorcycle_id", "financing", "id",
+FINANCING_SCRIPTS: tuple[Script, ...] = (
+    Script(
+        "financing_motorcycle_id",
+        "financing",
+        "id",
         (Step("mau ajukan kredit motor baru"),),
         {
             "fin_product": _a(Step("motor")),
@@ -348,8 +437,14 @@ FINANCING_SCRIPTS: Tuple[Script, ...] = (
             "fin_confirm": _a(Step("ya, kirim", button=AFFIRM)),
             **SKIP_FEEDBACK_ID,
         },
-        goal=REF_FIN, goal_why="a FIN- reference", creates="FIN"),
-    Script("financing_car_en", "financing", "en",
+        goal=REF_FIN,
+        goal_why="a FIN- reference",
+        creates="FIN",
+    ),
+    Script(
+        "financing_car_en",
+        "financing",
+        "en",
         (Step("Hello, I would like to apply for car financing please"),),
         {
             "fin_product": _a(Step("a car")),
@@ -365,36 +460,56 @@ FINANCING_SCRIPTS: Tuple[Script, ...] = (
             "fin_confirm": _a(Step("yes, submit", button=AFFIRM)),
             **SKIP_FEEDBACK_EN,
         },
-        goal=REF_FIN, goal_why="a FIN- reference", creates="FIN"),
-)  # fmt: skip
+        goal=REF_FIN,
+        goal_why="a FIN- reference",
+        creates="FIN",
+    ),
+)
 
-COMPLAINT_SCRIPTS: Tuple[Script, ...] = (
-    Script("complaint_late_certificate_id", "complaint", "id",
+COMPLAINT_SCRIPTS: tuple[Script, ...] = (
+    Script(
+        "complaint_late_certificate_id",
+        "complaint",
+        "id",
         (Step("saya mau komplain"),),
         {
             "cmp_category": _a(Step("sertifikat terlambat", button=_choice("late_certificate"))),
             **CONTACT_ANSWERS,
             "cmp_related_reference": _a(Step("tidak ada", button=_choice("none"))),
-            "cmp_description": _a(Step(
-                "Sertifikat kalibrasi kami sudah 3 minggu belum dikirim, padahal pekerjaan sudah selesai.")),
+            "cmp_description": _a(
+                Step(
+                    "Sertifikat kalibrasi kami sudah 3 minggu belum dikirim, padahal pekerjaan sudah selesai."
+                )
+            ),
             "cmp_resolution": _a(Step("Mohon sertifikatnya segera dikirim lewat email.")),
             "cmp_severity": _a(Step("sedang", button=_choice("medium"))),
             "cmp_confirm": _a(Step("ya, kirim", button=AFFIRM)),
         },
-        goal=REF_CMP, goal_why="a CMP- ticket", creates="CMP"),
-    Script("complaint_invoice_en", "complaint", "en",
+        goal=REF_CMP,
+        goal_why="a CMP- ticket",
+        creates="CMP",
+    ),
+    Script(
+        "complaint_invoice_en",
+        "complaint",
+        "en",
         (Step("I want to make a complaint"),),
         {
             "cmp_category": _a(Step("wrong invoice", button=_choice("wrong_invoice"))),
             **CONTACT_ANSWERS,
             "cmp_related_reference": _a(Step("none", button=_choice("none"))),
-            "cmp_description": _a(Step("The invoice lists ten units but we only sent eight thermometers.")),
+            "cmp_description": _a(
+                Step("The invoice lists ten units but we only sent eight thermometers.")
+            ),
             "cmp_resolution": _a(Step("Please send a corrected invoice.")),
             "cmp_severity": _a(Step("medium", button=_choice("medium"))),
             "cmp_confirm": _a(Step("yes, submit", button=AFFIRM)),
         },
-        goal=REF_CMP, goal_why="a CMP- ticket", creates="CMP"),
-)  # fmt: skip
+        goal=REF_CMP,
+        goal_why="a CMP- ticket",
+        creates="CMP",
+    ),
+)
 
 # A status check from another channel identity: the bot asks for the phone on the record.
 _STATUS_ANSWERS: Answers = {
@@ -402,14 +517,28 @@ _STATUS_ANSWERS: Answers = {
     "status_phone": _a(Step("{phone}")),
 }
 _STATUS_GOAL = r"{reference}\s*:\s*\w"  # "Status ... KAL-2026-000001: Diterima ..."
-STATUS_SCRIPTS: Tuple[Script, ...] = (
-    Script("status_id", "status", "id", (Step("mau cek status {reference}"),), _STATUS_ANSWERS,
-           goal=_STATUS_GOAL, goal_why="the stage of the reference"),
-    Script("status_en", "status", "en", (Step("what's the status of {reference}?"),), _STATUS_ANSWERS,
-           goal=_STATUS_GOAL, goal_why="the stage of the reference"),
-)  # fmt: skip
+STATUS_SCRIPTS: tuple[Script, ...] = (
+    Script(
+        "status_id",
+        "status",
+        "id",
+        (Step("mau cek status {reference}"),),
+        _STATUS_ANSWERS,
+        goal=_STATUS_GOAL,
+        goal_why="the stage of the reference",
+    ),
+    Script(
+        "status_en",
+        "status",
+        "en",
+        (Step("what's the status of {reference}?"),),
+        _STATUS_ANSWERS,
+        goal=_STATUS_GOAL,
+        goal_why="the stage of the reference",
+    ),
+)
 
-SCRIPTS_BY_KIND: Dict[str, Tuple[Script, ...]] = {
+SCRIPTS_BY_KIND: dict[str, tuple[Script, ...]] = {
     "faq": FAQ_SCRIPTS,
     "calibration": CALIBRATION_SCRIPTS,
     "financing": FINANCING_SCRIPTS,
@@ -420,13 +549,28 @@ SCRIPTS_BY_KIND: Dict[str, Tuple[Script, ...]] = {
 # The record a status check asks about is created before the measured run by this script.
 STATUS_SETUP_SCRIPT = CALIBRATION_SCRIPTS[0]
 
-_NAMES = ("Budi Santoso", "Siti Rahmawati", "Agus Wijaya", "Dewi Lestari", "Rudi Hartono",
-          "Rina Kusuma", "Andi Pratama", "Maya Sari", "John Tan", "Linda Hakim")  # fmt: skip
-_COMPANIES = ("PT Maju Jaya Teknik", "CV Sinar Presisi", "PT Karya Mandiri Industri",
-              "PT Sumber Makmur Abadi", "PT Nusantara Gauge Works")  # fmt: skip
+_NAMES = (
+    "Budi Santoso",
+    "Siti Rahmawati",
+    "Agus Wijaya",
+    "Dewi Lestari",
+    "Rudi Hartono",
+    "Rina Kusuma",
+    "Andi Pratama",
+    "Maya Sari",
+    "John Tan",
+    "Linda Hakim",
+)
+_COMPANIES = (
+    "PT Maju Jaya Teknik",
+    "CV Sinar Presisi",
+    "PT Karya Mandiri Industri",
+    "PT Sumber Makmur Abadi",
+    "PT Nusantara Gauge Works",
+)
 
 
-def persona(number: int) -> Dict[str, str]:
+def persona(number: int) -> dict[str, str]:
     """A fictional customer; phone and e-mail unique per number so records never collide."""
     name = _NAMES[number % len(_NAMES)]
     first = name.split()[0].lower()
@@ -438,7 +582,7 @@ def persona(number: int) -> Dict[str, str]:
     }
 
 
-def mix_counts(total: int) -> Dict[str, int]:
+def mix_counts(total: int) -> dict[str, int]:
     """Exact counts per kind for ``total`` conversations (largest remainder)."""
     raw = {kind: total * share for kind, share in MIX}
     counts = {kind: int(value) for kind, value in raw.items()}
@@ -448,9 +592,9 @@ def mix_counts(total: int) -> Dict[str, int]:
     return counts
 
 
-def build_level(total: int, seed: int) -> List[Script]:
+def build_level(total: int, seed: int) -> list[Script]:
     """The scripts of one level, in the issue's mix, shuffled deterministically."""
-    scripts: List[Script] = []
+    scripts: list[Script] = []
     for kind, count in mix_counts(total).items():
         variants = SCRIPTS_BY_KIND[kind]
         # Start each level at another variant, so small levels do not all use the first ones.
@@ -478,16 +622,18 @@ class SenderIds:
         self._numbers: Iterator[int] = itertools.count(1)
 
     def conversation(
-        self, label: str, script: Script, context: Optional[Mapping[str, str]] = None
+        self, label: str, script: Script, context: Mapping[str, str] | None = None
     ) -> Conversation:
         number = next(self._numbers)
         ctx = persona(number)
         ctx.update(context or {})
-        return Conversation(sender=f"bench-{self.run_id}-{label}-{number}", script=script, context=ctx)
+        return Conversation(
+            sender=f"bench-{self.run_id}-{label}-{number}", script=script, context=ctx
+        )
 
 
-def kinds(scripts: Iterable[Script]) -> Dict[str, int]:
-    out: Dict[str, int] = {}
+def kinds(scripts: Iterable[Script]) -> dict[str, int]:
+    out: dict[str, int] = {}
     for script in scripts:
         out[script.kind] = out.get(script.kind, 0) + 1
     return out

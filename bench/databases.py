@@ -4,12 +4,13 @@ Records are counted by their customer-facing reference number (KAL-/FIN-/CMP-YYY
 every table that has a ``reference`` column, found by reflection: the count does not depend
 on how the CRM layer names its tables, only on the reference format in the NLU contract.
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Set
 
 import sqlalchemy as sa
 
@@ -26,14 +27,14 @@ _REFERENCE_COLUMNS = {"reference", "reference_number", "reference_no", "ref", "r
 class StoredReferences:
     """Reference numbers found in the CRM database, per prefix, with the tables they are in."""
 
-    by_prefix: Dict[str, List[str]] = field(default_factory=lambda: {p: [] for p in PREFIXES})
-    tables: Dict[str, str] = field(default_factory=dict)  # prefix -> table.column
+    by_prefix: dict[str, list[str]] = field(default_factory=lambda: {p: [] for p in PREFIXES})
+    tables: dict[str, str] = field(default_factory=dict)  # prefix -> table.column
     feedback_rows: int = 0
 
     def count(self, prefix: str) -> int:
         return len(self.by_prefix.get(prefix, []))
 
-    def duplicates(self, prefix: str) -> List[str]:
+    def duplicates(self, prefix: str) -> list[str]:
         return [ref for ref, n in Counter(self.by_prefix.get(prefix, [])).items() if n > 1]
 
 
@@ -69,9 +70,9 @@ class RecordCheck:
     prefix: str
     expected: int
     actual: int
-    duplicated: List[str]
-    given_not_stored: List[str]
-    stored_not_given: List[str]
+    duplicated: list[str]
+    given_not_stored: list[str]
+    stored_not_given: list[str]
 
     @property
     def ok(self) -> bool:
@@ -84,11 +85,11 @@ class RecordCheck:
 
 
 def check_records(
-    stored: StoredReferences, expected: Dict[str, int], given: Iterable[str]
-) -> List[RecordCheck]:
+    stored: StoredReferences, expected: dict[str, int], given: Iterable[str]
+) -> list[RecordCheck]:
     """Every confirmed form stored exactly once: counts equal and the references customers
     were given are exactly the stored ones (a duplicate would carry a reference nobody saw)."""
-    given_by_prefix: Dict[str, Set[str]] = {p: set() for p in PREFIXES}
+    given_by_prefix: dict[str, set[str]] = {p: set() for p in PREFIXES}
     for ref in given:
         given_by_prefix[ref[:3]].add(ref)
     checks = []

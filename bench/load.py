@@ -5,6 +5,7 @@ message as soon as it has the reply, with no think time, so the figures are the 
 capacity). Each conversation has its own sender id. Every message's latency is measured from
 sending the request to having read the whole reply.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,9 @@ import os
 import re
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import aiohttp
 
@@ -24,8 +26,8 @@ from bench.conversations import (
     NOT_UNDERSTOOD,
     Conversation,
     Step,
-    expectation,
     asked_question,
+    expectation,
     reply_messages,
     reply_payloads,
     reply_text,
@@ -45,21 +47,23 @@ class LevelRun:
     conversations: int = 0
     messages: int = 0
     wall_s: float = 0.0
-    latencies_s: List[float] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
     error_count: int = 0
     errors_by_type: Counter = field(default_factory=Counter)
-    error_samples: List[Dict[str, Any]] = field(default_factory=list)
-    given_references: List[str] = field(default_factory=list)
+    error_samples: list[dict[str, Any]] = field(default_factory=list)
+    given_references: list[str] = field(default_factory=list)
     expected_records: Counter = field(default_factory=Counter)
     by_kind: Counter = field(default_factory=Counter)
     # sender -> [(sent, reply)], only when tracing (for checking scripts against the flows).
-    transcripts: Optional[Dict[str, List[Tuple[str, str]]]] = None
+    transcripts: dict[str, list[tuple[str, str]]] | None = None
 
     @property
     def messages_per_s(self) -> float:
         return self.messages / self.wall_s if self.wall_s > 0 else 0.0
 
-    def error(self, kind: str, conversation: Conversation, turn: int, sent: str, detail: str) -> None:
+    def error(
+        self, kind: str, conversation: Conversation, turn: int, sent: str, detail: str
+    ) -> None:
         self.error_count += 1
         self.errors_by_type[kind] += 1
         if len(self.error_samples) < MAX_ERRORS_KEPT:
@@ -77,7 +81,7 @@ class LevelRun:
 
 async def _say(
     session: aiohttp.ClientSession, url: str, sender: str, text: str
-) -> tuple[float, Optional[int], Any, str]:
+) -> tuple[float, int | None, Any, str]:
     """POST one message; returns (latency, status or None, parsed body, error detail)."""
     start = time.perf_counter()
     try:
@@ -90,7 +94,7 @@ async def _say(
                 return latency, 200, json.loads(body), ""
             except ValueError:
                 return latency, 200, None, f"not JSON: {body[:200]!r}"
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return time.perf_counter() - start, None, None, "timeout"
     except aiohttp.ClientError as exc:
         return time.perf_counter() - start, None, None, f"{type(exc).__name__}: {exc}"
@@ -112,7 +116,7 @@ async def run_conversation(
     reached = goal is None
     turn = 0
 
-    async def send(step: Step) -> Optional[List[str]]:
+    async def send(step: Step) -> list[str] | None:
         """Send one message; the reply's messages, or None after an HTTP failure."""
         nonlocal turn, reached
         text = conversation.message(step)
@@ -132,7 +136,9 @@ async def run_conversation(
         if check:
             problem = step.problem(reply, conversation.context)
             if problem:
-                run.error("unexpected_reply", conversation, turn, text, f"{problem}; reply: {reply!r}")
+                run.error(
+                    "unexpected_reply", conversation, turn, text, f"{problem}; reply: {reply!r}"
+                )
             elif asked_question(reply_messages(body)) in NOT_UNDERSTOOD:
                 run.error("not_understood", conversation, turn, text, f"reply: {reply!r}")
             if not reached and re.search(goal, reply, re.I | re.S):
@@ -144,7 +150,7 @@ async def run_conversation(
                     run.given_references.append(found.group(0))
         return reply_messages(body)
 
-    messages: Optional[List[str]] = []
+    messages: list[str] | None = []
     for step in script.opening:
         messages = await send(step)
         if messages is None and check:
@@ -159,8 +165,13 @@ async def run_conversation(
             return  # already counted when the reply came in
         if question is None:
             if not reached:
-                run.error("unexpected_reply", conversation, turn, "",
-                          f"expected {script.goal_why} or a question; reply: {' | '.join(messages)!r}")  # fmt: skip
+                run.error(
+                    "unexpected_reply",
+                    conversation,
+                    turn,
+                    "",
+                    f"expected {script.goal_why} or a question; reply: {' | '.join(messages)!r}",
+                )
             return
         answers = script.answers.get(question)
         if not answers:
@@ -168,8 +179,13 @@ async def run_conversation(
             return
         in_a_row = in_a_row + 1 if question == previous else 1
         if in_a_row >= MAX_SAME_QUESTION:
-            run.error("answer_refused", conversation, turn, "",
-                      f"{question!r} asked {in_a_row} times in a row; reply: {' | '.join(messages)!r}")  # fmt: skip
+            run.error(
+                "answer_refused",
+                conversation,
+                turn,
+                "",
+                f"{question!r} asked {in_a_row} times in a row; reply: {' | '.join(messages)!r}",
+            )
             return
         if turn >= MAX_TURNS:
             run.error("too_many_turns", conversation, turn, "", f"still asking {question!r}")

@@ -1,15 +1,17 @@
 """Measurements: latency percentiles, and peak RSS sampled from process trees."""
+
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Sequence
 
 import numpy as np
 import psutil
 
 
-def percentiles_ms(latencies_s: Sequence[float]) -> Dict[str, Optional[float]]:
+def percentiles_ms(latencies_s: Sequence[float]) -> dict[str, float | None]:
     if not latencies_s:
         return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "mean_ms": None, "max_ms": None}
     values = np.asarray(latencies_s, dtype=float) * 1000.0
@@ -27,7 +29,7 @@ def tree_cpu_s(pid: int) -> float:
     """User + system CPU seconds used so far by a process and its living descendants."""
     try:
         root = psutil.Process(pid)
-        processes = [root] + root.children(recursive=True)
+        processes = [root, *root.children(recursive=True)]
     except psutil.Error:
         return 0.0
     total = 0.0
@@ -44,15 +46,13 @@ def tree_rss(pid: int) -> int:
     """Resident set size of a process and all its descendants, in bytes (0 once it is gone)."""
     try:
         root = psutil.Process(pid)
-        processes = [root] + root.children(recursive=True)
+        processes = [root, *root.children(recursive=True)]
     except psutil.Error:
         return 0
     total = 0
     for proc in processes:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -66,17 +66,17 @@ class ProcessSampler:
     of a shared machine are doing.
     """
 
-    pids: Dict[str, int]
+    pids: dict[str, int]
     interval_s: float = 0.2
-    peak: Dict[str, int] = field(default_factory=dict)
-    window_peak: Dict[str, int] = field(default_factory=dict)
+    peak: dict[str, int] = field(default_factory=dict)
+    window_peak: dict[str, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: Optional[threading.Thread] = None
+    _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _cpu_mark: Dict[str, float] = field(default_factory=dict)
-    window_cpu_s: Dict[str, float] = field(default_factory=dict)
+    _cpu_mark: dict[str, float] = field(default_factory=dict)
+    window_cpu_s: dict[str, float] = field(default_factory=dict)
 
-    def start(self) -> "ProcessSampler":
+    def start(self) -> ProcessSampler:
         self._cpu_mark = {name: tree_cpu_s(pid) for name, pid in self.pids.items()}
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
         self._thread.start()
@@ -94,7 +94,7 @@ class ProcessSampler:
             self._sample()
             self._stop.wait(self.interval_s)
 
-    def mark(self) -> Dict[str, int]:
+    def mark(self) -> dict[str, int]:
         """Return the RSS peaks since the previous mark and start a new window.
 
         The window's CPU seconds are left in ``window_cpu_s``.
@@ -109,7 +109,7 @@ class ProcessSampler:
             self._cpu_mark = cpu
         return window
 
-    def stop(self) -> Dict[str, int]:
+    def stop(self) -> dict[str, int]:
         self._sample()
         self._stop.set()
         if self._thread is not None:
@@ -117,6 +117,5 @@ class ProcessSampler:
         return dict(self.peak)
 
 
-def mib(value: Optional[int]) -> Optional[float]:
+def mib(value: int | None) -> float | None:
     return None if value is None else round(value / (1024 * 1024), 1)
-

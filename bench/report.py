@@ -1,12 +1,13 @@
 """Summaries, targets, and the three result files: JSON, Markdown table, PNG chart."""
+
 from __future__ import annotations
 
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from bench.load import LevelRun
 from bench.metrics import mib, percentiles_ms
@@ -20,8 +21,8 @@ TRAINING_MAX_S = 300.0
 
 
 def level_summary(
-    run: LevelRun, rss_peaks: Dict[str, int], cpu_s: Optional[Dict[str, float]] = None
-) -> Dict[str, Any]:
+    run: LevelRun, rss_peaks: dict[str, int], cpu_s: dict[str, float] | None = None
+) -> dict[str, Any]:
     cpu_s = cpu_s or {}
     return {
         "concurrency": run.concurrency,
@@ -43,13 +44,13 @@ def level_summary(
     }
 
 
-def _ratio(value: Optional[float], floor: Optional[float], digits: Optional[int] = 2) -> Optional[float]:
+def _ratio(value: float | None, floor: float | None, digits: int | None = 2) -> float | None:
     if value is None or not floor:
         return None
     return value / floor if digits is None else round(value / floor, digits)
 
 
-def add_ratios(full: Dict[str, Any], bare: Optional[Dict[str, Any]]) -> None:
+def add_ratios(full: dict[str, Any], bare: dict[str, Any] | None) -> None:
     """Every figure of a full-stack level as a multiple of the bare bot's at the same level."""
     if bare is None:
         full["ratio_to_bare"] = None
@@ -72,7 +73,7 @@ def add_ratios(full: Dict[str, Any], bare: Optional[Dict[str, Any]]) -> None:
     )
 
 
-def machine_info() -> Dict[str, Any]:
+def machine_info() -> dict[str, Any]:
     cpu = platform.processor() or ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -85,13 +86,13 @@ def machine_info() -> Dict[str, Any]:
         import psutil
 
         memory_gib = round(psutil.virtual_memory().total / 2**30, 1)
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:
         memory_gib = None
     try:
         import rasa
 
         rasa_version = rasa.__version__
-    except Exception:  # noqa: BLE001
+    except Exception:
         rasa_version = None
     return {
         "cpu": cpu,
@@ -104,16 +105,16 @@ def machine_info() -> Dict[str, Any]:
     }
 
 
-def _exact_ratio(level: Optional[Dict[str, Any]], key: str) -> Optional[float]:
+def _exact_ratio(level: dict[str, Any] | None, key: str) -> float | None:
     level = level or {}
     return _ratio(level.get(key), (level.get("bare") or {}).get(key), digits=None)
 
 
-def evaluate_targets(result: Dict[str, Any]) -> List[Dict[str, Any]]:
+def evaluate_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target of issue 8 with its measured value and met / missed / not evaluated."""
-    targets: List[Dict[str, Any]] = []
+    targets: list[dict[str, Any]] = []
 
-    def add(name: str, value: Any, met: Optional[bool], detail: str = "") -> None:
+    def add(name: str, value: Any, met: bool | None, detail: str = "") -> None:
         status = "not evaluated" if met is None else ("met" if met else "missed")
         targets.append({"target": name, "value": value, "status": status, "detail": detail})
 
@@ -121,28 +122,44 @@ def evaluate_targets(result: Dict[str, Any]) -> List[Dict[str, Any]]:
         level = next((lv for lv in stack["levels"] if lv["concurrency"] == TARGET_LEVEL), None)
         # Judged on the unrounded ratio: 1.503 is shown as 1.5 but misses "<= 1.5".
         p95 = _exact_ratio(level, "p95_ms")
-        add(f"[{db}] p95 at {TARGET_LEVEL} customers <= {P95_RATIO_MAX} x bare",
+        add(
+            f"[{db}] p95 at {TARGET_LEVEL} customers <= {P95_RATIO_MAX} x bare",
             None if p95 is None else round(p95, 3),
-            None if p95 is None else p95 <= P95_RATIO_MAX)  # fmt: skip
+            None if p95 is None else p95 <= P95_RATIO_MAX,
+        )
         tput = _exact_ratio(level, "messages_per_s")
-        add(f"[{db}] throughput at {TARGET_LEVEL} customers >= {THROUGHPUT_RATIO_MIN} x bare",
+        add(
+            f"[{db}] throughput at {TARGET_LEVEL} customers >= {THROUGHPUT_RATIO_MIN} x bare",
             None if tput is None else round(tput, 3),
-            None if tput is None else tput >= THROUGHPUT_RATIO_MIN)  # fmt: skip
+            None if tput is None else tput >= THROUGHPUT_RATIO_MIN,
+        )
         errors = sum(lv["errors"] for lv in stack["levels"]) + stack["setup"]["errors"]
-        add(f"[{db}] zero errors at every level", errors, errors == 0,
+        add(
+            f"[{db}] zero errors at every level",
+            errors,
+            errors == 0,
             ", ".join(f"c={lv['concurrency']}: {lv['errors']}" for lv in stack["levels"])
-            + f", setup: {stack['setup']['errors']}")  # fmt: skip
+            + f", setup: {stack['setup']['errors']}",
+        )
         bad = [r for r in stack["records"] if not r["ok"]]
-        add(f"[{db}] zero lost or duplicated records", 
+        add(
+            f"[{db}] zero lost or duplicated records",
             "; ".join(f"{r['prefix']} {r['actual']}/{r['expected']}" for r in stack["records"]),
-            not bad and stack["records_counted"])  # fmt: skip
+            not bad and stack["records_counted"],
+        )
         rss = stack["rss_peak_mib"].get("rasa")
-        add(f"[{db}] Rasa server peak RSS <= 1.5 GB", f"{rss} MiB",
-            None if rss is None else rss * 2**20 <= RASA_RSS_MAX_BYTES)  # fmt: skip
+        add(
+            f"[{db}] Rasa server peak RSS <= 1.5 GB",
+            f"{rss} MiB",
+            None if rss is None else rss * 2**20 <= RASA_RSS_MAX_BYTES,
+        )
     full = (result.get("training") or {}).get("full")
-    add("full training < 5 min", None if full is None else f"{full['wall_s']} s",
+    add(
+        "full training < 5 min",
+        None if full is None else f"{full['wall_s']} s",
         None if full is None else full["wall_s"] < TRAINING_MAX_S,
-        "" if full is not None else "model given with --model; training not timed")  # fmt: skip
+        "" if full is not None else "model given with --model; training not timed",
+    )
     return targets
 
 
@@ -154,7 +171,7 @@ def _fmt(value: Any, suffix: str = "") -> str:
     return f"{value}{suffix}"
 
 
-def markdown(result: Dict[str, Any]) -> str:
+def markdown(result: dict[str, Any]) -> str:
     machine = result["machine"]
     lines = [
         f"# Benchmark results — {result['date']}",
@@ -213,8 +230,11 @@ def markdown(result: Dict[str, Any]) -> str:
             f"{_fmt(_ratio(rss.get('rasa'), bare_rss))} |"
         )
         lines.append(f"| [{db}] peak RSS, action server (MiB) | {_fmt(rss.get('actions'))} | | |")
-    lines += ["", "| CRM records | expected | stored | duplicated | lost | unseen | ok |",
-              "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    lines += [
+        "",
+        "| CRM records | expected | stored | duplicated | lost | unseen | ok |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for db, stack in result["stacks"].items():
         for rec in stack["records"]:
             lines.append(
@@ -230,14 +250,14 @@ def markdown(result: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def chart(result: Dict[str, Any], path: Path) -> None:
+def chart(result: dict[str, Any], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (ax_lat, ax_tput, ax_cpu) = plt.subplots(1, 3, figsize=(15, 4.4))
-    series: Dict[str, List[Dict[str, Any]]] = {}
+    series: dict[str, list[dict[str, Any]]] = {}
     for db, stack in result["stacks"].items():
         series[f"assistant ({db})"] = stack["levels"]
         bare_levels = [lv["bare"] for lv in stack["levels"] if lv.get("bare")]
@@ -246,8 +266,14 @@ def chart(result: Dict[str, Any], path: Path) -> None:
     for label, levels in series.items():
         xs = [lv["concurrency"] for lv in levels]
         (line,) = ax_lat.plot(xs, [lv["p95_ms"] for lv in levels], marker="o", label=f"{label} p95")
-        ax_lat.plot(xs, [lv["p50_ms"] for lv in levels], marker=".", linestyle="--",
-                    color=line.get_color(), label=f"{label} p50")  # fmt: skip
+        ax_lat.plot(
+            xs,
+            [lv["p50_ms"] for lv in levels],
+            marker=".",
+            linestyle="--",
+            color=line.get_color(),
+            label=f"{label} p50",
+        )
         ax_tput.plot(xs, [lv["messages_per_s"] for lv in levels], marker="o", label=label)
         cpu = [sum(v or 0 for v in (lv.get("cpu_ms_per_message") or {}).values()) for lv in levels]
         ax_cpu.plot(xs, cpu, marker="o", label=label)
@@ -275,7 +301,7 @@ def chart(result: Dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def write_results(result: Dict[str, Any], out_dir: Path) -> Dict[str, Path]:
+def write_results(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
         "json": out_dir / "latest.json",
@@ -289,4 +315,4 @@ def write_results(result: Dict[str, Any], out_dir: Path) -> Dict[str, Path]:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -3,6 +3,7 @@
 The full stack is started like ``tests/conftest.py::StackProcesses`` does (same commands as
 ``bot.runner``), but outside pytest, on its own ports, var dir and database.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import requests
 
@@ -39,7 +39,7 @@ class TimedRun:
     returncode: int
 
 
-def run_timed(command: List[str], cwd: Path, env: Dict[str, str], log_path: Path) -> TimedRun:
+def run_timed(command: list[str], cwd: Path, env: dict[str, str], log_path: Path) -> TimedRun:
     """Run ``command`` to completion; CPU time is the children's user+sys delta."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
@@ -83,7 +83,7 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def spawn(name: str, command: List[str], cwd: Path, env: Dict[str, str], log_dir: Path) -> Server:
+def spawn(name: str, command: list[str], cwd: Path, env: dict[str, str], log_dir: Path) -> Server:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     log = open(log_path, "ab")
@@ -92,7 +92,7 @@ def spawn(name: str, command: List[str], cwd: Path, env: Dict[str, str], log_dir
     return Server(name=name, process=process, log_path=log_path)
 
 
-def wait_until_up(url: str, servers: List[Server], timeout: float = 300) -> None:
+def wait_until_up(url: str, servers: list[Server], timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for server in servers:
@@ -110,15 +110,24 @@ def wait_until_up(url: str, servers: List[Server], timeout: float = 300) -> None
     raise RuntimeError(f"{url} did not answer within {int(timeout)} s")
 
 
-def _rasa_run_command(model: Path, port: int, credentials: Path, endpoints: Optional[Path],
-                      auth_token: str) -> List[str]:
+def _rasa_run_command(
+    model: Path, port: int, credentials: Path, endpoints: Path | None, auth_token: str
+) -> list[str]:
     command = [
-        sys.executable, "-m", "rasa", "run",
-        "--model", str(model),
-        "--port", str(port),
-        "--credentials", str(credentials),
-        "--enable-api", "--auth-token", auth_token,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        "--port",
+        str(port),
+        "--credentials",
+        str(credentials),
+        "--enable-api",
+        "--auth-token",
+        auth_token,
+    ]
     if endpoints is not None:
         command += ["--endpoints", str(endpoints)]
     return command
@@ -134,14 +143,14 @@ class FullStack:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     auth_token: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex}")
-    rasa: Optional[Server] = None
-    actions: Optional[Server] = None
+    rasa: Server | None = None
+    actions: Server | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
-    def env(self) -> Dict[str, str]:
+    def env(self) -> dict[str, str]:
         return dict(
             os.environ,
             PYTHONPATH=str(PROJECT_ROOT),
@@ -155,7 +164,7 @@ class FullStack:
             **QUIET_ENV,
         )
 
-    def _prepare(self, env: Dict[str, str]) -> Path:
+    def _prepare(self, env: dict[str, str]) -> Path:
         """Migrate the database and write the runtime endpoints, with this stack's settings."""
         from bot.config import get_settings
         from bot.crm.migrate import upgrade
@@ -178,15 +187,32 @@ class FullStack:
         endpoints = self._prepare(env)
         self.actions = spawn(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-            PROJECT_ROOT, env, self.var_dir,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
+            PROJECT_ROOT,
+            env,
+            self.var_dir,
+        )
         self.rasa = spawn(
             "rasa",
-            _rasa_run_command(self.model, self.rasa_port, PROJECT_ROOT / "credentials.yml",
-                              endpoints, self.auth_token),
-            PROJECT_ROOT, env, self.var_dir,
-        )  # fmt: skip
+            _rasa_run_command(
+                self.model,
+                self.rasa_port,
+                PROJECT_ROOT / "credentials.yml",
+                endpoints,
+                self.auth_token,
+            ),
+            PROJECT_ROOT,
+            env,
+            self.var_dir,
+        )
         servers = [self.actions, self.rasa]
         wait_until_up(f"http://127.0.0.1:{self.action_port}/health", servers)
         wait_until_up(f"{self.url}/", servers)
@@ -204,23 +230,33 @@ class BareBot:
     project_dir: Path
     port: int = field(default_factory=free_port)
     auth_token: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex}")
-    rasa: Optional[Server] = None
-    model: Optional[Path] = None
+    rasa: Server | None = None
+    model: Path | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def env(self) -> Dict[str, str]:
+    def env(self) -> dict[str, str]:
         return dict(os.environ, **QUIET_ENV)
 
     def init_and_train(self) -> TimedRun:
         """``rasa init --no-prompt`` scaffolds the project and trains its model; timed."""
         self.project_dir.mkdir(parents=True, exist_ok=True)
         timed = run_timed(
-            [sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(self.project_dir)],
-            cwd=self.project_dir, env=self.env(), log_path=self.project_dir.parent / "bare-init.log",
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "init",
+                "--no-prompt",
+                "--init-dir",
+                str(self.project_dir),
+            ],
+            cwd=self.project_dir,
+            env=self.env(),
+            log_path=self.project_dir.parent / "bare-init.log",
+        )
         models = sorted((self.project_dir / "models").glob("*.tar.gz"))
         if timed.returncode != 0 or not models:
             raise RuntimeError(
@@ -236,10 +272,17 @@ class BareBot:
         # Its own endpoints.yml: no action server, in-memory tracker store (rasa init's defaults).
         self.rasa = spawn(
             "bare-rasa",
-            _rasa_run_command(self.model, self.port, self.project_dir / "credentials.yml",
-                              self.project_dir / "endpoints.yml", self.auth_token),
-            self.project_dir, self.env(), self.project_dir.parent,
-        )  # fmt: skip
+            _rasa_run_command(
+                self.model,
+                self.port,
+                self.project_dir / "credentials.yml",
+                self.project_dir / "endpoints.yml",
+                self.auth_token,
+            ),
+            self.project_dir,
+            self.env(),
+            self.project_dir.parent,
+        )
         wait_until_up(f"{self.url}/", [self.rasa])
 
     def stop(self) -> None:

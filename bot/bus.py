@@ -33,16 +33,19 @@ Subscribe from inside a running event loop (e.g. a Sanic ``before_server_start``
 the Redis listener task needs a loop. ``await bus.start()`` waits until the subscription is
 active, so a publish right after it is not missed.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
-Payload = Dict[str, Any]
+Payload = dict[str, Any]
 Callback = Callable[[Payload], Awaitable[None]]
 
 TOPIC_DELIVER = "deliver"
@@ -58,7 +61,7 @@ class Bus:
     """Interface: ``subscribe(topic, callback)`` and ``await publish(topic, payload)``."""
 
     def __init__(self) -> None:
-        self._subscribers: Dict[str, List[Callback]] = {}
+        self._subscribers: dict[str, list[Callback]] = {}
 
     def subscribe(self, topic: str, callback: Callback) -> None:
         self._subscribers.setdefault(topic, []).append(callback)
@@ -81,7 +84,7 @@ class Bus:
         for callback in list(self._subscribers.get(topic, [])):
             try:
                 await callback(_copy(payload))
-            except Exception:  # noqa: BLE001 - one bad subscriber must not stop the others
+            except Exception:
                 logger.exception("bus subscriber for topic %r failed", topic)
 
 
@@ -100,10 +103,10 @@ class RedisBus(Bus):
         self.url = url
         self.prefix = prefix
         self._client: Any = None
-        self._client_loop: Optional[asyncio.AbstractEventLoop] = None
-        self._listener: Optional[asyncio.Task] = None
-        self._listener_loop: Optional[asyncio.AbstractEventLoop] = None
-        self._ready: Optional[asyncio.Event] = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._listener: asyncio.Task | None = None
+        self._listener_loop: asyncio.AbstractEventLoop | None = None
+        self._ready: asyncio.Event | None = None
 
     def _redis(self) -> Any:
         # A redis.asyncio client is bound to the loop it first ran on; recreate it per loop.
@@ -162,7 +165,7 @@ class RedisBus(Bus):
                     except (TypeError, ValueError):
                         logger.warning("bus: dropped a message that is not JSON")
                         continue
-                    await self._dispatch(channel[len(self.prefix):], payload)
+                    await self._dispatch(channel[len(self.prefix) :], payload)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reconnect on any Redis failure
@@ -171,28 +174,22 @@ class RedisBus(Bus):
                 delay = min(delay * 2, 10.0)
             finally:
                 if pubsub is not None:
-                    try:
+                    with contextlib.suppress(Exception):  # best effort on a broken connection
                         await pubsub.close()
-                    except Exception:  # noqa: BLE001 - best effort on a broken connection
-                        pass
 
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
             self._listener = None
         if self._client is not None:
-            try:
+            with contextlib.suppress(Exception):
                 await self._client.close()
-            except Exception:  # noqa: BLE001
-                pass
             self._client = None
 
 
-_bus: Optional[Bus] = None
+_bus: Bus | None = None
 
 
 def get_bus() -> Bus:

@@ -3,11 +3,11 @@
 Each command imports its implementation lazily, so ``python -m bot db upgrade`` does not pay
 for loading Rasa and TensorFlow.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Dict, List, Optional
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # argparse.REMAINDER drops options ("--levels 1") after a sub-command: pass them on as is.
@@ -110,7 +110,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - start-up errors must be one clear line
+    except Exception as exc:
         from bot.errors import StartupError
 
         if isinstance(exc, StartupError):

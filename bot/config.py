@@ -4,6 +4,7 @@ Every setting has a documented default that works on a developer machine with th
 embedded SQLite database. Secrets have no default in git: when unset, a random value is
 generated once and kept in ``var/`` (git-ignored) so restarts keep sessions valid.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from bot import PROJECT_ROOT
 
@@ -45,7 +45,7 @@ def _secret(env_name: str, file_name: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     database_url: str
-    redis_url: Optional[str]
+    redis_url: str | None
     rasa_host: str
     rasa_port: int
     action_port: int
@@ -107,15 +107,15 @@ class ChannelSettings:
     twilio_account_sid: str
     twilio_auth_token: str
     twilio_whatsapp_number: str
-    twilio_webhook_url: Optional[str]
+    twilio_webhook_url: str | None
     # Twilio REST API base URL (default Twilio's); tests point it at a local fake server.
-    twilio_api_base_url: Optional[str]
+    twilio_api_base_url: str | None
     # Website widget: browser origins allowed to open the socket.io connection, and the
     # Rasa URL the demo page tells the widget to connect to.
     web_origins: tuple[str, ...]
     rasa_public_url: str
     # Optional bearer token for the REST channel (recommended in production).
-    rest_channel_token: Optional[str]
+    rest_channel_token: str | None
 
 
 def get_channel_settings() -> ChannelSettings:
@@ -127,7 +127,9 @@ def get_channel_settings() -> ChannelSettings:
         whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", ""),
         whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN", ""),
         whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
-        whatsapp_graph_base_url=(env.get("WHATSAPP_GRAPH_BASE_URL") or DEFAULT_GRAPH_BASE_URL).rstrip("/"),
+        whatsapp_graph_base_url=(
+            env.get("WHATSAPP_GRAPH_BASE_URL") or DEFAULT_GRAPH_BASE_URL
+        ).rstrip("/"),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
         twilio_whatsapp_number=env.get("TWILIO_WHATSAPP_NUMBER", ""),

@@ -3,9 +3,11 @@
 Counted from the tracker's events (never process memory), so it works across replicas and
 restarts. A new session, a restart or a resumed handoff starts the count again.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 FALLBACK_INTENT = "nlu_fallback"
 _RESET_EVENTS = {"session_started", "restart", "resume"}

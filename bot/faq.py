@@ -6,11 +6,13 @@ conditioned on the ``language`` slot, with placeholders such as ``{office_hours}
 fills placeholders from slots plus the keyword arguments the action passes, so the facts
 come from data/business_profile.yml at answer time and an edit needs no retraining.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, Mapping, Optional, Set
+from typing import Any
 
 from bot.profile import BusinessProfile
 
@@ -23,11 +25,11 @@ class FaqReply:
     """What the action sends: a response name and the placeholder values it needs."""
 
     response: str
-    values: Dict[str, str] = field(default_factory=dict)
-    topic: Optional[str] = None
+    values: dict[str, str] = field(default_factory=dict)
+    topic: str | None = None
 
 
-def selected_faq_key(latest_message: Mapping[str, Any], min_confidence: float = 0.0) -> Optional[str]:
+def selected_faq_key(latest_message: Mapping[str, Any], min_confidence: float = 0.0) -> str | None:
     """``faq/<topic>`` chosen by the ResponseSelector for the latest message, if any.
 
     None when the message was not parsed by the selector (e.g. a typed ``/faq`` button
@@ -44,9 +46,9 @@ def selected_faq_key(latest_message: Mapping[str, Any], min_confidence: float = 
     return str(key)
 
 
-def placeholders(variations: Iterable[Mapping[str, Any]]) -> Set[str]:
+def placeholders(variations: Iterable[Mapping[str, Any]]) -> set[str]:
     """Placeholder names used in the text and button titles of a response's variations."""
-    names: Set[str] = set()
+    names: set[str] = set()
     for variation in variations or []:
         names.update(_PLACEHOLDER_RE.findall(str(variation.get("text") or "")))
         for button in variation.get("buttons") or []:
@@ -57,7 +59,7 @@ def placeholders(variations: Iterable[Mapping[str, Any]]) -> Set[str]:
 def build_faq_reply(
     latest_message: Mapping[str, Any],
     domain: Mapping[str, Any],
-    language: Optional[str],
+    language: str | None,
     profile: BusinessProfile,
     min_confidence: float = 0.0,
 ) -> FaqReply:

@@ -4,6 +4,7 @@ Rasa and Sanic log message texts at DEBUG level, and our own code may log a send
 (a WhatsApp number). A filter on the root handlers masks phone numbers and e-mail
 addresses in every record, so personal data never reaches plain logs whoever logs it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ _ID_NUMBER = re.compile(r"(?<!\d)\d{16}(?!\d)")
 def mask_pii(text: str) -> str:
     """Replace e-mail addresses and phone numbers with a masked form keeping the last digits."""
 
-    def _mask_phone(match: "re.Match[str]") -> str:
+    def _mask_phone(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
         return f"<phone …{digits[-3:]}>"
 

@@ -11,15 +11,17 @@ bot down); the very first load still fails loudly.
 Money is kept as :class:`~decimal.Decimal` of whole Rupiah; texts that differ per language
 are ``{"id": ..., "en": ...}`` mappings, picked with :func:`pick`.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -33,7 +35,12 @@ _DAY_NAMES = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 # Indonesian time-zone abbreviations customers know.
-_TZ_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+_TZ_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 
 
 class ProfileError(ValueError):
@@ -70,7 +77,7 @@ class Branch:
     name: Mapping[str, str]
     address: str
     city: str
-    units: Tuple[str, ...]
+    units: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -87,10 +94,10 @@ class Instrument:
 class FinancingProduct:
     id: str
     name: Mapping[str, str]
-    conditions: Tuple[str, ...]
+    conditions: tuple[str, ...]
     dp_min_percent: int
     dp_max_percent: int
-    tenors_months: Tuple[int, ...]
+    tenors_months: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,13 @@ class BusinessProfile:
 
     raw: Mapping[str, Any] = field(repr=False)
     timezone: ZoneInfo
-    office_hours: Mapping[str, Optional[DayHours]]
-    agent_hours: Mapping[str, Optional[DayHours]]
-    holidays: Tuple[date, ...]
-    branches: Tuple[Branch, ...]
-    instruments: Tuple[Instrument, ...]
-    financing_products: Tuple[FinancingProduct, ...]
-    complaint_categories: Tuple[ComplaintCategory, ...]
+    office_hours: Mapping[str, DayHours | None]
+    agent_hours: Mapping[str, DayHours | None]
+    holidays: tuple[date, ...]
+    branches: tuple[Branch, ...]
+    instruments: tuple[Instrument, ...]
+    financing_products: tuple[FinancingProduct, ...]
+    complaint_categories: tuple[ComplaintCategory, ...]
 
     # ---- simple accessors -------------------------------------------------------------
     @property
@@ -140,7 +147,7 @@ class BusinessProfile:
         return str(self.raw["company"]["address_form"])
 
     @property
-    def languages(self) -> Tuple[str, ...]:
+    def languages(self) -> tuple[str, ...]:
         return tuple(self.raw["company"]["languages"])
 
     @property
@@ -155,19 +162,19 @@ class BusinessProfile:
     def certificate_validity_months(self) -> int:
         return int(self.raw["calibration"]["certificate_validity_months"])
 
-    def instrument(self, instrument_id: str) -> Optional[Instrument]:
+    def instrument(self, instrument_id: str) -> Instrument | None:
         return next((i for i in self.instruments if i.id == instrument_id), None)
 
-    def financing_product(self, product_id: str) -> Optional[FinancingProduct]:
+    def financing_product(self, product_id: str) -> FinancingProduct | None:
         return next((p for p in self.financing_products if p.id == product_id), None)
 
-    def complaint_category(self, category_id: str) -> Optional[ComplaintCategory]:
+    def complaint_category(self, category_id: str) -> ComplaintCategory | None:
         return next((c for c in self.complaint_categories if c.id == category_id), None)
 
-    def complaint_category_ids(self) -> List[str]:
+    def complaint_category_ids(self) -> list[str]:
         return [c.id for c in self.complaint_categories]
 
-    def financing_documents(self, kind: str, language: str) -> List[str]:
+    def financing_documents(self, kind: str, language: str) -> list[str]:
         """Document list ``kind`` (individual / business / multipurpose_extra) in ``language``."""
         return [pick(d, language) for d in self.raw["financing"]["documents"].get(kind, [])]
 
@@ -176,25 +183,25 @@ class BusinessProfile:
         return pick(self.raw[section][key], language).strip()
 
     # ---- time -------------------------------------------------------------------------
-    def local_now(self, now: Optional[datetime] = None) -> datetime:
+    def local_now(self, now: datetime | None = None) -> datetime:
         """``now`` (aware, or naive = already local) in the business time zone."""
         now = now or datetime.now(self.timezone)
         if now.tzinfo is None:
             return now.replace(tzinfo=self.timezone)
         return now.astimezone(self.timezone)
 
-    def _open_at(self, hours: Mapping[str, Optional[DayHours]], now: Optional[datetime]) -> bool:
+    def _open_at(self, hours: Mapping[str, DayHours | None], now: datetime | None) -> bool:
         local = self.local_now(now)
         if local.date() in self.holidays:
             return False
         day = hours.get(WEEKDAYS[local.weekday()])
         return bool(day and day.contains(local.time()))
 
-    def is_within_agent_hours(self, now: Optional[datetime] = None) -> bool:
+    def is_within_agent_hours(self, now: datetime | None = None) -> bool:
         """True when a human agent is on duty at ``now`` (default: the current time)."""
         return self._open_at(self.agent_hours, now)
 
-    def is_within_office_hours(self, now: Optional[datetime] = None) -> bool:
+    def is_within_office_hours(self, now: datetime | None = None) -> bool:
         return self._open_at(self.office_hours, now)
 
     def add_working_days(self, start: date, days: int) -> date:
@@ -208,7 +215,7 @@ class BusinessProfile:
         return current
 
     # ---- response placeholders ---------------------------------------------------------
-    def template_values(self, language: str) -> Dict[str, str]:
+    def template_values(self, language: str) -> dict[str, str]:
         """Every placeholder that responses may use, as strings, in ``language``."""
         lang = language if language in LANGUAGES else "id"
         cal = self.raw["calibration"]
@@ -323,13 +330,11 @@ class BusinessProfile:
         }
         return values
 
-    def _format_hours(
-        self, hours: Mapping[str, Optional[DayHours]], language: str, tz: str
-    ) -> str:
+    def _format_hours(self, hours: Mapping[str, DayHours | None], language: str, tz: str) -> str:
         """Group consecutive days with equal hours: 'Senin–Jumat 08.00–17.00 WIB; ...'."""
         names = _DAY_NAMES[language]
         sep = "." if language == "id" else ":"
-        groups: List[Tuple[int, int, Optional[DayHours]]] = []
+        groups: list[tuple[int, int, DayHours | None]] = []
         for index, day in enumerate(WEEKDAYS):
             value = hours.get(day)
             if groups and groups[-1][2] == value:
@@ -349,12 +354,12 @@ class BusinessProfile:
             )
             parts.append(f"{label} {span}")
         if language == "id":
-            closed_text = " dan ".join(closed + ["hari libur nasional"]) + " tutup"
+            closed_text = " dan ".join([*closed, "hari libur nasional"]) + " tutup"
         else:
             closed_text = "closed on " + " and ".join(
                 [f"{c}s" if "–" not in c else c for c in closed] + ["public holidays"]
             )
-        return "; ".join(parts + [closed_text])
+        return "; ".join([*parts, closed_text])
 
 
 # ---- loading and validation -----------------------------------------------------------
@@ -377,7 +382,9 @@ def _lang_text(value: Any, where: str) -> Mapping[str, str]:
 def _money(value: Any, where: str) -> Decimal:
     text = str(value).strip()
     if not text.isdigit():
-        raise ProfileError(f"business profile: '{where}' must be whole Rupiah digits, got {value!r}")
+        raise ProfileError(
+            f"business profile: '{where}' must be whole Rupiah digits, got {value!r}"
+        )
     try:
         return Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - isdigit() already guards this
@@ -389,16 +396,18 @@ def _clock(value: Any, where: str) -> time:
         hour, minute = str(value).split(":")
         return time(int(hour), int(minute))
     except (ValueError, TypeError) as exc:
-        raise ProfileError(f"business profile: '{where}' must look like 08:00, got {value!r}") from exc
+        raise ProfileError(
+            f"business profile: '{where}' must look like 08:00, got {value!r}"
+        ) from exc
 
 
-def _hours(section: Any, where: str) -> Dict[str, Optional[DayHours]]:
+def _hours(section: Any, where: str) -> dict[str, DayHours | None]:
     if not isinstance(section, Mapping):
         raise ProfileError(f"business profile: '{where}' must map weekdays to hours")
     unknown = set(section) - set(WEEKDAYS)
     if unknown:
         raise ProfileError(f"business profile: '{where}' has unknown days {sorted(unknown)}")
-    result: Dict[str, Optional[DayHours]] = {}
+    result: dict[str, DayHours | None] = {}
     for day in WEEKDAYS:
         value = section.get(day)
         if value is None:
@@ -565,8 +574,8 @@ class _ProfileCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: Dict[Path, Tuple[Tuple[int, int], BusinessProfile]] = {}
-        self._failed_stamp: Dict[Path, Tuple[int, int]] = {}
+        self._entries: dict[Path, tuple[tuple[int, int], BusinessProfile]] = {}
+        self._failed_stamp: dict[Path, tuple[int, int]] = {}
 
     def get(self, path: Path) -> BusinessProfile:
         try:
@@ -586,7 +595,9 @@ class _ProfileCache:
                 if cached is None:
                     raise
                 self._failed_stamp[path] = stamp
-                logger.exception("Keeping the previous business profile: the edited file is invalid")
+                logger.exception(
+                    "Keeping the previous business profile: the edited file is invalid"
+                )
                 return cached[1]
             self._entries[path] = (stamp, profile)
             self._failed_stamp.pop(path, None)
@@ -612,11 +623,11 @@ def get_profile(path: Path | str | None = None) -> BusinessProfile:
     return _cache.get(Path(path) if path else default_profile_path())
 
 
-def template_values(language: str, path: Path | str | None = None) -> Dict[str, str]:
+def template_values(language: str, path: Path | str | None = None) -> dict[str, str]:
     """Shortcut: placeholders for responses in ``language`` from the current profile."""
     return get_profile(path).template_values(language)
 
 
-def is_within_agent_hours(now: Optional[datetime] = None, path: Path | str | None = None) -> bool:
+def is_within_agent_hours(now: datetime | None = None, path: Path | str | None = None) -> bool:
     """Shortcut: is a human agent on duty at ``now``?"""
     return get_profile(path).is_within_agent_hours(now)

@@ -15,10 +15,12 @@ remembered after the first lookup.
 Installed by ``bot.channels`` (imported by the Rasa server for credentials.yml) and by
 ``bot.tracker_store`` (named in endpoints.yml), so any Rasa server of this project has it.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Optional, Text, Type
+from typing import Any
+
 
 @functools.lru_cache(maxsize=1)
 def _action_response_validator() -> Any:
@@ -31,7 +33,7 @@ def _action_response_validator() -> Any:
     return validator_class(schema)
 
 
-def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
+def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     """``RemoteAction._validate_action_result`` with a compiled validator (same errors)."""
     from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
@@ -47,12 +49,12 @@ def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     raise error
 
 
-_event_classes: Dict[Text, Any] = {}
+_event_classes: dict[str, Any] = {}
 # Rasa's own lookup, kept by install(); set also means "installed".
 _original_resolve_by_type: Any = None
 
 
-def resolve_event_type(type_name: Text, default: Optional[Type[Any]] = None) -> Optional[Type[Any]]:
+def resolve_event_type(type_name: str, default: type[Any] | None = None) -> type[Any] | None:
     """``Event.resolve_by_type`` remembering each answer (event classes are fixed at import)."""
     cached = _event_classes.get(type_name)
     if cached is not None:

@@ -3,6 +3,7 @@
 Starts three processes (action server, Rasa server, demo page), waits until they answer,
 prints where to talk to them, and stops them all on Ctrl-C or when one dies.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
 from urllib.parse import urlsplit
 
 import requests
@@ -30,7 +30,7 @@ def write_runtime_endpoints(settings: Settings, target: Path) -> Path:
         # Two Rasa replicas must process one conversation's messages in order. Rasa's
         # RedisLockStore takes host/port/db/password (its `url` key means the host name).
         redis = urlsplit(settings.redis_url)
-        lock_store: Dict[str, object] = {
+        lock_store: dict[str, object] = {
             "type": "redis",
             "url": redis.hostname or "localhost",
             "port": redis.port or 6379,
@@ -45,27 +45,42 @@ def write_runtime_endpoints(settings: Settings, target: Path) -> Path:
     return target
 
 
-def rasa_server_command(settings: Settings, model: Path, endpoints: Path) -> List[str]:
+def rasa_server_command(settings: Settings, model: Path, endpoints: Path) -> list[str]:
     return [
-        sys.executable, "-m", "rasa", "run",
-        "--model", str(model),
-        "--port", str(settings.rasa_port),
-        "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-        "--endpoints", str(endpoints),
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        "--port",
+        str(settings.rasa_port),
+        "--credentials",
+        str(PROJECT_ROOT / "credentials.yml"),
+        "--endpoints",
+        str(endpoints),
         # The HTTP API is on only behind a token: without it anyone could read every tracker.
-        "--enable-api", "--auth-token", settings.rasa_auth_token,
-        "--cors", *get_channel_settings().web_origins,
-    ]  # fmt: skip
+        "--enable-api",
+        "--auth-token",
+        settings.rasa_auth_token,
+        "--cors",
+        *get_channel_settings().web_origins,
+    ]
 
 
-def action_server_command(settings: Settings) -> List[str]:
+def action_server_command(settings: Settings) -> list[str]:
     return [
-        sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-        "--port", str(settings.action_port),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(settings.action_port),
+    ]
 
 
-def _wait_until_up(url: str, processes: Dict[str, subprocess.Popen], timeout: float) -> None:
+def _wait_until_up(url: str, processes: dict[str, subprocess.Popen], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for name, proc in processes.items():
@@ -80,7 +95,7 @@ def _wait_until_up(url: str, processes: Dict[str, subprocess.Popen], timeout: fl
     raise StartupError(f"{url} did not answer within {int(timeout)} s; see {VAR_DIR}/logs")
 
 
-def _start(name: str, command: List[str], env: Dict[str, str]) -> subprocess.Popen:
+def _start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
     log_dir = VAR_DIR / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / f"{name}.log", "ab")
@@ -89,7 +104,7 @@ def _start(name: str, command: List[str], env: Dict[str, str]) -> subprocess.Pop
     )
 
 
-def _stop(processes: Dict[str, subprocess.Popen]) -> None:
+def _stop(processes: dict[str, subprocess.Popen]) -> None:
     for proc in processes.values():
         if proc.poll() is None:
             proc.terminate()
@@ -100,7 +115,7 @@ def _stop(processes: Dict[str, subprocess.Popen]) -> None:
             proc.kill()
 
 
-def run(train: bool = True, model: Optional[Path] = None) -> int:
+def run(train: bool = True, model: Path | None = None) -> int:
     from bot.crm.migrate import upgrade
     from bot.training import model_path_for_current_data, train_if_needed
 
@@ -114,7 +129,7 @@ def run(train: bool = True, model: Optional[Path] = None) -> int:
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     env["RASA_AUTH_TOKEN"] = settings.rasa_auth_token
     endpoints = write_runtime_endpoints(settings, VAR_DIR / "endpoints.runtime.yml")
-    processes: Dict[str, subprocess.Popen] = {}
+    processes: dict[str, subprocess.Popen] = {}
     try:
         processes["action-server"] = _start("action-server", action_server_command(settings), env)
         processes["rasa"] = _start("rasa", rasa_server_command(settings, model, endpoints), env)
@@ -128,7 +143,7 @@ def run(train: bool = True, model: Optional[Path] = None) -> int:
             f"  Website demo with chat widget: http://localhost:{settings.web_port}/\n"
             f"  Agent desk:                    {settings.rasa_url}/desk/\n"
             f"  REST channel:                  curl -XPOST {settings.rasa_url}/webhooks/rest/webhook "
-            "-d '{\"sender\":\"t1\",\"message\":\"halo\"}'\n"
+            '-d \'{"sender":"t1","message":"halo"}\'\n'
             f"  Rasa HTTP API token:           in RASA_AUTH_TOKEN or {VAR_DIR}/rasa_auth_token\n"
             f"  Logs:                          {VAR_DIR}/logs/\n"
             "Press Ctrl-C to stop.",
@@ -158,8 +173,16 @@ def shell() -> int:
     actions = {"action-server": _start("action-server", action_server_command(settings), env)}
     try:
         _wait_until_up(f"http://localhost:{settings.action_port}/health", actions, 120)
-        command = [sys.executable, "-m", "rasa", "shell", "--model", str(model),
-                   "--endpoints", str(endpoints)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "rasa",
+            "shell",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+        ]
         return subprocess.call(command, cwd=PROJECT_ROOT, env=env)
     except KeyboardInterrupt:
         return 0

@@ -3,11 +3,12 @@
 endpoints.yml names this class, so ``rasa run`` and ``rasa shell`` keep conversations in SQL
 (and resume forms and paused handoffs after a restart) without connection details in YAML.
 """
+
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -71,16 +72,20 @@ def pooled_sqlite_engine(url: Any) -> Engine:
 class CrmSqlTrackerStore(SQLTrackerStore):
     def __init__(
         self,
-        domain: Optional[Domain] = None,
-        event_broker: Optional[EventBroker] = None,
-        host: Optional[str] = None,
+        domain: Domain | None = None,
+        event_broker: EventBroker | None = None,
+        host: str | None = None,
         **kwargs: Any,
     ) -> None:
         # SQLTrackerStore accepts a full URL in `host`.
         super().__init__(
             domain=domain, host=host or tracker_database_url(), event_broker=event_broker, **kwargs
         )
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        ):
             self.engine.dispose()
             self.engine = pooled_sqlite_engine(self.engine.url)
             self.sessionmaker = sessionmaker(bind=self.engine)
@@ -114,7 +119,7 @@ class CrmSqlTrackerStore(SQLTrackerStore):
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+    ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
             rows = query.with_entities(self.SQLEvent.data).all()

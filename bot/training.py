@@ -5,12 +5,13 @@ The model file is named after a fingerprint of everything that goes into trainin
 deliberately left out: its facts are read at answer time, so editing an opening hour
 needs no retraining.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, List, Optional
 
 from bot import PROJECT_ROOT
 
@@ -20,13 +21,14 @@ MODELS_DIR = PROJECT_ROOT / "models"
 _EXCLUDED_DATA = {"business_profile.yml"}
 
 
-def training_inputs(root: Path = PROJECT_ROOT) -> List[Path]:
+def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     """Files whose content determines the trained model."""
     files = [root / "config.yml", root / "domain.yml"]
     files += sorted(
         p
         for p in (root / "data").rglob("*")
-        if p.is_file() and p.suffix in {".yml", ".yaml", ".json", ".jsonl", ".txt"}
+        if p.is_file()
+        and p.suffix in {".yml", ".yaml", ".json", ".jsonl", ".txt"}
         and p.name not in _EXCLUDED_DATA
     )
     # Custom NLU components change what the model computes.
@@ -44,7 +46,7 @@ def fingerprint(files: Iterable[Path], root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def training_data_paths(root: Path = PROJECT_ROOT) -> List[str]:
+def training_data_paths(root: Path = PROJECT_ROOT) -> list[str]:
     """Data files Rasa should read: everything in data/ except non-training YAML."""
     return [
         str(p)
@@ -57,7 +59,7 @@ def train_model(
     output_dir: Path,
     fixed_model_name: str,
     root: Path = PROJECT_ROOT,
-    config_path: Optional[Path] = None,
+    config_path: Path | None = None,
 ) -> Path:
     """Train the full model (NLU + core) into ``output_dir/fixed_model_name.tar.gz``."""
     from rasa.model_training import train

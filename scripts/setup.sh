@@ -10,9 +10,10 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-# Dependencies first, at their locked versions; then rasa and rasa-sdk themselves with
-# --no-deps --ignore-requires-python (see the comment at the top of requirements/lock.txt).
-.venv/bin/pip install --disable-pip-version-check -q -r requirements/lock.txt
+# Dependencies first, at their locked versions (runtime, then the development tools); then
+# rasa and rasa-sdk themselves with --no-deps --ignore-requires-python (see the comment at the
+# top of requirements/runtime.lock). A production install takes runtime.lock + rasa.txt only.
+.venv/bin/pip install --disable-pip-version-check -q -r requirements/runtime.lock -r requirements/dev.lock
 .venv/bin/pip install --disable-pip-version-check -q --no-deps --ignore-requires-python -r requirements/rasa.txt
 
 if [ -f package-lock.json ]; then

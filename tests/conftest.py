@@ -4,6 +4,7 @@ Model-dependent tests share ONE model trained by this test session (never one le
 by someone else). With TEST_REUSE_MODEL=1 a developer may reuse models/assistant-<fp>.tar.gz,
 whose name is a fingerprint of the current training data, so it cannot be stale.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,9 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional
 
 import pytest
 import requests
@@ -55,7 +56,7 @@ def migrated_postgres_database(prefix: str) -> Iterator[str]:
 
     try:
         url = create_postgres_database(prefix)
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+    except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
@@ -87,7 +88,7 @@ class Stack:
     action_url: str
     database_url: str
     auth_token: str
-    env: Dict[str, str]
+    env: dict[str, str]
     var_dir: Path
 
     def say(self, sender: str, text: str, timeout: float = 30) -> list:
@@ -103,7 +104,9 @@ class Stack:
 class StackProcesses:
     """Start and stop the servers of one Stack; restartable, for restart-resume tests."""
 
-    def __init__(self, model: Path, database_url: str, var_dir: Path, extra_env: Optional[Dict[str, str]] = None):
+    def __init__(
+        self, model: Path, database_url: str, var_dir: Path, extra_env: dict[str, str] | None = None
+    ):
         from bot.config import get_settings  # noqa: F401 - import check only
 
         self.model = model
@@ -124,7 +127,7 @@ class StackProcesses:
             **(extra_env or {}),
         )
         self.database_url = database_url
-        self.processes: Dict[str, subprocess.Popen] = {}
+        self.processes: dict[str, subprocess.Popen] = {}
 
     @property
     def stack(self) -> Stack:
@@ -179,16 +182,37 @@ class StackProcesses:
             get_settings.cache_clear()
         self._spawn(
             "actions",
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+            [
+                sys.executable,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
         )
         self._spawn(
             "rasa",
             [
-                sys.executable, "-m", "rasa", "run", "--model", str(self.model),
-                "--port", str(self.rasa_port), "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-                "--endpoints", str(endpoints), "--enable-api", "--auth-token", self.env["RASA_AUTH_TOKEN"],
-                "--cors", "*",
-            ],  # fmt: skip
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(self.model),
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                str(PROJECT_ROOT / "credentials.yml"),
+                "--endpoints",
+                str(endpoints),
+                "--enable-api",
+                "--auth-token",
+                self.env["RASA_AUTH_TOKEN"],
+                "--cors",
+                "*",
+            ],
         )
         try:
             self._wait(f"http://127.0.0.1:{self.action_port}/health")
@@ -198,7 +222,7 @@ class StackProcesses:
             raise
         return self.stack
 
-    def stop(self, names: Optional[list] = None) -> None:
+    def stop(self, names: list | None = None) -> None:
         for name in names or list(self.processes):
             proc = self.processes.pop(name, None)
             if proc and proc.poll() is None:
@@ -210,7 +234,9 @@ class StackProcesses:
 
 
 @pytest.fixture(scope="session")
-def stack_processes(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcesses]:
+def stack_processes(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StackProcesses]:
     """One running stack on a fresh SQLite database, shared by the end-to-end tests."""
     var_dir = tmp_path_factory.mktemp("stack")
     processes = StackProcesses(trained_model, f"sqlite:///{var_dir / 'crm.sqlite3'}", var_dir)

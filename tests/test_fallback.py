@@ -1,17 +1,22 @@
 """Two-step fallback counting from tracker events."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from bot.fallback import ASK_REPHRASE, OFFER_HUMAN, consecutive_fallbacks, fallback_response
 
 
-def user(intent: str) -> Dict[str, Any]:
+def user(intent: str) -> dict[str, Any]:
     return {"event": "user", "text": "x", "parse_data": {"intent": {"name": intent}}}
 
 
-def bot() -> List[Dict[str, Any]]:
-    return [{"event": "action", "name": "action_two_step_fallback"}, {"event": "bot", "text": "?"}, {"event": "action", "name": "action_listen"}]
+def bot() -> list[dict[str, Any]]:
+    return [
+        {"event": "action", "name": "action_two_step_fallback"},
+        {"event": "bot", "text": "?"},
+        {"event": "action", "name": "action_listen"},
+    ]
 
 
 def test_first_fallback_asks_to_rephrase() -> None:

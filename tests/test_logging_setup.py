@@ -1,4 +1,5 @@
 """Personal data never reaches plain logs, whoever logs it."""
+
 import logging
 
 import pytest
@@ -30,6 +31,8 @@ def test_records_from_any_logger_are_masked(caplog: pytest.LogCaptureFixture) ->
     # Pin the logger's own level: other code in the same process (the NLU evaluation) raises
     # the "rasa" logger to WARNING, which would drop this INFO record before any masking.
     with caplog.at_level(logging.INFO, logger="rasa.core.processor"):
-        logging.getLogger("rasa.core.processor").info("Received user message '%s'", "hp saya 081298765432")
+        logging.getLogger("rasa.core.processor").info(
+            "Received user message '%s'", "hp saya 081298765432"
+        )
     assert "081298765432" not in caplog.text
     assert "<phone …432>" in caplog.text

@@ -1,9 +1,9 @@
 """The business profile: every fact the bot states comes from data/business_profile.yml."""
+
 from __future__ import annotations
 
 import os
 import shutil
-import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -40,9 +40,16 @@ def test_shipped_profile_is_valid_and_marked_as_sample() -> None:
     assert profile.raw["sample_data"] is True
     assert "SAMPLE DATA" in SHIPPED.read_text()
     assert set(REQUIRED_COMPLAINT_CATEGORIES) <= set(profile.complaint_category_ids())
-    assert {p.id for p in profile.financing_products} == {"motorcycle", "car", "multipurpose", "heavy_equipment"}
+    assert {p.id for p in profile.financing_products} == {
+        "motorcycle",
+        "car",
+        "multipurpose",
+        "heavy_equipment",
+    }
     assert profile.quotation_working_days > 0
-    assert all(isinstance(i.price_min, Decimal) and i.price_min <= i.price_max for i in profile.instruments)
+    assert all(
+        isinstance(i.price_min, Decimal) and i.price_min <= i.price_max for i in profile.instruments
+    )
 
 
 def test_template_values_in_both_languages(profile_copy: Path) -> None:
@@ -92,8 +99,14 @@ def test_first_load_of_a_broken_file_fails_loudly(tmp_path: Path) -> None:
     [
         (lambda raw: raw["office_hours"]["monday"].update(open="25:00"), "08:00"),
         (lambda raw: raw["office_hours"]["monday"].update(close="07:00"), "closes before it opens"),
-        (lambda raw: raw["calibration"]["instruments"][0].update(price_min="150.000"), "whole Rupiah"),
-        (lambda raw: raw["calibration"]["instruments"][0].update(price_min="9999999"), "above price_max"),
+        (
+            lambda raw: raw["calibration"]["instruments"][0].update(price_min="150.000"),
+            "whole Rupiah",
+        ),
+        (
+            lambda raw: raw["calibration"]["instruments"][0].update(price_min="9999999"),
+            "above price_max",
+        ),
         (lambda raw: raw["complaint_categories"].pop(0), "late_certificate"),
         (lambda raw: raw.update(timezone="Mars/Olympus"), "timezone"),
         (lambda raw: raw.update(holidays=["25-12-2026"]), "YYYY-MM-DD"),

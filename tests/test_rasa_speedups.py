@@ -1,4 +1,5 @@
 """The Rasa server still rejects malformed action-server responses after the speed-up."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,7 +13,9 @@ from bot import rasa_speedups
 @pytest.fixture
 def action() -> RemoteAction:
     rasa_speedups.install()
-    return RemoteAction("action_submit_calibration_request", EndpointConfig("http://localhost:5055/webhook"))
+    return RemoteAction(
+        "action_submit_calibration_request", EndpointConfig("http://localhost:5055/webhook")
+    )
 
 
 def test_the_patch_is_what_rasa_runs() -> None:
@@ -22,7 +25,9 @@ def test_the_patch_is_what_rasa_runs() -> None:
 
 def test_well_formed_responses_pass(action: RemoteAction) -> None:
     response = {
-        "events": [{"event": "slot", "name": "reference", "value": "KAL-2026-000001", "timestamp": None}],
+        "events": [
+            {"event": "slot", "name": "reference", "value": "KAL-2026-000001", "timestamp": None}
+        ],
         "responses": [{"text": "Permintaan Anda tercatat."}],
     }
     assert action._validate_action_result(response) is True
@@ -37,7 +42,9 @@ def test_well_formed_responses_pass(action: RemoteAction) -> None:
         {"events": [], "responses": ["not an object"]},
     ],
 )
-def test_malformed_responses_are_rejected_with_rasas_message(action: RemoteAction, response: dict) -> None:
+def test_malformed_responses_are_rejected_with_rasas_message(
+    action: RemoteAction, response: dict
+) -> None:
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(response)
 

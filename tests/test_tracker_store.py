@@ -1,8 +1,9 @@
 """The project's SQL tracker store keeps conversations and streams each new event once."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from rasa.core.brokers.broker import EventBroker
@@ -15,16 +16,18 @@ from bot.tracker_store import CrmSqlTrackerStore
 
 class RecordingBroker(EventBroker):
     def __init__(self) -> None:
-        self.published: List[Dict[str, Any]] = []
+        self.published: list[dict[str, Any]] = []
 
-    def publish(self, event: Dict[str, Any]) -> None:
+    def publish(self, event: dict[str, Any]) -> None:
         self.published.append(event)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> CrmSqlTrackerStore:
     broker = RecordingBroker()
-    return CrmSqlTrackerStore(Domain.empty(), broker, host=f"sqlite:///{tmp_path / 'tracker.sqlite3'}")
+    return CrmSqlTrackerStore(
+        Domain.empty(), broker, host=f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+    )
 
 
 async def greeted(store: CrmSqlTrackerStore, sender_id: str) -> DialogueStateTracker:

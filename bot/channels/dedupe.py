@@ -3,6 +3,7 @@
 The claim lives in the CRM database (``inbound_messages``), not in memory, so two Rasa
 replicas receiving the same retry still process the message once.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -6,6 +6,7 @@ would serve it from its own website anyway. Everything is served from the projec
 widget (web/static), and socket.io-client from node_modules (installed by ``npm ci`` from
 the committed package-lock.json), never from a CDN.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,7 +16,6 @@ import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from string import Template
-from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from bot import PROJECT_ROOT
@@ -27,14 +27,14 @@ SOCKET_IO_BUNDLE = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" /
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
-def _static_files() -> Dict[str, Path]:
+def _static_files() -> dict[str, Path]:
     """URL path -> file. An explicit map: no path from the URL ever reaches the filesystem."""
     files = {f"/static/{p.name}": p for p in (WEB_DIR / "static").iterdir() if p.suffix in _TYPES}
     files["/vendor/socket.io.min.js"] = SOCKET_IO_BUNDLE
     return files
 
 
-def page_values() -> Dict[str, str]:
+def page_values() -> dict[str, str]:
     """Company facts for the page from the business profile (neutral text if unavailable)."""
     values = {
         "company_name": "Contoh Perusahaan",
@@ -66,12 +66,12 @@ def page_values() -> Dict[str, str]:
             for b in profile.branches
         )
         return escaped
-    except Exception:  # noqa: BLE001 - the demo page must render even without a profile
+    except Exception:
         logger.exception("business profile unavailable; the demo page uses neutral text")
         return {k: html.escape(v) for k, v in values.items()}
 
 
-def widget_config() -> Dict[str, object]:
+def widget_config() -> dict[str, object]:
     from bot.channels.limits import MAX_MESSAGE_CHARS
     from bot.channels.typed_intents import INIT_PAYLOAD
     from bot.config import get_channel_settings
@@ -107,16 +107,24 @@ class DemoSiteHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("Content-Security-Policy", content_security_policy(get_channel_settings().rasa_public_url))
+        self.send_header(
+            "Content-Security-Policy",
+            content_security_policy(get_channel_settings().rasa_public_url),
+        )
         self.send_header("Cache-Control", "public, max-age=300" if cache else "no-store")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _route(self, path: str) -> Tuple[int, bytes, str, bool]:
+    def _route(self, path: str) -> tuple[int, bytes, str, bool]:
         if path in ("/", "/index.html"):
             template = Template((WEB_DIR / "index.html").read_text(encoding="utf-8"))
-            return 200, template.safe_substitute(page_values()).encode(), "text/html; charset=utf-8", False
+            return (
+                200,
+                template.safe_substitute(page_values()).encode(),
+                "text/html; charset=utf-8",
+                False,
+            )
         if path == "/config.js":
             # json.dumps + escaping "<" keeps the value inert even if it contained "</script>".
             data = json.dumps(widget_config()).replace("<", "\\u003c")
@@ -125,7 +133,7 @@ class DemoSiteHandler(BaseHTTPRequestHandler):
             return 204, b"", "image/x-icon", True
         if path == "/healthz":
             return 200, b'{"status": "ok"}', "application/json", False
-        target: Optional[Path] = _static_files().get(path)
+        target: Path | None = _static_files().get(path)
         if target is None:
             return 404, b"Not found", "text/plain; charset=utf-8", False
         if not target.exists():
@@ -133,17 +141,22 @@ class DemoSiteHandler(BaseHTTPRequestHandler):
             return 503, b"Widget bundle missing: run npm ci", "text/plain; charset=utf-8", False
         return 200, target.read_bytes(), _TYPES[target.suffix], True
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         try:
             status, body, content_type, cache = self._route(urlsplit(self.path).path)
-        except Exception:  # noqa: BLE001 - a broken template must not kill the server
+        except Exception:
             logger.exception("demo page failed")
-            status, body, content_type, cache = 500, b"Internal error", "text/plain; charset=utf-8", False
+            status, body, content_type, cache = (
+                500,
+                b"Internal error",
+                "text/plain; charset=utf-8",
+                False,
+            )
         self._send(status, body, content_type, cache)
 
     do_HEAD = do_GET
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         logger.debug("demo site: " + format, *args)
 
 
@@ -153,7 +166,7 @@ def make_server(host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
-def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
+def serve(host: str | None = None, port: int | None = None) -> None:
     """Serve until interrupted. Defaults: WEB_HOST (0.0.0.0) and WEB_PORT (8080)."""
     from bot.config import get_settings
 

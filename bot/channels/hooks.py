@@ -6,16 +6,17 @@ The desk registers a callback at start-up (``register_customer_message_hook``); 
 a no-op, and a failing hook is logged, never raised: the customer's message must not be
 lost because the desk is unwell.
 """
+
 from __future__ import annotations
 
 import inspect
 import logging
-from typing import Awaitable, Callable, List, Optional, Union
+from collections.abc import Awaitable, Callable
 
 logger = logging.getLogger(__name__)
 
-CustomerMessageHook = Callable[[str, str, str], Union[None, Awaitable[None]]]
-_hooks: List[CustomerMessageHook] = []
+CustomerMessageHook = Callable[[str, str, str], Awaitable[None] | None]
+_hooks: list[CustomerMessageHook] = []
 
 
 def register_customer_message_hook(hook: CustomerMessageHook) -> None:
@@ -24,7 +25,7 @@ def register_customer_message_hook(hook: CustomerMessageHook) -> None:
         _hooks.append(hook)
 
 
-def unregister_customer_message_hook(hook: Optional[CustomerMessageHook] = None) -> None:
+def unregister_customer_message_hook(hook: CustomerMessageHook | None = None) -> None:
     """Remove one hook, or all of them (tests)."""
     if hook is None:
         _hooks.clear()
@@ -33,10 +34,10 @@ def unregister_customer_message_hook(hook: Optional[CustomerMessageHook] = None)
 
 
 async def on_customer_message(sender_id: str, channel: str, text: str) -> None:
-    for hook in list(_hooks):
+    for hook in _hooks:
         try:
             result = hook(sender_id, channel, text)
             if inspect.isawaitable(result):
                 await result
-        except Exception:  # noqa: BLE001 - see module docstring
+        except Exception:
             logger.exception("customer-message hook %r failed", getattr(hook, "__name__", hook))

@@ -1,8 +1,8 @@
 """Size limits and the polite replies that go with them, shared by every channel."""
+
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 # WhatsApp itself caps a text message at 4096 characters; the same cap everywhere means a
 # customer gets the same behaviour on the widget and on WhatsApp.
@@ -18,7 +18,7 @@ class TextProblem:
     INVALID = "invalid_characters"
 
 
-def text_problem(text: str) -> Optional[str]:
+def text_problem(text: str) -> str | None:
     """Why ``text`` cannot be passed to Rasa, or None when it can."""
     if not text.strip():
         return TextProblem.EMPTY

@@ -1,10 +1,9 @@
 """Masking of customer identifiers for logs (a WhatsApp id is a phone number)."""
+
 from __future__ import annotations
 
-from typing import Optional
 
-
-def mask_id(value: Optional[str]) -> str:
+def mask_id(value: str | None) -> str:
     """``6281234567890`` -> ``…7890``: enough to correlate log lines, not to identify anyone."""
     if not value:
         return "<none>"

@@ -1,7 +1,6 @@
 """Small helpers for webhook handlers: JSON error answers and body-size checks."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from sanic import response
 from sanic.request import Request
@@ -15,7 +14,7 @@ def error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": code, "message": message}, status=status)
 
 
-def body_too_large(request: Request, limit: int = MAX_BODY_BYTES) -> Optional[HTTPResponse]:
+def body_too_large(request: Request, limit: int = MAX_BODY_BYTES) -> HTTPResponse | None:
     if len(request.body or b"") > limit:
         return error(413, "body_too_large", f"The request body is larger than {limit} bytes.")
     return None

@@ -16,6 +16,7 @@ non-string ``sender``/``message``, and lets the client choose ``input_channel`` 
 * typed "/..." text stays text unless the bot offered that payload (``typed_intents``);
 * when REST_CHANNEL_TOKEN is set, requests need ``Authorization: Bearer <token>``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +24,8 @@ import hmac
 import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -32,7 +34,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import hooks
-from bot.channels.limits import MAX_MESSAGE_CHARS, MAX_SENDER_ID_CHARS, TextProblem, text_problem, too_long_reply
+from bot.channels.limits import (
+    MAX_MESSAGE_CHARS,
+    MAX_SENDER_ID_CHARS,
+    TextProblem,
+    text_problem,
+    too_long_reply,
+)
 from bot.channels.responses import body_too_large, error
 from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
@@ -48,12 +56,12 @@ class BadRequest(ValueError):
         self.status, self.code, self.extra = status, code, extra
 
 
-def parse_rest_body(body: bytes) -> Dict[str, str]:
+def parse_rest_body(body: bytes) -> dict[str, str]:
     """Validate a REST channel body; return ``{"sender": ..., "message": ...}``."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(400, "malformed_json", "The body must be a JSON object.")
+        raise BadRequest(400, "malformed_json", "The body must be a JSON object.") from None
     if not isinstance(data, dict):
         raise BadRequest(400, "malformed_json", "The body must be a JSON object.")
     sender, message = data.get("sender"), data.get("message")
@@ -62,7 +70,9 @@ def parse_rest_body(body: bytes) -> Dict[str, str]:
     if not isinstance(sender, str) or not isinstance(message, str):
         raise BadRequest(400, "wrong_type", "'sender' and 'message' must be strings.")
     if not sender.strip() or len(sender) > MAX_SENDER_ID_CHARS or text_problem(sender):
-        raise BadRequest(400, "invalid_sender", f"'sender' must be 1-{MAX_SENDER_ID_CHARS} characters.")
+        raise BadRequest(
+            400, "invalid_sender", f"'sender' must be 1-{MAX_SENDER_ID_CHARS} characters."
+        )
     if _WHATSAPP_LIKE.match(sender.strip()):
         raise BadRequest(
             400, "invalid_sender", "'sender' must not be a phone number or WhatsApp id."
@@ -75,23 +85,25 @@ def parse_rest_body(body: bytes) -> Dict[str, str]:
             422, "message_too_long", too_long_reply(message), max_chars=MAX_MESSAGE_CHARS
         )
     if problem:
-        raise BadRequest(400, "invalid_characters", "'message' contains characters that cannot be stored.")
+        raise BadRequest(
+            400, "invalid_characters", "'message' contains characters that cannot be stored."
+        )
     return {"sender": sender.strip(), "message": message}
 
 
 class GuardedRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         from bot.config import get_channel_settings
 
         token = get_channel_settings().rest_channel_token or (credentials or {}).get("token")
         return cls(token=token or None)
 
-    def __init__(self, token: Optional[str] = None) -> None:
+    def __init__(self, token: str | None = None) -> None:
         self.token = token
 
     def _authorised(self, request: Request) -> bool:
@@ -135,7 +147,7 @@ class GuardedRestInput(RestInput):
                 )
             except asyncio.CancelledError:
                 logger.error("REST message timed out")
-            except Exception:  # noqa: BLE001 - answer with what was collected, as Rasa does
+            except Exception:
                 logger.exception("Rasa failed on a REST message")
             await hooks.on_customer_message(sender, CHANNEL, text)
             return response.json(collector.messages)

@@ -1,10 +1,10 @@
 """Webhook signature checks (Meta's X-Hub-Signature-256)."""
+
 from __future__ import annotations
 
 import enum
 import hashlib
 import hmac
-from typing import Optional
 
 
 class SignatureCheck(enum.Enum):
@@ -19,7 +19,7 @@ def meta_signature(body: bytes, app_secret: str) -> str:
     return f"sha256={digest}"
 
 
-def check_meta_signature(body: bytes, header: Optional[str], app_secret: str) -> SignatureCheck:
+def check_meta_signature(body: bytes, header: str | None, app_secret: str) -> SignatureCheck:
     """Verify the raw body (never a re-serialised JSON: key order and spacing would differ)."""
     if not header:
         return SignatureCheck.MISSING
@@ -27,6 +27,8 @@ def check_meta_signature(body: bytes, header: Optional[str], app_secret: str) ->
         return SignatureCheck.INVALID
     expected = meta_signature(body, app_secret)
     # compare_digest: constant time, so the signature cannot be guessed byte by byte.
-    if hmac.compare_digest(expected.encode("ascii"), header.strip().lower().encode("ascii", "replace")):
+    if hmac.compare_digest(
+        expected.encode("ascii"), header.strip().lower().encode("ascii", "replace")
+    ):
         return SignatureCheck.VALID
     return SignatureCheck.INVALID

@@ -16,14 +16,21 @@ credentials.yml (config from TWILIO_* environment variables; the yml values are 
 
     bot.channels.twilio.ValidatedTwilioInput: {}
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    OutputChannel,
+    UserMessage,
+)
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
@@ -33,7 +40,13 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels import hooks
 from bot.channels.dedupe import claim_message
-from bot.channels.limits import TextProblem, invalid_text_reply, text_problem, too_long_reply, unsupported_reply
+from bot.channels.limits import (
+    TextProblem,
+    invalid_text_reply,
+    text_problem,
+    too_long_reply,
+    unsupported_reply,
+)
 from bot.channels.masking import mask_id
 from bot.channels.responses import body_too_large, error
 from bot.channels.typed_intents import current_offer, resolve_numbered_choice, tracker_store_of
@@ -46,23 +59,29 @@ CHANNEL = "twilio"
 class ThreadedTwilioOutput(TwilioOutput):
     """Twilio's REST client is synchronous: send from a worker thread, log failures."""
 
-    def __init__(self, *args: Any, api_base_url: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, api_base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if api_base_url:
             self.api.base_url = api_base_url
 
-    async def _send_message(self, message_data: Dict[Text, Any]) -> Any:
+    async def _send_message(self, message_data: dict[str, Any]) -> Any:
         try:
             return await asyncio.to_thread(self.messages.create, **message_data)
         except Exception as exc:  # noqa: BLE001 - TwilioException or a network error
-            logger.error("Twilio message to %s not sent: %s", mask_id(message_data.get("to")), type(exc).__name__)
+            logger.error(
+                "Twilio message to %s not sent: %s",
+                mask_id(message_data.get("to")),
+                type(exc).__name__,
+            )
             return None
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         # Plain WhatsApp text has no buttons: number the choices; a numeric reply maps back.
-        lines = [text.strip(), ""] + [f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1)]
+        lines = [text.strip(), ""] + [
+            f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1)
+        ]
         lines.append("\nBalas dengan nomor pilihan Anda.")
         await self._send_message(
             {"to": recipient_id, "from_": self.twilio_number, "body": "\n".join(lines).strip()}
@@ -71,11 +90,11 @@ class ThreadedTwilioOutput(TwilioOutput):
 
 class ValidatedTwilioInput(TwilioInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         from bot.config import get_channel_settings
 
         credentials = credentials or {}
@@ -90,17 +109,19 @@ class ValidatedTwilioInput(TwilioInput):
 
     def __init__(
         self,
-        account_sid: Optional[Text],
-        auth_token: Optional[Text],
-        twilio_number: Optional[Text],
-        webhook_url: Optional[str] = None,
-        api_base_url: Optional[str] = None,
+        account_sid: str | None,
+        auth_token: str | None,
+        twilio_number: str | None,
+        webhook_url: str | None = None,
+        api_base_url: str | None = None,
     ) -> None:
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
         self.webhook_url = webhook_url
         self.api_base_url = api_base_url
         if not auth_token:
-            logger.warning("Twilio channel is not configured (TWILIO_AUTH_TOKEN unset): it refuses every request.")
+            logger.warning(
+                "Twilio channel is not configured (TWILIO_AUTH_TOKEN unset): it refuses every request."
+            )
 
     def get_output_channel(self) -> OutputChannel:
         return ThreadedTwilioOutput(
@@ -113,13 +134,15 @@ class ValidatedTwilioInput(TwilioInput):
             return self.webhook_url
         return request.url
 
-    def _check(self, request: Request, params: RequestParameters) -> Optional[HTTPResponse]:
+    def _check(self, request: Request, params: RequestParameters) -> HTTPResponse | None:
         if not self.auth_token:
             return error(403, "not_configured", "This webhook is not configured.")
         signature = request.headers.get("X-Twilio-Signature")
         if not signature:
             return error(401, "signature_missing", "X-Twilio-Signature header is required.")
-        if not RequestValidator(self.auth_token).validate(self._signed_url(request), params, signature):
+        if not RequestValidator(self.auth_token).validate(
+            self._signed_url(request), params, signature
+        ):
             logger.warning("Twilio webhook with an invalid signature refused")
             return error(403, "signature_invalid", "Signature does not match the request.")
         return None
@@ -133,7 +156,9 @@ class ValidatedTwilioInput(TwilioInput):
         try:
             # Sanic's request.form drops blank fields (an empty Body on a media message),
             # but Twilio signs them: parse with keep_blank_values.
-            form = RequestParameters(parse_qs((request.body or b"").decode("utf-8"), keep_blank_values=True))
+            form = RequestParameters(
+                parse_qs((request.body or b"").decode("utf-8"), keep_blank_values=True)
+            )
         except UnicodeDecodeError:
             return error(400, "bad_payload", "The form body is not valid UTF-8.")
         refused = self._check(request, form)
@@ -145,7 +170,7 @@ class ValidatedTwilioInput(TwilioInput):
         try:
             if not await claim_message(CHANNEL, sid):
                 return response.text("", status=204)
-        except Exception:  # noqa: BLE001 - database down: let Twilio retry later
+        except Exception:
             logger.exception("Twilio dedupe failed")
             return error(503, "temporarily_unavailable", "Please retry later.")
         try:
@@ -165,10 +190,12 @@ class ValidatedTwilioInput(TwilioInput):
         if problem == TextProblem.EMPTY:
             return response.text("", status=204)
         if problem:
-            reply = too_long_reply(text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
+            reply = (
+                too_long_reply(text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
+            )
             await output.send_text_message(sender, reply)
             return response.text("", status=204)
-        metadata: Dict[str, Any] = {"channel": CHANNEL, "message_id": sid}
+        metadata: dict[str, Any] = {"channel": CHANNEL, "message_id": sid}
         if sender.lower().startswith("whatsapp:"):
             metadata["wa_id"] = sender.split(":", 1)[1].lstrip("+")
         try:
@@ -182,7 +209,7 @@ class ValidatedTwilioInput(TwilioInput):
                     metadata=metadata,
                 )
             )
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("Rasa failed on a Twilio message from %s", mask_id(sender))
         await hooks.on_customer_message(sender, CHANNEL, text)
         return response.text("", status=204)

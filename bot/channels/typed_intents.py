@@ -11,13 +11,15 @@ the widget's greeting payload on a brand-new conversation. The allow-list is der
 the tracker (the bot's ``BotUttered`` events since the customer's last message), which lives
 in the tracker store (SQL), so it holds across restarts and Rasa replicas.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Optional, Sequence
+from typing import Any
 
 from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.core.events import BotUttered, UserUttered
@@ -41,7 +43,7 @@ class Offer:
     is_paused: bool = False
 
     @property
-    def payloads(self) -> List[str]:
+    def payloads(self) -> list[str]:
         return [str(b.get("payload")) for b in self.buttons if b.get("payload")]
 
     def allows(self, payload: str) -> bool:
@@ -62,7 +64,7 @@ def neutralise(text: str) -> str:
 def offer_from_events(events: Iterable[Any], paused: bool = False) -> Offer:
     """Buttons in the bot messages after the customer's last message."""
     events = list(events)
-    buttons: List[dict] = []
+    buttons: list[dict] = []
     seen_user = False
     for event in reversed(events):
         if isinstance(event, UserUttered):
@@ -82,7 +84,7 @@ async def current_offer(tracker_store: Any, sender_id: str) -> Offer:
         return Offer(is_new_conversation=False)
     try:
         tracker = await tracker_store.retrieve(sender_id)
-    except Exception:  # noqa: BLE001 - unreadable store: treat every "/..." as text
+    except Exception:
         logger.exception("could not read the tracker to check offered buttons")
         return Offer(is_new_conversation=False)
     if tracker is None:
@@ -118,7 +120,7 @@ def resolve_numbered_choice(text: str, offer: Offer) -> str:
     return resolve_typed_text(text, offer)
 
 
-def resolve_interactive_reply(reply_id: Optional[str], title: str, offer: Offer) -> str:
+def resolve_interactive_reply(reply_id: str | None, title: str, offer: Offer) -> str:
     """A tapped WhatsApp button/list row: its id is our payload only if we offered it."""
     if reply_id and offer.allows(reply_id):
         return reply_id.strip()

@@ -22,12 +22,14 @@ Differences from Rasa's ``SocketIOInput`` (same protocol, so any Rasa socket.io 
 * Browser origins are checked against WEB_ORIGINS at connect time (websocket connections
   are not covered by CORS).
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import rasa.core.channels.channel
 from rasa.core.channels.channel import UserMessage
@@ -38,7 +40,13 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels import hooks
-from bot.channels.limits import MAX_BODY_BYTES, TextProblem, invalid_text_reply, text_problem, too_long_reply
+from bot.channels.limits import (
+    MAX_BODY_BYTES,
+    TextProblem,
+    invalid_text_reply,
+    text_problem,
+    too_long_reply,
+)
 from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
 logger = logging.getLogger(__name__)
@@ -51,12 +59,12 @@ def is_valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and bool(_SESSION_ID.fullmatch(value))
 
 
-def widget_event(message: Dict[str, Any]) -> Dict[str, Any]:
+def widget_event(message: dict[str, Any]) -> dict[str, Any]:
     """A bus message (Rasa response dict) as the ``bot_uttered`` payload the widget renders."""
     metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
     agent_name = message.get("agent_name") or metadata.get("agent_name")
     sender = message.get("sender") or metadata.get("sender") or ("agent" if agent_name else "bot")
-    event: Dict[str, Any] = {"text": str(message.get("text") or ""), "sender": sender}
+    event: dict[str, Any] = {"text": str(message.get("text") or ""), "sender": sender}
     if agent_name:
         event["agent_name"] = str(agent_name)
     buttons = message.get("buttons") or message.get("quick_replies") or []
@@ -76,18 +84,18 @@ class _AppAwareSocketBlueprint(SocketBlueprint):
         super().__init__(*args, **kwargs)
         self.ctx.on_register = on_register  # Sanic forbids plain attributes on blueprints
 
-    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
         self.ctx.on_register(app)
         super().register(app, options)
 
 
 class WebchatInput(SocketIOInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebchatInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> WebchatInput:
         from bot.config import get_channel_settings
 
         credentials = credentials or {}
@@ -103,14 +111,14 @@ class WebchatInput(SocketIOInput):
             allowed_origins=get_channel_settings().web_origins,
         )
 
-    def __init__(self, *args: Any, allowed_origins: Tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, allowed_origins: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.session_persistence = True
         self.allowed_origins = tuple(allowed_origins)
-        self._app: Optional[Sanic] = None
-        self._deliver_callback: Optional[Callable[[Dict[str, Any]], Awaitable[None]]] = None
+        self._app: Sanic | None = None
+        self._deliver_callback: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
-    def _origin_allowed(self, environ: Dict[str, Any]) -> bool:
+    def _origin_allowed(self, environ: dict[str, Any]) -> bool:
         origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
         # No Origin header: not a browser page (curl, tests, server-to-server).
         return not origin or "*" in self.allowed_origins or origin in self.allowed_origins
@@ -118,7 +126,7 @@ class WebchatInput(SocketIOInput):
     def _output(self, sio: AsyncServer) -> SocketIOOutput:
         return SocketIOOutput(sio, self.bot_message_evt)
 
-    async def _deliver(self, payload: Dict[str, Any]) -> None:
+    async def _deliver(self, payload: dict[str, Any]) -> None:
         """Bus subscriber: push a desk message to the customer's room (no-op elsewhere)."""
         if payload.get("channel") != CHANNEL or self.sio is None:
             return
@@ -126,12 +134,14 @@ class WebchatInput(SocketIOInput):
         message = payload.get("message")
         if not is_valid_session_id(recipient) or not isinstance(message, dict):
             return
-        await self.sio.emit(self.bot_message_evt, widget_event(message), room=recipient, namespace=self.namespace)
+        await self.sio.emit(
+            self.bot_message_evt, widget_event(message), room=recipient, namespace=self.namespace
+        )
 
     async def _handle_user_message(
         self,
         sio: AsyncServer,
-        sid: Text,
+        sid: str,
         data: Any,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
@@ -153,7 +163,9 @@ class WebchatInput(SocketIOInput):
         if problem == TextProblem.EMPTY:
             return
         if problem:
-            reply = too_long_reply(text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
+            reply = (
+                too_long_reply(text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
+            )
             await output.send_text_message(session_id, reply)
             return
         offer = await offer_for_typed_text(tracker_store_of(self._app), session_id, text)
@@ -166,7 +178,7 @@ class WebchatInput(SocketIOInput):
         )
         try:
             await on_new_message(message)
-        except Exception:  # noqa: BLE001 - keep the socket alive; the error is logged
+        except Exception:
             logger.exception("Rasa failed on a widget message")
         await hooks.on_customer_message(session_id, CHANNEL, text)
 
@@ -192,7 +204,7 @@ class WebchatInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("connect", namespace=ns)
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
             if not self._origin_allowed(environ):
                 logger.warning("socket.io connection from a foreign origin refused")
                 return False
@@ -207,7 +219,7 @@ class WebchatInput(SocketIOInput):
             return True
 
         @sio.on("session_request", namespace=ns)
-        async def session_request(sid: Text, data: Any = None) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = requested if is_valid_session_id(requested) else uuid.uuid4().hex
             for room in sio.rooms(sid, namespace=ns):
@@ -217,7 +229,7 @@ class WebchatInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=ns)
 
         @sio.on(self.user_message_evt, namespace=ns)
-        async def handle_message(sid: Text, data: Any = None) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             await self._handle_user_message(sio, sid, data, on_new_message)
 
         @bp.listener("after_server_start")

@@ -12,12 +12,14 @@ WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_GRAPH_BASE_URL. Webhook URL to register with 
 The conversation id (Rasa sender id) is the customer's ``wa_id``; it is also put in the
 message metadata as ``wa_id`` so actions can link the CRM customer.
 """
+
 from __future__ import annotations
 
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
@@ -51,7 +53,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 
 
-def graph_config_from_env(fallback: Optional[Dict[str, Any]] = None) -> GraphConfig:
+def graph_config_from_env(fallback: dict[str, Any] | None = None) -> GraphConfig:
     """Graph API settings from the environment; ``fallback`` (credentials.yml) fills gaps."""
     import os
 
@@ -66,7 +68,8 @@ def graph_config_from_env(fallback: Optional[Dict[str, Any]] = None) -> GraphCon
     )
     return GraphConfig(
         base_url=base_url.rstrip("/"),
-        phone_number_id=settings.whatsapp_phone_number_id or str(fallback.get("phone_number_id") or ""),
+        phone_number_id=settings.whatsapp_phone_number_id
+        or str(fallback.get("phone_number_id") or ""),
         access_token=settings.whatsapp_access_token or str(fallback.get("access_token") or ""),
     )
 
@@ -76,13 +79,13 @@ class WhatsAppOutput(OutputChannel):
     so one undeliverable message does not abort the rest of the bot's turn."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return CHANNEL
 
     def __init__(self, client: GraphClient) -> None:
         self.client = client
 
-    async def _send_all(self, messages: List[Dict[str, Any]]) -> None:
+    async def _send_all(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
             try:
                 await self.client.send_async(message)
@@ -90,29 +93,29 @@ class WhatsAppOutput(OutputChannel):
                 logger.error("WhatsApp message to %s not sent: %s", mask_id(message.get("to")), exc)
                 return  # later parts would arrive out of context
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send_all(text_messages(recipient_id, text))
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         await self._send_all(button_messages(recipient_id, text, buttons))
 
-    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self._send_all([image_message(recipient_id, image)])
 
-    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
+    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, str(attachment))
 
     async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
         # A custom response is a Graph message object (e.g. a template message).
         message = {"messaging_product": "whatsapp", "to": recipient_id, **json_message}
         await self._send_all([message])
 
 
-async def send_text(wa_id: str, text: str, client: Optional[GraphClient] = None) -> List[str]:
+async def send_text(wa_id: str, text: str, client: GraphClient | None = None) -> list[str]:
     """Send ``text`` to ``wa_id`` now (agent desk replies); stateless, any process can call it.
 
     Returns the ``wamid`` of every part sent. Raises :class:`WhatsAppSendError` when the
@@ -124,31 +127,34 @@ async def send_text(wa_id: str, text: str, client: Optional[GraphClient] = None)
 
 
 async def send_response(
-    wa_id: str, message: Dict[str, Any], client: Optional[GraphClient] = None
-) -> List[str]:
+    wa_id: str, message: dict[str, Any], client: GraphClient | None = None
+) -> list[str]:
     """Like :func:`send_text` for a Rasa response dict (``text`` and optional ``buttons``)."""
     client = client or GraphClient(graph_config_from_env())
     text = str(message.get("text") or "")
     payloads = (
-        button_messages(wa_id, text, message["buttons"]) if message.get("buttons") else text_messages(wa_id, text)
+        button_messages(wa_id, text, message["buttons"])
+        if message.get("buttons")
+        else text_messages(wa_id, text)
     )
     return [await client.send_async(m) for m in payloads]
 
 
 class WhatsAppInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return CHANNEL
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         from bot.config import get_channel_settings
 
         credentials = credentials or {}
         settings = get_channel_settings()
         # Environment first; credentials.yml only as a fallback for local experiments.
         return cls(
-            verify_token=settings.whatsapp_verify_token or str(credentials.get("verify_token") or ""),
+            verify_token=settings.whatsapp_verify_token
+            or str(credentials.get("verify_token") or ""),
             app_secret=settings.whatsapp_app_secret or str(credentials.get("app_secret") or ""),
             graph=graph_config_from_env(credentials),
         )
@@ -166,7 +172,7 @@ class WhatsAppInput(InputChannel):
     def get_output_channel(self) -> OutputChannel:
         return WhatsAppOutput(GraphClient(self.graph))
 
-    async def deliver(self, recipient_id: str, message: Dict[str, Any]) -> List[str]:
+    async def deliver(self, recipient_id: str, message: dict[str, Any]) -> list[str]:
         """Agent-desk delivery (``bot.desk.delivery`` calls this): unlike the output channel,
         a refusal is raised (:class:`WhatsAppSendError`, e.g. code 131047 outside the
         24-hour window) so the desk can tell the agent the customer did not get it."""
@@ -194,11 +200,16 @@ class WhatsAppInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         tracker_store: Any,
     ) -> None:
-        if self.graph.phone_number_id and message.phone_number_id not in ("", self.graph.phone_number_id):
+        if self.graph.phone_number_id and message.phone_number_id not in (
+            "",
+            self.graph.phone_number_id,
+        ):
             logger.warning("WhatsApp message for another phone number id ignored")
             return
         if not await claim_message(CHANNEL, message.message_id):
-            logger.info("WhatsApp duplicate delivery of a message from %s ignored", mask_id(message.wa_id))
+            logger.info(
+                "WhatsApp duplicate delivery of a message from %s ignored", mask_id(message.wa_id)
+            )
             return
         output = self.get_output_channel()
         offer = await current_offer(tracker_store, message.wa_id)
@@ -214,7 +225,11 @@ class WhatsAppInput(InputChannel):
             return
         if problem:
             # Told even during a handoff: otherwise the customer believes the agent has it.
-            reply = too_long_reply(raw_text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
+            reply = (
+                too_long_reply(raw_text)
+                if problem == TextProblem.TOO_LONG
+                else invalid_text_reply()
+            )
             await output.send_text_message(message.wa_id, reply)
             return
         if message.reply_id is not None:
@@ -235,7 +250,7 @@ class WhatsAppInput(InputChannel):
                     metadata=metadata,
                 )
             )
-        except Exception:  # noqa: BLE001 - the message is claimed; log and keep serving
+        except Exception:
             logger.exception("Rasa failed on a WhatsApp message from %s", mask_id(message.wa_id))
         await hooks.on_customer_message(message.wa_id, CHANNEL, raw_text)
 
@@ -266,13 +281,14 @@ class WhatsAppInput(InputChannel):
             if status.status == "failed":
                 logger.warning(
                     "WhatsApp message to %s failed: error codes %s",
-                    mask_id(status.recipient_id), list(status.error_codes),
+                    mask_id(status.recipient_id),
+                    list(status.error_codes),
                 )
         tracker_store = tracker_store_of(request.app)
         try:
             for message in messages:
                 await self._handle(message, on_new_message, tracker_store)
-        except Exception:  # noqa: BLE001 - e.g. the dedupe database is down
+        except Exception:
             logger.exception("WhatsApp webhook could not be processed; Meta will retry")
             return error(503, "temporarily_unavailable", "Please retry later.")
         return response.json({"status": "ok"})

@@ -7,14 +7,16 @@ Retries: 429 and 5xx answers, connection errors and timeouts are retried with ex
 backoff and jitter (honouring ``Retry-After``); other 4xx answers are final. Delivery is
 therefore at-least-once: after a read timeout Meta may already have sent the message.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional
+from typing import Any
 
 import requests
 
@@ -26,7 +28,7 @@ logger = logging.getLogger(__name__)
 class WhatsAppSendError(Exception):
     """The Graph API did not accept a message (after retries, where retrying made sense)."""
 
-    def __init__(self, message: str, status: Optional[int] = None, code: Optional[int] = None):
+    def __init__(self, message: str, status: int | None = None, code: int | None = None):
         super().__init__(message)
         self.status = status
         self.code = code  # Graph error code, e.g. 131047 = outside the 24-hour window
@@ -56,7 +58,7 @@ class GraphConfig:
         return f"{self.base_url.rstrip('/')}/{self.phone_number_id}/messages"
 
 
-def _retry_after(response: requests.Response) -> Optional[float]:
+def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     try:
         return float(value) if value is not None else None
@@ -82,21 +84,21 @@ class GraphClient:
     def __init__(
         self,
         config: GraphConfig,
-        session: Optional[requests.Session] = None,
+        session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self._session = session or requests.Session()
         self._sleep = sleep
 
-    def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
         backoff = min(self.config.backoff_max, self.config.backoff_base * (2**attempt))
         if retry_after is not None:
             backoff = max(backoff, retry_after)
         # Jitter spreads retries from several replicas after a shared outage.
         return min(self.config.backoff_max, backoff) * random.uniform(0.8, 1.2)
 
-    def send(self, message: Dict[str, Any]) -> str:
+    def send(self, message: dict[str, Any]) -> str:
         """POST one message object; return its ``wamid``. Raises :class:`WhatsAppSendError`."""
         if not self.config.configured:
             raise WhatsAppNotConfigured(
@@ -104,9 +106,9 @@ class GraphClient:
             )
         headers = {"Authorization": f"Bearer {self.config.access_token}"}
         timeout = (self.config.connect_timeout, self.config.read_timeout)
-        last_error: Optional[WhatsAppSendError] = None
+        last_error: WhatsAppSendError | None = None
         for attempt in range(self.config.max_attempts):
-            retry_after: Optional[float] = None
+            retry_after: float | None = None
             try:
                 response = self._session.post(
                     self.config.messages_url, json=message, headers=headers, timeout=timeout
@@ -127,11 +129,14 @@ class GraphClient:
                 delay = self._delay(attempt, retry_after)
                 logger.warning(
                     "WhatsApp send to %s failed (%s); retry %d in %.1f s",
-                    mask_id(message.get("to")), last_error, attempt + 1, delay,
+                    mask_id(message.get("to")),
+                    last_error,
+                    attempt + 1,
+                    delay,
                 )
                 self._sleep(delay)
         assert last_error is not None
         raise last_error
 
-    async def send_async(self, message: Dict[str, Any]) -> str:
+    async def send_async(self, message: dict[str, Any]) -> str:
         return await asyncio.to_thread(self.send, message)

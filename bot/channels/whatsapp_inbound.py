@@ -8,10 +8,11 @@ Shape (``object: whatsapp_business_account``)::
 Unknown fields and unknown ``changes[].field`` values are ignored (Meta adds new ones);
 wrong types in the fields we read raise :class:`WebhookFormatError` (-> 400).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 TEXT_KINDS = {"text", "interactive", "button"}
 
@@ -27,9 +28,9 @@ class InboundMessage:
     type: str  # text, interactive, button, image, audio, location, sticker, unsupported, ...
     phone_number_id: str
     timestamp: str
-    profile_name: Optional[str] = None
-    text: Optional[str] = None  # typed text, or the title of a tapped button/list row
-    reply_id: Optional[str] = None  # id of a tapped button/list row (our payload)
+    profile_name: str | None = None
+    text: str | None = None  # typed text, or the title of a tapped button/list row
+    reply_id: str | None = None  # id of a tapped button/list row (our payload)
 
     @property
     def is_supported(self) -> bool:
@@ -41,10 +42,10 @@ class StatusUpdate:
     message_id: str
     status: str
     recipient_id: str
-    error_codes: Tuple[int, ...] = ()
+    error_codes: tuple[int, ...] = ()
 
 
-def _list(value: Any, where: str) -> List[Any]:
+def _list(value: Any, where: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -52,13 +53,13 @@ def _list(value: Any, where: str) -> List[Any]:
     return value
 
 
-def _dict(value: Any, where: str) -> Dict[str, Any]:
+def _dict(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise WebhookFormatError(f"'{where}' must be an object")
     return value
 
 
-def _str(value: Any, where: str, required: bool = True) -> Optional[str]:
+def _str(value: Any, where: str, required: bool = True) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value):
@@ -66,12 +67,12 @@ def _str(value: Any, where: str, required: bool = True) -> Optional[str]:
     return value
 
 
-def _message(raw: Any, metadata: Dict[str, Any], names: Dict[str, str]) -> InboundMessage:
+def _message(raw: Any, metadata: dict[str, Any], names: dict[str, str]) -> InboundMessage:
     raw = _dict(raw, "message")
     kind = _str(raw.get("type"), "message.type")
     wa_id = _str(raw.get("from"), "message.from")
-    text: Optional[str] = None
-    reply_id: Optional[str] = None
+    text: str | None = None
+    reply_id: str | None = None
     if kind == "text":
         text = _str(_dict(raw.get("text"), "message.text").get("body"), "message.text.body", False)
     elif kind == "interactive":
@@ -102,7 +103,8 @@ def _message(raw: Any, metadata: Dict[str, Any], names: Dict[str, str]) -> Inbou
 def _status(raw: Any) -> StatusUpdate:
     raw = _dict(raw, "status")
     codes = tuple(
-        int(e["code"]) for e in _list(raw.get("errors"), "status.errors")
+        int(e["code"])
+        for e in _list(raw.get("errors"), "status.errors")
         if isinstance(e, dict) and isinstance(e.get("code"), int)
     )
     return StatusUpdate(
@@ -113,12 +115,12 @@ def _status(raw: Any) -> StatusUpdate:
     )
 
 
-def parse_webhook(data: Any) -> Tuple[List[InboundMessage], List[StatusUpdate]]:
+def parse_webhook(data: Any) -> tuple[list[InboundMessage], list[StatusUpdate]]:
     data = _dict(data, "body")
     if data.get("object") != "whatsapp_business_account":
         raise WebhookFormatError("'object' must be 'whatsapp_business_account'")
-    messages: List[InboundMessage] = []
-    statuses: List[StatusUpdate] = []
+    messages: list[InboundMessage] = []
+    statuses: list[StatusUpdate] = []
     for entry in _list(data.get("entry"), "entry"):
         for change in _list(_dict(entry, "entry[]").get("changes"), "entry[].changes"):
             change = _dict(change, "changes[]")
@@ -126,12 +128,16 @@ def parse_webhook(data: Any) -> Tuple[List[InboundMessage], List[StatusUpdate]]:
                 continue  # account/template updates: nothing for the bot
             value = _dict(change.get("value"), "changes[].value")
             metadata = _dict(value.get("metadata") or {}, "value.metadata")
-            names: Dict[str, str] = {}
+            names: dict[str, str] = {}
             for contact in _list(value.get("contacts"), "value.contacts"):
                 if isinstance(contact, dict) and isinstance(contact.get("wa_id"), str):
-                    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+                    profile = (
+                        contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+                    )
                     if isinstance(profile.get("name"), str):
                         names[contact["wa_id"]] = profile["name"]
-            messages += [_message(m, metadata, names) for m in _list(value.get("messages"), "value.messages")]
+            messages += [
+                _message(m, metadata, names) for m in _list(value.get("messages"), "value.messages")
+            ]
             statuses += [_status(s) for s in _list(value.get("statuses"), "value.statuses")]
     return messages, statuses

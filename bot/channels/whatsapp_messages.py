@@ -4,9 +4,11 @@ Limits (WhatsApp Cloud API): text body 4096 characters; interactive reply button
 3, title at most 20 characters, id at most 256, body at most 1024; list messages at most 10
 rows, row title 24, row description 72, row id 200, list button label 20.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 TEXT_LIMIT = 4096
 BUTTON_BODY_LIMIT = 1024
@@ -21,7 +23,7 @@ ROW_ID_LIMIT = 200
 LIST_BUTTON_LABEL = "Pilih"
 DEFAULT_CHOICE_PROMPT = "Silakan pilih:"
 
-Message = Dict[str, Any]
+Message = dict[str, Any]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -29,10 +31,10 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split at paragraph, line or word boundaries so that every part fits ``limit``."""
     text = text.strip()
-    parts: List[str] = []
+    parts: list[str] = []
     while len(text) > limit:
         window = text[:limit]
         cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
@@ -49,16 +51,16 @@ def _envelope(to: str) -> Message:
     return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
 
 
-def text_messages(to: str, text: str) -> List[Message]:
+def text_messages(to: str, text: str) -> list[Message]:
     return [
         {**_envelope(to), "type": "text", "text": {"body": part, "preview_url": False}}
         for part in split_text(text)
     ]
 
 
-def _unique_titles(titles: Sequence[str], limit: int) -> List[str]:
+def _unique_titles(titles: Sequence[str], limit: int) -> list[str]:
     # WhatsApp rejects reply buttons with equal titles; truncation can create equal ones.
-    result: List[str] = []
+    result: list[str] = []
     for title in titles:
         candidate = shorten(title, limit) or "-"
         n = 2
@@ -70,18 +72,18 @@ def _unique_titles(titles: Sequence[str], limit: int) -> List[str]:
     return result
 
 
-def _reply_id(button: Dict[str, Any], limit: int, title: str) -> str:
+def _reply_id(button: dict[str, Any], limit: int, title: str) -> str:
     payload = str(button.get("payload") or "")
     # A payload too long for an id cannot round-trip; the title then comes back as text.
     return payload if 0 < len(payload) <= limit else shorten(title, limit)
 
 
-def button_messages(to: str, text: str, buttons: Sequence[Dict[str, Any]]) -> List[Message]:
+def button_messages(to: str, text: str, buttons: Sequence[dict[str, Any]]) -> list[Message]:
     """Up to 3 buttons -> reply buttons; more -> list message(s) of at most 10 rows."""
     if not buttons:
         return text_messages(to, text)
     text = text.strip()
-    messages: List[Message] = []
+    messages: list[Message] = []
     if len(buttons) <= MAX_REPLY_BUTTONS:
         body = text
         if not body or len(body) > BUTTON_BODY_LIMIT:
@@ -102,7 +104,7 @@ def button_messages(to: str, text: str, buttons: Sequence[Dict[str, Any]]) -> Li
                                 "type": "reply",
                                 "reply": {"id": _reply_id(b, BUTTON_ID_LIMIT, t), "title": t},
                             }
-                            for b, t in zip(buttons, titles)
+                            for b, t in zip(buttons, titles, strict=False)
                         ]
                     },
                 },
@@ -119,8 +121,8 @@ def button_messages(to: str, text: str, buttons: Sequence[Dict[str, Any]]) -> Li
         full_titles = [str(b.get("title", "")) for b in chunk]
         titles = _unique_titles(full_titles, ROW_TITLE_LIMIT)
         rows = []
-        for button, title, full in zip(chunk, titles, full_titles):
-            row: Dict[str, Any] = {"id": _reply_id(button, ROW_ID_LIMIT, full), "title": title}
+        for button, title, full in zip(chunk, titles, full_titles, strict=False):
+            row: dict[str, Any] = {"id": _reply_id(button, ROW_ID_LIMIT, full), "title": title}
             if title != full:  # keep the whole label readable
                 row["description"] = shorten(full, ROW_DESCRIPTION_LIMIT)
             rows.append(row)
@@ -131,7 +133,10 @@ def button_messages(to: str, text: str, buttons: Sequence[Dict[str, Any]]) -> Li
                 "interactive": {
                     "type": "list",
                     "body": {"text": body if start == 0 else DEFAULT_CHOICE_PROMPT},
-                    "action": {"button": LIST_BUTTON_LABEL, "sections": [{"title": "Pilihan", "rows": rows}]},
+                    "action": {
+                        "button": LIST_BUTTON_LABEL,
+                        "sections": [{"title": "Pilihan", "rows": rows}],
+                    },
                 },
             }
         )

@@ -3,13 +3,13 @@
 Hash verification (tens of milliseconds by design) runs outside any database transaction,
 so a login never holds SQLite's write lock while hashing.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
 import threading
 from datetime import timedelta
-from typing import List, Optional
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -26,7 +26,7 @@ MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 _hasher = PasswordHasher()
-_dummy_hash: Optional[str] = None
+_dummy_hash: str | None = None
 _dummy_lock = threading.Lock()
 
 
@@ -38,9 +38,9 @@ def create_agent(
     username: str,
     password: str,
     role: str = "agent",
-    display_name: Optional[str] = None,
+    display_name: str | None = None,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> AgentRecord:
     """Create an account; ValueError for a bad/duplicate username, weak password or role."""
     username = normalize_username(username)
@@ -71,7 +71,7 @@ def create_agent(
         raise ValueError(f"an agent named {username!r} already exists") from None
 
 
-def authenticate(username: str, password: str, *, url: Optional[str] = None) -> Optional[AgentRecord]:
+def authenticate(username: str, password: str, *, url: str | None = None) -> AgentRecord | None:
     """The agent if the password is right and the account active, else None.
 
     Unknown usernames are verified against a dummy hash so the answer takes about as long
@@ -79,7 +79,9 @@ def authenticate(username: str, password: str, *, url: Optional[str] = None) -> 
     """
     username = normalize_username(username)
     with session_scope(url, readonly=True) as session:
-        row = session.execute(sa.select(Agent).where(Agent.username == username)).scalar_one_or_none()
+        row = session.execute(
+            sa.select(Agent).where(Agent.username == username)
+        ).scalar_one_or_none()
         found = (_record(row), row.password_hash) if row is not None and row.active else None
     if found is None:
         _verify(_get_dummy_hash(), password or "")
@@ -90,47 +92,59 @@ def authenticate(username: str, password: str, *, url: Optional[str] = None) -> 
     if _hasher.check_needs_rehash(password_hash):
         new_hash = _hasher.hash(password)
         run_in_transaction(
-            lambda s: s.execute(sa.update(Agent).where(Agent.id == record.id).values(password_hash=new_hash)),
+            lambda s: s.execute(
+                sa.update(Agent).where(Agent.id == record.id).values(password_hash=new_hash)
+            ),
             url,
         )
     return record
 
 
-def get_agent(agent_id: int, *, url: Optional[str] = None) -> Optional[AgentRecord]:
+def get_agent(agent_id: int, *, url: str | None = None) -> AgentRecord | None:
     with session_scope(url, readonly=True) as session:
         row = session.get(Agent, agent_id)
         return _record(row) if row else None
 
 
-def list_agents(*, url: Optional[str] = None) -> List[AgentRecord]:
+def list_agents(*, url: str | None = None) -> list[AgentRecord]:
     with session_scope(url, readonly=True) as session:
-        return [_record(row) for row in session.execute(sa.select(Agent).order_by(Agent.username)).scalars()]
+        return [
+            _record(row)
+            for row in session.execute(sa.select(Agent).order_by(Agent.username)).scalars()
+        ]
 
 
-def set_active(agent_id: int, active: bool, *, url: Optional[str] = None) -> bool:
+def set_active(agent_id: int, active: bool, *, url: str | None = None) -> bool:
     """Disable (or re-enable) an account without deleting its history."""
     return run_in_transaction(
-        lambda s: s.execute(sa.update(Agent).where(Agent.id == agent_id).values(active=active)).rowcount == 1,
+        lambda s: (
+            s.execute(sa.update(Agent).where(Agent.id == agent_id).values(active=active)).rowcount
+            == 1
+        ),
         url,
     )
 
 
-def touch_agent(agent_id: int, offline: bool = False, *, url: Optional[str] = None) -> None:
+def touch_agent(agent_id: int, offline: bool = False, *, url: str | None = None) -> None:
     """Desk presence: the agent's desk was seen now (``offline``: the agent logged out)."""
     value = None if offline else utcnow()
     run_in_transaction(
-        lambda s: s.execute(sa.update(Agent).where(Agent.id == agent_id).values(last_seen_at=value)),
+        lambda s: s.execute(
+            sa.update(Agent).where(Agent.id == agent_id).values(last_seen_at=value)
+        ),
         url,
     )
 
 
-def online_agents(within_seconds: int, *, url: Optional[str] = None) -> List[AgentRecord]:
+def online_agents(within_seconds: int, *, url: str | None = None) -> list[AgentRecord]:
     """Active agents whose desk was seen in the last ``within_seconds`` seconds."""
     since = utcnow() - timedelta(seconds=within_seconds)
     with session_scope(url, readonly=True) as session:
         rows = session.execute(
             sa.select(Agent)
-            .where(Agent.active.is_(True), Agent.last_seen_at.is_not(None), Agent.last_seen_at >= since)
+            .where(
+                Agent.active.is_(True), Agent.last_seen_at.is_not(None), Agent.last_seen_at >= since
+            )
             .order_by(Agent.username)
         ).scalars()
         return [_record(row) for row in rows]

@@ -5,9 +5,8 @@ allowed because real cases need them: a failed negotiation goes back to analysis
 customer who rejects the resolution reopens the negotiation. Skipping ahead is not
 allowed, so the history always shows each step was taken. ``closed`` is final.
 """
-from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -20,7 +19,7 @@ from bot.crm.sqltypes import utcnow
 from bot.crm.types import ComplaintInput, ComplaintRecord, CreatedRecord, StageEvent
 
 FIRST_STAGE = "received"
-ALLOWED_TRANSITIONS: Dict[str, Tuple[str, ...]] = {
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "received": ("identified",),
     "identified": ("analysed",),
     "analysed": ("negotiating", "resolved"),  # not every case needs a negotiation
@@ -43,7 +42,7 @@ def create_complaint(
     data: ComplaintInput,
     idempotency_key: str,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> CreatedRecord:
     """Log a complaint at the first Goodman stage; a repeated key returns the first ticket."""
     if not (data.category or "").strip():
@@ -76,10 +75,10 @@ def create_complaint(
 def advance_stage(
     reference: str,
     to_stage: str,
-    note: Optional[str] = None,
-    agent_id: Optional[int] = None,
+    note: str | None = None,
+    agent_id: int | None = None,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> ComplaintRecord:
     """Move a complaint to ``to_stage`` and record who did it and why.
 
@@ -108,7 +107,12 @@ def advance_stage(
             raise InvalidStageTransition(f"{reference} was changed by someone else; reload it")
         session.add(
             ComplaintStageEvent(
-                complaint_id=complaint.id, from_stage=current, to_stage=to_stage, note=note, agent_id=agent_id, at=now
+                complaint_id=complaint.id,
+                from_stage=current,
+                to_stage=to_stage,
+                note=note,
+                agent_id=agent_id,
+                at=now,
             )
         )
         session.flush()
@@ -118,7 +122,7 @@ def advance_stage(
     return run_in_transaction(work, url)
 
 
-def get_complaint(reference: str, *, url: Optional[str] = None) -> Optional[ComplaintRecord]:
+def get_complaint(reference: str, *, url: str | None = None) -> ComplaintRecord | None:
     with session_scope(url, readonly=True) as session:
         try:
             return _record(_load(session, normalize_reference(reference)))
@@ -128,7 +132,9 @@ def get_complaint(reference: str, *, url: Optional[str] = None) -> Optional[Comp
 
 def _load(session: Session, reference: str) -> Complaint:
     complaint = session.execute(
-        sa.select(Complaint).options(selectinload(Complaint.events)).where(Complaint.reference == reference)
+        sa.select(Complaint)
+        .options(selectinload(Complaint.events))
+        .where(Complaint.reference == reference)
     ).scalar_one_or_none()
     if complaint is None:
         raise ComplaintNotFound(reference)

@@ -5,6 +5,7 @@ identities are matched by exact value: "0812-3456-7890" typed on the web and Wha
 "6281234567890" must meet. Parsing itself is bot/nlp/parsers' job (one set of rules for
 the NLU, the forms and the CRM); this module adds the CRM's strictness: invalid -> ValueError.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,4 +42,3 @@ def whatsapp_identity(wa_id: str) -> str:
         return normalize_phone("+" + digits)
     except ValueError:
         return "+" + digits
-

@@ -3,9 +3,8 @@
 Texts are stored exactly as received (including SQL or HTML a customer may type); whoever
 renders them escapes them. Only ids and directions are ever logged, never the text.
 """
-from __future__ import annotations
 
-from typing import List, Optional
+from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,9 +21,9 @@ def log_interaction(
     channel: str,
     direction: str,
     text: str,
-    intent: Optional[str] = None,
+    intent: str | None = None,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> InteractionRecord:
     """Append one event to the conversation's log (creating conversation and customer if new)."""
     if direction not in DIRECTIONS:
@@ -49,7 +48,11 @@ def log_interaction(
         conversation.last_activity_at = now
         session.flush()
         row = Interaction(
-            conversation_id=conversation.id, direction=direction, text=text, intent=intent, created_at=now
+            conversation_id=conversation.id,
+            direction=direction,
+            text=text,
+            intent=intent,
+            created_at=now,
         )
         session.add(row)
         session.flush()
@@ -59,8 +62,8 @@ def log_interaction(
 
 
 def recent_interactions(
-    sender_id: str, *, channel: Optional[str] = None, limit: int = 50, url: Optional[str] = None
-) -> List[InteractionRecord]:
+    sender_id: str, *, channel: str | None = None, limit: int = 50, url: str | None = None
+) -> list[InteractionRecord]:
     """The last ``limit`` events of a conversation, oldest first (e.g. a handoff transcript)."""
     query = (
         sa.select(Interaction, Conversation.customer_id)
@@ -76,7 +79,7 @@ def recent_interactions(
         return [_record(row, customer_id) for row, customer_id in reversed(rows)]
 
 
-def _record(row: Interaction, customer_id: Optional[int]) -> InteractionRecord:
+def _record(row: Interaction, customer_id: int | None) -> InteractionRecord:
     return InteractionRecord(
         id=row.id,
         conversation_id=row.conversation_id,

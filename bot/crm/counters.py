@@ -5,10 +5,11 @@ concurrent increments on the row lock, SQLite on its write lock, so no two calle
 read the same value. SQLite before 3.35 has no RETURNING; there we increment and then read
 in the same transaction, which is equally safe because the UPDATE holds the write lock.
 """
+
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Dict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 SQLITE_HAS_RETURNING = sqlite3.sqlite_version_info >= (3, 35, 0)
 
 
-def upsert_increment(session: Session, table: str, keys: Dict[str, Any], column: str) -> int:
+def upsert_increment(session: Session, table: str, keys: dict[str, Any], column: str) -> int:
     """Add 1 to ``table.column`` for the row ``keys`` (creating it at 1) and return the new value.
 
     ``table``, ``column`` and the key names are code constants, never user input.
@@ -36,4 +37,6 @@ def upsert_increment(session: Session, table: str, keys: Dict[str, Any], column:
         sa.text(f"INSERT OR IGNORE INTO {table} ({columns}, {column}) VALUES ({params}, 0)"), keys
     )
     session.execute(sa.text(f"UPDATE {table} SET {column} = {column} + 1 WHERE {where}"), keys)
-    return int(session.execute(sa.text(f"SELECT {column} FROM {table} WHERE {where}"), keys).scalar_one())
+    return int(
+        session.execute(sa.text(f"SELECT {column} FROM {table} WHERE {where}"), keys).scalar_one()
+    )

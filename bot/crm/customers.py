@@ -8,10 +8,10 @@ other's identities, conversations, requests, complaints, feedback and handoffs.
 Callers should resolve the customer again on every turn rather than keep an id in a slot:
 a merge may retire the id they hold.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -42,17 +42,25 @@ logger = logging.getLogger(__name__)
 WHATSAPP_CHANNELS = ("whatsapp", "twilio")
 CLOSED_REQUEST_STATUSES = ("completed", "cancelled", "rejected", "closed")
 # Tables whose rows follow a customer when two customer records are merged.
-_OWNED = (CustomerIdentity, Conversation, CalibrationRequest, FinancingRequest, Complaint, Feedback, Handoff)
+_OWNED = (
+    CustomerIdentity,
+    Conversation,
+    CalibrationRequest,
+    FinancingRequest,
+    Complaint,
+    Feedback,
+    Handoff,
+)
 
 
-def identity_for_channel(channel: str, sender_id: str) -> Tuple[str, str]:
+def identity_for_channel(channel: str, sender_id: str) -> tuple[str, str]:
     """(kind, value) of a conversation's channel identity."""
     if (channel or "").lower() in WHATSAPP_CHANNELS:
         return "whatsapp", whatsapp_identity(sender_id.removeprefix("whatsapp:"))
     return "web", sender_id
 
 
-def resolve_customer(channel: str, sender_id: str, *, url: Optional[str] = None) -> CustomerRecord:
+def resolve_customer(channel: str, sender_id: str, *, url: str | None = None) -> CustomerRecord:
     """The customer behind this channel identity, created on first contact."""
     return run_in_transaction(
         lambda session: customer_record(resolve_in(session, channel, sender_id)),
@@ -83,19 +91,19 @@ def resolve_in(session: Session, channel: str, sender_id: str) -> Customer:
 
 def attach_contact(
     customer_id: int,
-    phone: Optional[str] = None,
-    email: Optional[str] = None,
-    name: Optional[str] = None,
-    company: Optional[str] = None,
+    phone: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    company: str | None = None,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> CustomerRecord:
     """Record contact details; merge with any customer who already owns that phone or e-mail.
 
     Returns the surviving customer (its id may differ from ``customer_id``). Raises
     ValueError for an invalid phone or e-mail and LookupError for an unknown customer.
     """
-    claims: List[Tuple[Tuple[str, ...], str, str]] = []
+    claims: list[tuple[tuple[str, ...], str, str]] = []
     if phone:
         claims.append((("phone", "whatsapp"), normalize_phone(phone), "phone"))
     if email:
@@ -151,15 +159,15 @@ def _merge(session: Session, first: Customer, second: Customer) -> Customer:
     return keeper
 
 
-def get_customer(customer_id: int, *, url: Optional[str] = None) -> Optional[CustomerRecord]:
+def get_customer(customer_id: int, *, url: str | None = None) -> CustomerRecord | None:
     with session_scope(url, readonly=True) as session:
         customer = session.get(Customer, customer_id)
         return customer_record(customer) if customer else None
 
 
 def customer_overview(
-    customer_id: int, *, feedback_limit: int = 5, url: Optional[str] = None
-) -> Optional[CustomerOverview]:
+    customer_id: int, *, feedback_limit: int = 5, url: str | None = None
+) -> CustomerOverview | None:
     """Name, identities, open requests and complaints, recent feedback: for greetings and the desk."""
     with session_scope(url, readonly=True) as session:
         customer = session.get(Customer, customer_id)
@@ -204,7 +212,9 @@ def customer_overview(
             identities=tuple(IdentityRecord(kind=i.kind, value=i.value) for i in identities),
             open_requests=tuple(requests),
             open_complaints=tuple(
-                RecordSummary("complaint", c.reference, c.stage, c.category, c.created_at, c.updated_at)
+                RecordSummary(
+                    "complaint", c.reference, c.stage, c.category, c.created_at, c.updated_at
+                )
                 for c in complaints
             ),
             recent_feedback=tuple(
@@ -233,7 +243,12 @@ def _calibration_summary(row: CalibrationRequest) -> RecordSummary:
         for item in row.items
     )
     return RecordSummary(
-        "calibration", row.reference, row.status, f"{row.service_type}: {items}", row.created_at, row.updated_at
+        "calibration",
+        row.reference,
+        row.status,
+        f"{row.service_type}: {items}",
+        row.created_at,
+        row.updated_at,
     )
 
 

@@ -13,6 +13,7 @@ for it (busy timeout) instead of failing half-way with "database is locked" when
 snapshot cannot be upgraded. Read-only units use a deferred BEGIN and run concurrently
 (WAL mode lets readers proceed while one writer writes).
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,9 +21,10 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -52,11 +54,11 @@ class CRMConfigError(StartupError):
     """The CRM database URL is unusable. The message is one line and never shows a password."""
 
 
-_engines: Dict[str, Tuple[Engine, Engine]] = {}
+_engines: dict[str, tuple[Engine, Engine]] = {}
 _engines_lock = threading.Lock()
 
 
-def database_url(url: Optional[str] = None) -> str:
+def database_url(url: str | None = None) -> str:
     """The explicit URL (tests, tools) or CRM_DATABASE_URL / the SQLite default from settings."""
     if url:
         return url
@@ -73,12 +75,12 @@ def mask_url(url: str) -> str:
         return re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
 
 
-def get_engine(url: Optional[str] = None) -> Engine:
+def get_engine(url: str | None = None) -> Engine:
     """The cached engine for ``url``; the first call checks that the database is reachable."""
     return _engine_pair(database_url(url))[0]
 
 
-def dispose_engine(url: Optional[str] = None) -> None:
+def dispose_engine(url: str | None = None) -> None:
     """Close the pooled connections of one URL's engine and forget it (tests, shutdown)."""
     key = database_url(url)
     with _engines_lock:
@@ -96,13 +98,15 @@ def dispose_all() -> None:
 
 
 @contextmanager
-def session_scope(url: Optional[str] = None, *, readonly: bool = False) -> Iterator[Session]:
+def session_scope(url: str | None = None, *, readonly: bool = False) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error, always close.
 
     ``readonly=True`` only relaxes SQLite locking (deferred BEGIN); it does not forbid writes.
     """
     write_engine, read_engine = _engine_pair(database_url(url))
-    session = Session(bind=read_engine if readonly else write_engine, future=True, expire_on_commit=False)
+    session = Session(
+        bind=read_engine if readonly else write_engine, future=True, expire_on_commit=False
+    )
     try:
         yield session
         session.commit()
@@ -115,7 +119,7 @@ def session_scope(url: Optional[str] = None, *, readonly: bool = False) -> Itera
 
 def run_in_transaction(
     work: Callable[[Session], T],
-    url: Optional[str] = None,
+    url: str | None = None,
     *,
     attempts: int = 5,
     retry_conflicts: bool = False,
@@ -136,7 +140,9 @@ def run_in_transaction(
         except OperationalError as exc:
             if attempt == attempts or not is_transient_error(exc):
                 raise
-            logger.info("CRM transaction retry %d after transient error: %s", attempt, _first_line(exc.orig))
+            logger.info(
+                "CRM transaction retry %d after transient error: %s", attempt, _first_line(exc.orig)
+            )
             time.sleep(0.02 * attempt + random.uniform(0, 0.03))
     raise AssertionError("unreachable")
 
@@ -153,7 +159,7 @@ def is_transient_error(exc: DBAPIError) -> bool:
 # --- engine construction ------------------------------------------------------------------
 
 
-def _engine_pair(url: str) -> Tuple[Engine, Engine]:
+def _engine_pair(url: str) -> tuple[Engine, Engine]:
     pair = _engines.get(url)
     if pair is not None:
         return pair
@@ -190,7 +196,7 @@ def _create_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             engine = _create_sqlite_engine(parsed)
         else:
-            connect_args: Dict[str, Any] = {}
+            connect_args: dict[str, Any] = {}
             if "connect_timeout" not in parsed.query:
                 connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
             engine = sa.create_engine(

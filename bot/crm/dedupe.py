@@ -1,9 +1,10 @@
 """Drop duplicate webhook deliveries (WhatsApp and Twilio retry) across all replicas."""
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,7 @@ def claim_inbound_message(
     channel: str,
     message_id: str,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
     draw: Callable[[], float] = random.random,
 ) -> bool:
     """True the first time (channel, message_id) is seen, False for every repeat.
@@ -46,10 +47,12 @@ def claim_inbound_message(
     return True
 
 
-def purge_inbound_messages(older_than: timedelta, *, url: Optional[str] = None) -> int:
+def purge_inbound_messages(older_than: timedelta, *, url: str | None = None) -> int:
     """Forget ids older than any plausible redelivery (providers retry for hours, not weeks)."""
     cutoff = utcnow() - older_than
     return run_in_transaction(
-        lambda s: s.execute(sa.delete(InboundMessage).where(InboundMessage.received_at < cutoff)).rowcount,
+        lambda s: (
+            s.execute(sa.delete(InboundMessage).where(InboundMessage.received_at < cutoff)).rowcount
+        ),
         url,
     )

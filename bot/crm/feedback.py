@@ -1,7 +1,6 @@
 """Customer feedback (CSAT 1-5, kritik/saran/pujian, would-recommend), stored once per key."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
@@ -17,10 +16,14 @@ def record_feedback(
     data: FeedbackInput,
     idempotency_key: str,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> CreatedRecord:
     """Store one feedback; ``handoff_id`` links it to a handoff for the CSAT-after-handoff figure."""
-    if isinstance(data.rating, bool) or not isinstance(data.rating, int) or not 1 <= data.rating <= 5:
+    if (
+        isinstance(data.rating, bool)
+        or not isinstance(data.rating, int)
+        or not 1 <= data.rating <= 5
+    ):
         raise ValueError("rating must be a whole number from 1 to 5")
     if data.kind is not None and data.kind not in FEEDBACK_KINDS:
         raise ValueError(f"kind must be one of {FEEDBACK_KINDS}")
@@ -32,7 +35,9 @@ def record_feedback(
             kind=data.kind,
             would_recommend=data.would_recommend,
             comment=data.comment,  # verbatim
-            related_reference=normalize_reference(data.related_reference) if data.related_reference else None,
+            related_reference=normalize_reference(data.related_reference)
+            if data.related_reference
+            else None,
             handoff_id=data.handoff_id,
             created_at=utcnow(),
         )

@@ -5,17 +5,20 @@ processes agree on it. Status: waiting (in the queue) → active (claimed by an 
 closed; or waiting → callback (no agent available; someone calls the customer back) →
 closed. The bot is paused while a handoff is waiting or active.
 """
+
 from __future__ import annotations
 
 import json
 import statistics
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.idempotency import check_key
 from bot.crm.models import (
     CALLBACK_CHANNELS,
     HANDOFF_SENDERS,
@@ -25,7 +28,6 @@ from bot.crm.models import (
     Handoff,
     HandoffMessage,
 )
-from bot.crm.idempotency import check_key
 from bot.crm.references import HANDOFF, allocate_reference
 from bot.crm.sqltypes import utcnow
 from bot.crm.types import HandoffMessageRecord, HandoffRecord, HandoffStats, QueueEntry
@@ -34,13 +36,13 @@ from bot.crm.types import HandoffMessageRecord, HandoffRecord, HandoffStats, Que
 def open_handoff(
     sender_id: str,
     channel: str,
-    customer_id: Optional[int],
+    customer_id: int | None,
     reason: str,
-    captured_fields: Optional[Dict[str, Any]] = None,
-    transcript: Optional[Sequence[Any]] = None,
+    captured_fields: dict[str, Any] | None = None,
+    transcript: Sequence[Any] | None = None,
     idempotency_key: str = "",
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> HandoffRecord:
     """Queue a handoff, or return the open one for this sender (``created`` tells which).
 
@@ -54,14 +56,23 @@ def open_handoff(
     lines = _jsonable(list(transcript or []))
 
     def work(session: Session) -> HandoffRecord:
-        existing = session.execute(
-            sa.select(Handoff).where(
-                sa.or_(
-                    Handoff.idempotency_key == key,
-                    sa.and_(Handoff.sender_id == sender_id, Handoff.status.in_(OPEN_HANDOFF_STATUSES)),
+        existing = (
+            session.execute(
+                sa.select(Handoff)
+                .where(
+                    sa.or_(
+                        Handoff.idempotency_key == key,
+                        sa.and_(
+                            Handoff.sender_id == sender_id,
+                            Handoff.status.in_(OPEN_HANDOFF_STATUSES),
+                        ),
+                    )
                 )
-            ).order_by(Handoff.id.desc())
-        ).scalars().first()
+                .order_by(Handoff.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         if existing is not None:
             return _record(existing)
         now = utcnow()
@@ -86,13 +97,13 @@ def open_handoff(
     return run_in_transaction(work, url, retry_conflicts=True)
 
 
-def get_handoff(handoff_id: int, *, url: Optional[str] = None) -> Optional[HandoffRecord]:
+def get_handoff(handoff_id: int, *, url: str | None = None) -> HandoffRecord | None:
     with session_scope(url, readonly=True) as session:
         row = session.get(Handoff, handoff_id)
         return _record(row) if row else None
 
 
-def active_handoff_for(sender_id: str, *, url: Optional[str] = None) -> Optional[HandoffRecord]:
+def active_handoff_for(sender_id: str, *, url: str | None = None) -> HandoffRecord | None:
     """The waiting or active handoff of a conversation: while it exists the bot stays silent."""
     with session_scope(url, readonly=True) as session:
         row = session.execute(
@@ -103,7 +114,7 @@ def active_handoff_for(sender_id: str, *, url: Optional[str] = None) -> Optional
         return _record(row) if row else None
 
 
-def queue(*, url: Optional[str] = None) -> List[QueueEntry]:
+def queue(*, url: str | None = None) -> list[QueueEntry]:
     """Waiting handoffs, oldest first, with how long each has waited."""
     now = utcnow()
     with session_scope(url, readonly=True) as session:
@@ -130,7 +141,7 @@ def queue(*, url: Optional[str] = None) -> List[QueueEntry]:
         ]
 
 
-def queue_position(handoff_id: int, *, url: Optional[str] = None) -> Optional[int]:
+def queue_position(handoff_id: int, *, url: str | None = None) -> int | None:
     """1 for the next handoff to be served; None when it is not waiting."""
     with session_scope(url, readonly=True) as session:
         row = session.get(Handoff, handoff_id)
@@ -150,7 +161,7 @@ def queue_position(handoff_id: int, *, url: Optional[str] = None) -> Optional[in
         return int(ahead) + 1
 
 
-def claim(handoff_id: int, agent_id: int, *, url: Optional[str] = None) -> bool:
+def claim(handoff_id: int, agent_id: int, *, url: str | None = None) -> bool:
     """Give a waiting handoff to ``agent_id``. Exactly one of several simultaneous claims wins.
 
     One conditional UPDATE: the database applies it to the row once, so the losers see
@@ -162,16 +173,16 @@ def claim(handoff_id: int, agent_id: int, *, url: Optional[str] = None) -> bool:
     )
 
 
-def close(handoff_id: int, agent_id: Optional[int], *, url: Optional[str] = None) -> bool:
+def close(handoff_id: int, agent_id: int | None, *, url: str | None = None) -> bool:
     """Close a waiting, active or callback handoff; False if it was already closed."""
-    values: Dict[str, Any] = {"status": "closed", "closed_at": utcnow()}
+    values: dict[str, Any] = {"status": "closed", "closed_at": utcnow()}
     if agent_id is not None:
         values["agent_id"] = sa.func.coalesce(Handoff.agent_id, agent_id)
     return _conditional_update(handoff_id, ("waiting", "active", "callback"), values, url)
 
 
 def mark_callback(
-    handoff_id: int, channel: str, callback_time: Optional[str], *, url: Optional[str] = None
+    handoff_id: int, channel: str, callback_time: str | None, *, url: str | None = None
 ) -> bool:
     """Turn a waiting handoff into a callback ticket (no agent online, or out of hours)."""
     if channel not in CALLBACK_CHANNELS:
@@ -180,16 +191,18 @@ def mark_callback(
     return _conditional_update(handoff_id, ("waiting",), values, url)
 
 
-def callbacks(*, url: Optional[str] = None) -> List[HandoffRecord]:
+def callbacks(*, url: str | None = None) -> list[HandoffRecord]:
     """Open callback tickets, oldest first."""
     with session_scope(url, readonly=True) as session:
         rows = session.execute(
-            sa.select(Handoff).where(Handoff.status == "callback").order_by(Handoff.queued_at, Handoff.id)
+            sa.select(Handoff)
+            .where(Handoff.status == "callback")
+            .order_by(Handoff.queued_at, Handoff.id)
         ).scalars()
         return [_record(row) for row in rows]
 
 
-def active_handoffs(agent_id: Optional[int] = None, *, url: Optional[str] = None) -> List[HandoffRecord]:
+def active_handoffs(agent_id: int | None = None, *, url: str | None = None) -> list[HandoffRecord]:
     """Claimed, not yet closed handoffs (of one agent, if given), oldest claim first."""
     query = sa.select(Handoff).where(Handoff.status == "active")
     if agent_id is not None:
@@ -203,9 +216,9 @@ def add_message(
     handoff_id: int,
     sender: str,
     text: str,
-    agent_id: Optional[int] = None,
+    agent_id: int | None = None,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> HandoffMessageRecord:
     """Append a message (verbatim) to a handoff's conversation; ``note`` is internal-only."""
     if sender not in HANDOFF_SENDERS:
@@ -225,17 +238,20 @@ def add_message(
 
 
 def messages(
-    handoff_id: int, *, after_id: Optional[int] = None, url: Optional[str] = None
-) -> List[HandoffMessageRecord]:
+    handoff_id: int, *, after_id: int | None = None, url: str | None = None
+) -> list[HandoffMessageRecord]:
     """A handoff's messages in order; ``after_id`` returns only newer ones (for polling)."""
     query = sa.select(HandoffMessage).where(HandoffMessage.handoff_id == handoff_id)
     if after_id is not None:
         query = query.where(HandoffMessage.id > after_id)
     with session_scope(url, readonly=True) as session:
-        return [_message_record(row) for row in session.execute(query.order_by(HandoffMessage.id)).scalars()]
+        return [
+            _message_record(row)
+            for row in session.execute(query.order_by(HandoffMessage.id)).scalars()
+        ]
 
 
-def stats(day: date, *, tz: tzinfo = timezone.utc, url: Optional[str] = None) -> HandoffStats:
+def stats(day: date, *, tz: tzinfo = UTC, url: str | None = None) -> HandoffStats:
     """Supervisor figures for ``day`` (in ``tz``): queue now, handoffs, median wait/handling, CSAT."""
     start = datetime.combine(day, time.min, tzinfo=tz)
     end = start + timedelta(days=1)
@@ -251,12 +267,16 @@ def stats(day: date, *, tz: tzinfo = timezone.utc, url: Optional[str] = None) ->
         ratings = list(
             session.execute(
                 sa.select(Feedback.rating).where(
-                    Feedback.handoff_id.is_not(None), Feedback.created_at >= start, Feedback.created_at < end
+                    Feedback.handoff_id.is_not(None),
+                    Feedback.created_at >= start,
+                    Feedback.created_at < end,
                 )
             ).scalars()
         )
     waits = [(claimed - queued).total_seconds() for queued, claimed, _ in rows if claimed]
-    handling = [(closed - claimed).total_seconds() for _, claimed, closed in rows if claimed and closed]
+    handling = [
+        (closed - claimed).total_seconds() for _, claimed, closed in rows if claimed and closed
+    ]
     return HandoffStats(
         day=day,
         queue_length=int(queue_length),
@@ -269,7 +289,7 @@ def stats(day: date, *, tz: tzinfo = timezone.utc, url: Optional[str] = None) ->
 
 
 def _conditional_update(
-    handoff_id: int, from_statuses: Sequence[str], values: Dict[str, Any], url: Optional[str]
+    handoff_id: int, from_statuses: Sequence[str], values: dict[str, Any], url: str | None
 ) -> bool:
     values = {**values, "updated_at": utcnow()}
 

@@ -6,9 +6,10 @@ retried action call or a redelivered webhook carries the same key. The UNIQUE co
 whole transaction (including the reference number it took) rolls back, and it returns the
 winner's record.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Optional, Type
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +31,7 @@ def check_key(idempotency_key: str) -> str:
     return key
 
 
-def find_created(model: Type[Base], key: str, url: Optional[str]) -> Optional[CreatedRecord]:
+def find_created(model: type[Base], key: str, url: str | None) -> CreatedRecord | None:
     reference = getattr(model, "reference", sa.null())
     with session_scope(url, readonly=True) as session:
         row = session.execute(
@@ -40,10 +41,10 @@ def find_created(model: Type[Base], key: str, url: Optional[str]) -> Optional[Cr
 
 
 def create_once(
-    model: Type[Base],
+    model: type[Base],
     idempotency_key: str,
     build: Callable[[Session], Base],
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> CreatedRecord:
     """Insert ``build(session)`` unless a row with this key exists; return that row otherwise."""
     key = check_key(idempotency_key)

@@ -4,11 +4,11 @@ Safe to call at every start and from several processes at once: the whole upgrad
 one transaction that first takes a lock (a PostgreSQL advisory lock; SQLite's write lock via
 BEGIN IMMEDIATE), so a second process waits and then finds the schema already at head.
 """
+
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Optional, Set
 
 from alembic import command
 from alembic.config import Config
@@ -20,11 +20,11 @@ from bot.crm.db import database_url, get_engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_LOCK_KEY = 0x43524D5F4D4947  # "CRM_MIG"
 
-_ensured: Set[str] = set()
+_ensured: set[str] = set()
 _ensured_lock = threading.Lock()
 
 
-def alembic_config(url: Optional[str] = None) -> Config:
+def alembic_config(url: str | None = None) -> Config:
     """An Alembic Config built in code: no alembic.ini needed."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -32,7 +32,7 @@ def alembic_config(url: Optional[str] = None) -> Config:
     return config
 
 
-def upgrade(url: Optional[str] = None, revision: str = "head") -> None:
+def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Bring the database to ``revision``; creates the SQLite file on first run.
 
     A bad URL raises ``CRMConfigError`` (one line, password masked) from ``get_engine``.
@@ -46,7 +46,7 @@ def upgrade(url: Optional[str] = None, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def ensure_schema(url: Optional[str] = None) -> None:
+def ensure_schema(url: str | None = None) -> None:
     """``upgrade()`` once per process and database: call it freely at process start."""
     key = database_url(url)
     if key in _ensured:
@@ -63,6 +63,6 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(url: Optional[str] = None) -> Optional[str]:
+def current_revision(url: str | None = None) -> str | None:
     with get_engine(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -8,9 +8,10 @@ Conventions, and why:
   action or a duplicated webhook cannot store it twice;
 - constraint names follow one naming convention, which Alembic's SQLite batch mode needs.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import (
@@ -164,7 +165,10 @@ class CalibrationRequestItem(Base):
 
     id = Column(Integer, primary_key=True)
     request_id = Column(
-        Integer, ForeignKey("calibration_requests.id", ondelete="CASCADE"), nullable=False, index=True
+        Integer,
+        ForeignKey("calibration_requests.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     instrument_type = Column(String(120), nullable=False)
     spec = Column(String(120))

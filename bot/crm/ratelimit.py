@@ -3,11 +3,11 @@
 Used for desk logins (per username and per client address). A fixed window lets through
 at most 2 x limit around a window edge, which is fine for slowing down password guessing.
 """
+
 from __future__ import annotations
 
 import hashlib
 import time
-from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,8 +31,8 @@ def hit(
     limit: int,
     window_seconds: int,
     *,
-    now: Optional[float] = None,
-    url: Optional[str] = None,
+    now: float | None = None,
+    url: str | None = None,
 ) -> bool:
     """Count one attempt for ``key``; True while the window's count is within ``limit``."""
     if limit < 1 or window_seconds < 1:
@@ -47,14 +47,18 @@ def hit(
         )
         # Old windows of this key are never read again: keep the table small.
         session.execute(
-            sa.delete(RateLimitHit).where(RateLimitHit.key == key, RateLimitHit.window_start < window_start)
+            sa.delete(RateLimitHit).where(
+                RateLimitHit.key == key, RateLimitHit.window_start < window_start
+            )
         )
         return count
 
     return run_in_transaction(work, url) <= limit
 
 
-def reset(key: str, *, url: Optional[str] = None) -> None:
+def reset(key: str, *, url: str | None = None) -> None:
     """Forget a key's hits (e.g. after a successful login)."""
     key = storage_key(key)
-    run_in_transaction(lambda s: s.execute(sa.delete(RateLimitHit).where(RateLimitHit.key == key)), url)
+    run_in_transaction(
+        lambda s: s.execute(sa.delete(RateLimitHit).where(RateLimitHit.key == key)), url
+    )

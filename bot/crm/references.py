@@ -4,11 +4,11 @@ The number is taken from ``reference_counters`` in the SAME transaction that ins
 record (see counters.upsert_increment): concurrent creators queue on the counter row and
 never get the same value, and a rolled-back create also gives its number back.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Optional
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -27,9 +27,9 @@ def normalize_reference(text: str) -> str:
     return (text or "").strip().upper()
 
 
-def allocate_reference(session: Session, prefix: str, year: Optional[int] = None) -> str:
+def allocate_reference(session: Session, prefix: str, year: int | None = None) -> str:
     """The next reference for ``prefix``, numbered per (UTC) year, inside ``session``'s transaction."""
-    year = year or datetime.now(timezone.utc).year
+    year = year or datetime.now(UTC).year
     number = upsert_increment(
         session, "reference_counters", {"prefix": prefix, "year": year}, "last_value"
     )

@@ -5,9 +5,8 @@ line of defence, so a bug upstream raises ValueError instead of storing a bad re
 Call ``customers.attach_contact`` first if the customer gave a phone/e-mail, and pass the
 customer id it returns.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -15,7 +14,12 @@ from sqlalchemy.orm import Session, selectinload
 from bot.crm.contact import normalize_email, normalize_phone
 from bot.crm.db import session_scope
 from bot.crm.idempotency import create_once
-from bot.crm.models import SERVICE_LOCATIONS, CalibrationRequest, CalibrationRequestItem, FinancingRequest
+from bot.crm.models import (
+    SERVICE_LOCATIONS,
+    CalibrationRequest,
+    CalibrationRequestItem,
+    FinancingRequest,
+)
 from bot.crm.references import CALIBRATION, FINANCING, allocate_reference, normalize_reference
 from bot.crm.sqltypes import to_money, utcnow
 from bot.crm.types import (
@@ -37,7 +41,7 @@ def create_calibration_request(
     data: CalibrationRequestInput,
     idempotency_key: str,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> CreatedRecord:
     """Store a calibration request with its instrument lines; a repeated key returns the first."""
     _require(data.company_name, "company_name")
@@ -54,7 +58,11 @@ def create_calibration_request(
         raise ValueError("at least one instrument line is required")
     for item in data.items:
         _require(item.instrument_type, "instrument_type")
-        if isinstance(item.quantity, bool) or not isinstance(item.quantity, int) or item.quantity < 1:
+        if (
+            isinstance(item.quantity, bool)
+            or not isinstance(item.quantity, int)
+            or item.quantity < 1
+        ):
             raise ValueError("quantity must be a positive whole number")
 
     def build(session: Session) -> CalibrationRequest:
@@ -75,7 +83,9 @@ def create_calibration_request(
             updated_at=now,
             items=[
                 CalibrationRequestItem(
-                    instrument_type=item.instrument_type.strip(), spec=item.spec, quantity=item.quantity
+                    instrument_type=item.instrument_type.strip(),
+                    spec=item.spec,
+                    quantity=item.quantity,
                 )
                 for item in data.items
             ],
@@ -89,7 +99,7 @@ def create_financing_request(
     data: FinancingRequestInput,
     idempotency_key: str,
     *,
-    url: Optional[str] = None,
+    url: str | None = None,
 ) -> CreatedRecord:
     """Store a financing lead. Without explicit consent nothing is stored (ValueError)."""
     if data.consent is not True:
@@ -107,7 +117,9 @@ def create_financing_request(
     if down_payment is not None and not (0 <= down_payment <= amount):
         raise ValueError("down_payment must be between 0 and the amount")
     if data.tenor_months is not None and (
-        isinstance(data.tenor_months, bool) or not isinstance(data.tenor_months, int) or data.tenor_months < 1
+        isinstance(data.tenor_months, bool)
+        or not isinstance(data.tenor_months, int)
+        or data.tenor_months < 1
     ):
         raise ValueError("tenor_months must be a positive whole number")
 
@@ -136,8 +148,8 @@ def create_financing_request(
 
 
 def get_calibration_request(
-    reference: str, *, url: Optional[str] = None
-) -> Optional[CalibrationRequestRecord]:
+    reference: str, *, url: str | None = None
+) -> CalibrationRequestRecord | None:
     with session_scope(url, readonly=True) as session:
         row = session.execute(
             sa.select(CalibrationRequest)
@@ -160,7 +172,9 @@ def get_calibration_request(
             preferred_date=row.preferred_date,
             status=row.status,
             items=tuple(
-                CalibrationItemInput(instrument_type=i.instrument_type, quantity=i.quantity, spec=i.spec)
+                CalibrationItemInput(
+                    instrument_type=i.instrument_type, quantity=i.quantity, spec=i.spec
+                )
                 for i in row.items
             ),
             created_at=row.created_at,
@@ -169,11 +183,13 @@ def get_calibration_request(
 
 
 def get_financing_request(
-    reference: str, *, url: Optional[str] = None
-) -> Optional[FinancingRequestRecord]:
+    reference: str, *, url: str | None = None
+) -> FinancingRequestRecord | None:
     with session_scope(url, readonly=True) as session:
         row = session.execute(
-            sa.select(FinancingRequest).where(FinancingRequest.reference == normalize_reference(reference))
+            sa.select(FinancingRequest).where(
+                FinancingRequest.reference == normalize_reference(reference)
+            )
         ).scalar_one_or_none()
         if row is None:
             return None
@@ -198,6 +214,6 @@ def get_financing_request(
         )
 
 
-def _require(value: Optional[str], name: str) -> None:
+def _require(value: str | None, name: str) -> None:
     if not (value or "").strip():
         raise ValueError(f"{name} is required")

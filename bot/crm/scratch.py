@@ -4,6 +4,7 @@ The product itself never creates databases. Test sessions and benchmark runs eac
 database of their own on a shared server, and drop it afterwards, so runs never see each
 other's rows.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -4,11 +4,12 @@ SQLite has neither an exact decimal type (NUMERIC columns store REAL, so 1234567
 comes back as ...456.75) nor time zones (naive strings). These decorators keep the Python
 side identical on both databases: ``Decimal`` money, aware UTC datetimes.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -18,12 +19,12 @@ MONEY_LIMIT = Decimal(10) ** 16  # Numeric(18, 2)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_money(value: Any) -> Decimal:
     """A Decimal with two places. Floats are refused: they already lost exactness."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError("money must be a Decimal, int or str, never a float")
     try:
         amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
@@ -56,7 +57,7 @@ class Money(TypeDecorator):
         amount = to_money(value)
         return int(amount * 100) if dialect.name == "sqlite" else amount
 
-    def process_result_value(self, value: Any, dialect: sa.engine.Dialect) -> Optional[Decimal]:
+    def process_result_value(self, value: Any, dialect: sa.engine.Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
@@ -70,17 +71,17 @@ class UTCDateTime(TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect: sa.engine.Dialect) -> Any:
+    def process_bind_param(self, value: datetime | None, dialect: sa.engine.Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("naive datetime given to the CRM; pass an aware (UTC) datetime")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Optional[datetime], dialect: sa.engine.Dialect) -> Any:
+    def process_result_value(self, value: datetime | None, dialect: sa.engine.Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -5,9 +5,8 @@ The bot shows a record only to its owner: the customer matched by channel identi
 (``reference_matches_phone``). Both return a plain bool for unknown references too, so
 the caller cannot reveal whether someone else's reference exists.
 """
-from __future__ import annotations
 
-from typing import Optional, Set, Tuple, Type
+from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,7 +24,7 @@ _KINDS: dict = {
 }
 
 
-def find_by_reference(reference: str, *, url: Optional[str] = None) -> Optional[RecordStatus]:
+def find_by_reference(reference: str, *, url: str | None = None) -> RecordStatus | None:
     """Kind, stage/status and last update of a KAL-/FIN-/CMP- record, or None."""
     reference = normalize_reference(reference)
     kind_model = _kind(reference)
@@ -33,7 +32,9 @@ def find_by_reference(reference: str, *, url: Optional[str] = None) -> Optional[
         return None
     kind, model = kind_model
     with session_scope(url, readonly=True) as session:
-        row = session.execute(sa.select(model).where(model.reference == reference)).scalar_one_or_none()
+        row = session.execute(
+            sa.select(model).where(model.reference == reference)
+        ).scalar_one_or_none()
         if row is None:
             return None
         phones = _phones_on_record(session, row)
@@ -47,12 +48,12 @@ def find_by_reference(reference: str, *, url: Optional[str] = None) -> Optional[
         )
 
 
-def reference_belongs_to(reference: str, customer_id: int, *, url: Optional[str] = None) -> bool:
+def reference_belongs_to(reference: str, customer_id: int, *, url: str | None = None) -> bool:
     status = find_by_reference(reference, url=url)
     return status is not None and status.customer_id == customer_id
 
 
-def reference_matches_phone(reference: str, phone: str, *, url: Optional[str] = None) -> bool:
+def reference_matches_phone(reference: str, phone: str, *, url: str | None = None) -> bool:
     """True when ``phone`` is the number on the record or one of its owner's numbers."""
     try:
         wanted = normalize_phone(phone)
@@ -64,15 +65,17 @@ def reference_matches_phone(reference: str, phone: str, *, url: Optional[str] = 
         return False
     model = kind_model[1]
     with session_scope(url, readonly=True) as session:
-        row = session.execute(sa.select(model).where(model.reference == reference)).scalar_one_or_none()
+        row = session.execute(
+            sa.select(model).where(model.reference == reference)
+        ).scalar_one_or_none()
         return row is not None and wanted in _phones_on_record(session, row)
 
 
-def _kind(reference: str) -> Optional[Tuple[str, Type[Base]]]:
+def _kind(reference: str) -> tuple[str, type[Base]] | None:
     return _KINDS.get(reference[:3]) if reference[3:4] == "-" else None
 
 
-def _phones_on_record(session: Session, row: Base) -> Set[str]:
+def _phones_on_record(session: Session, row: Base) -> set[str]:
     phones = set(
         session.execute(
             sa.select(CustomerIdentity.value).where(

@@ -3,12 +3,13 @@
 Fields holding personal data (phone, e-mail, identity values) are left out of ``repr`` so
 that logging a record by accident does not write them to plain logs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,10 @@ class IdentityRecord:
 @dataclass(frozen=True)
 class CustomerRecord:
     id: int
-    name: Optional[str]
-    company: Optional[str]
-    type: Optional[str]
-    city: Optional[str]
+    name: str | None
+    company: str | None
+    type: str | None
+    city: str | None
     first_seen: datetime
     last_seen: datetime
     created_at: datetime
@@ -45,29 +46,29 @@ class RecordSummary:
 @dataclass(frozen=True)
 class FeedbackSummary:
     rating: int
-    kind: Optional[str]
-    comment: Optional[str]
+    kind: str | None
+    comment: str | None
     created_at: datetime
 
 
 @dataclass(frozen=True)
 class CustomerOverview:
     customer: CustomerRecord
-    identities: Tuple[IdentityRecord, ...]
-    open_requests: Tuple[RecordSummary, ...]
-    open_complaints: Tuple[RecordSummary, ...]
-    recent_feedback: Tuple[FeedbackSummary, ...]
+    identities: tuple[IdentityRecord, ...]
+    open_requests: tuple[RecordSummary, ...]
+    open_complaints: tuple[RecordSummary, ...]
+    recent_feedback: tuple[FeedbackSummary, ...]
 
 
 @dataclass(frozen=True)
 class InteractionRecord:
     id: int
     conversation_id: int
-    customer_id: Optional[int]
+    customer_id: int | None
     direction: str
     text: str = field(repr=False)
-    intent: Optional[str] = None
-    created_at: Optional[datetime] = None
+    intent: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class CreatedRecord:
     """Result of an idempotent create: ``created`` is False when the key was seen before."""
 
     id: int
-    reference: Optional[str]
+    reference: str | None
     created: bool
 
 
@@ -83,7 +84,7 @@ class CreatedRecord:
 class CalibrationItemInput:
     instrument_type: str
     quantity: int
-    spec: Optional[str] = None
+    spec: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,10 @@ class CalibrationRequestInput:
     phone: str = field(repr=False)
     service_type: str
     service_location: str  # onsite | lab
-    items: Tuple[CalibrationItemInput, ...]
-    email: Optional[str] = field(default=None, repr=False)
-    site_address: Optional[str] = None
-    preferred_date: Optional[date] = None
+    items: tuple[CalibrationItemInput, ...]
+    email: str | None = field(default=None, repr=False)
+    site_address: str | None = None
+    preferred_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,13 @@ class CalibrationRequestRecord:
     company_name: str
     contact_name: str
     phone: str = field(repr=False)
-    email: Optional[str] = field(repr=False)
+    email: str | None = field(repr=False)
     service_type: str
     service_location: str
-    site_address: Optional[str]
-    preferred_date: Optional[date]
+    site_address: str | None
+    preferred_date: date | None
     status: str
-    items: Tuple[CalibrationItemInput, ...]
+    items: tuple[CalibrationItemInput, ...]
     created_at: datetime
     updated_at: datetime
 
@@ -125,11 +126,11 @@ class FinancingRequestInput:
     name: str
     phone: str = field(repr=False)
     consent: bool
-    vehicle_condition: Optional[str] = None
-    down_payment: Optional[Decimal] = None
-    tenor_months: Optional[int] = None
-    city: Optional[str] = None
-    preferred_contact_time: Optional[str] = None
+    vehicle_condition: str | None = None
+    down_payment: Decimal | None = None
+    tenor_months: int | None = None
+    city: str | None = None
+    preferred_contact_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,14 +139,14 @@ class FinancingRequestRecord:
     reference: str
     customer_id: int
     product_type: str
-    vehicle_condition: Optional[str]
+    vehicle_condition: str | None
     amount: Decimal
-    down_payment: Optional[Decimal]
-    tenor_months: Optional[int]
-    city: Optional[str]
+    down_payment: Decimal | None
+    tenor_months: int | None
+    city: str | None
     name: str
     phone: str = field(repr=False)
-    preferred_contact_time: Optional[str]
+    preferred_contact_time: str | None
     consent: bool
     consent_at: datetime
     status: str
@@ -158,16 +159,16 @@ class ComplaintInput:
     category: str
     description: str
     severity: str  # low | medium | high
-    desired_resolution: Optional[str] = None
-    related_reference: Optional[str] = None
+    desired_resolution: str | None = None
+    related_reference: str | None = None
 
 
 @dataclass(frozen=True)
 class StageEvent:
-    from_stage: Optional[str]
+    from_stage: str | None
     to_stage: str
-    note: Optional[str]
-    agent_id: Optional[int]
+    note: str | None
+    agent_id: int | None
     at: datetime
 
 
@@ -177,24 +178,24 @@ class ComplaintRecord:
     reference: str
     customer_id: int
     category: str
-    related_reference: Optional[str]
+    related_reference: str | None
     description: str
-    desired_resolution: Optional[str]
+    desired_resolution: str | None
     severity: str
     stage: str
     created_at: datetime
     updated_at: datetime
-    history: Tuple[StageEvent, ...]
+    history: tuple[StageEvent, ...]
 
 
 @dataclass(frozen=True)
 class FeedbackInput:
     rating: int
-    kind: Optional[str] = None  # kritik | saran | pujian
-    would_recommend: Optional[bool] = None
-    comment: Optional[str] = None
-    related_reference: Optional[str] = None
-    handoff_id: Optional[int] = None
+    kind: str | None = None  # kritik | saran | pujian
+    would_recommend: bool | None = None
+    comment: str | None = None
+    related_reference: str | None = None
+    handoff_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ class RecordStatus:
     status: str  # the complaint's Goodman stage, or the request's status
     updated_at: datetime
     customer_id: int
-    phone_on_record: Optional[str] = field(repr=False)
+    phone_on_record: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -213,17 +214,17 @@ class HandoffRecord:
     reference: str
     sender_id: str = field(repr=False)
     channel: str
-    customer_id: Optional[int]
+    customer_id: int | None
     reason: str
     status: str
-    agent_id: Optional[int]
-    captured_fields: Dict[str, Any] = field(repr=False)
-    transcript: List[Any] = field(repr=False)
+    agent_id: int | None
+    captured_fields: dict[str, Any] = field(repr=False)
+    transcript: list[Any] = field(repr=False)
     queued_at: datetime
-    claimed_at: Optional[datetime]
-    closed_at: Optional[datetime]
-    callback_channel: Optional[str]
-    callback_time: Optional[str]
+    claimed_at: datetime | None
+    closed_at: datetime | None
+    callback_channel: str | None
+    callback_time: str | None
     created: bool = False  # True only from the open_handoff call that inserted it
 
 
@@ -235,8 +236,8 @@ class QueueEntry:
     sender_id: str = field(repr=False)
     channel: str
     reason: str
-    customer_id: Optional[int]
-    customer_name: Optional[str]
+    customer_id: int | None
+    customer_name: str | None
     queued_at: datetime
     waiting_seconds: float
 
@@ -246,7 +247,7 @@ class HandoffMessageRecord:
     id: int
     handoff_id: int
     sender: str  # customer | agent | bot | note
-    agent_id: Optional[int]
+    agent_id: int | None
     text: str = field(repr=False)
     created_at: datetime
 
@@ -256,9 +257,9 @@ class HandoffStats:
     day: date
     queue_length: int
     handoffs_today: int
-    median_wait_seconds: Optional[float]
-    median_handling_seconds: Optional[float]
-    csat_after_handoff: Optional[float]  # mean 1-5 rating of feedback linked to a handoff
+    median_wait_seconds: float | None
+    median_handling_seconds: float | None
+    csat_after_handoff: float | None  # mean 1-5 rating of feedback linked to a handoff
     csat_responses: int
 
 

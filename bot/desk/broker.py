@@ -15,12 +15,13 @@ tell desks that the queue changed. ``publish`` is synchronous and called on Rasa
 loop, so it only enqueues; one worker task does the blocking database work in a thread,
 in arrival order.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timezone
-from typing import Any, Dict, Optional
+from datetime import UTC
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
@@ -30,14 +31,14 @@ from bot.desk.transcript import customer_text
 
 logger = logging.getLogger(__name__)
 
-Event = Dict[str, Any]
+Event = dict[str, Any]
 
 
 def _timestamp(value: Any) -> float:
     if value is None:
         return 0.0
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.timestamp()
 
 
@@ -73,15 +74,15 @@ async def handle_event(event: Event, bus: Bus) -> None:
 
 
 class HandoffEventBroker(EventBroker):
-    def __init__(self, bus: Optional[Bus] = None) -> None:
+    def __init__(self, bus: Bus | None = None) -> None:
         self._bus = bus
-        self._queue: Optional[asyncio.Queue] = None
-        self._worker: Optional[asyncio.Task] = None
+        self._queue: asyncio.Queue | None = None
+        self._worker: asyncio.Task | None = None
 
     @classmethod
     async def from_endpoint_config(
-        cls, broker_config: EndpointConfig, event_loop: Optional[asyncio.AbstractEventLoop] = None
-    ) -> "HandoffEventBroker":
+        cls, broker_config: EndpointConfig, event_loop: asyncio.AbstractEventLoop | None = None
+    ) -> HandoffEventBroker:
         return cls()
 
     @property
@@ -106,7 +107,7 @@ class HandoffEventBroker(EventBroker):
             event = await queue.get()
             try:
                 await handle_event(event, self.bus)
-            except Exception:  # noqa: BLE001 - a broken event must not stop the next ones
+            except Exception:
                 # No event content in the log: it is customer text.
                 logger.exception("handoff broker: failed to handle a %s event", event.get("event"))
             finally:
@@ -120,7 +121,7 @@ class HandoffEventBroker(EventBroker):
     async def close(self) -> None:
         try:
             await self.flush()
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning("handoff broker: closing with unhandled events")
         if self._worker is not None:
             self._worker.cancel()

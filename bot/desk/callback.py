@@ -4,12 +4,13 @@ Plain functions behind the ``handoff_callback_form`` actions: reading the custom
 choices (button payloads or typed words), validating the contact, and storing the ticket
 exactly once with the time the customer is told to expect contact.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from bot.crm import customers, handoffs
 from bot.crm.contact import normalize_email, normalize_phone
@@ -37,7 +38,7 @@ _TIME_WORDS = {
 }
 
 
-def _match(words: Dict[str, str], value: Optional[str]) -> Optional[str]:
+def _match(words: dict[str, str], value: str | None) -> str | None:
     text = (value or "").strip().lower()
     if text in words:
         return text
@@ -45,15 +46,15 @@ def _match(words: Dict[str, str], value: Optional[str]) -> Optional[str]:
     return found[0] if len(found) == 1 else None
 
 
-def parse_channel(value: Optional[str]) -> Optional[str]:
+def parse_channel(value: str | None) -> str | None:
     return _match(_CHANNEL_WORDS, value)
 
 
-def parse_time(value: Optional[str]) -> Optional[str]:
+def parse_time(value: str | None) -> str | None:
     return _match(_TIME_WORDS, value)
 
 
-def parse_contact(kind: str, value: Optional[str]) -> Optional[str]:
+def parse_contact(kind: str, value: str | None) -> str | None:
     """Normalised phone (E.164) or e-mail, or None if it is not valid."""
     try:
         return normalize_email(value or "") if kind == "email" else normalize_phone(value or "")
@@ -61,7 +62,7 @@ def parse_contact(kind: str, value: Optional[str]) -> Optional[str]:
         return None
 
 
-def contact_needed(channel: str, callback_channel: Optional[str]) -> Optional[str]:
+def contact_needed(channel: str, callback_channel: str | None) -> str | None:
     """'phone' or 'email' when we must ask for it, None when we already have it.
 
     A WhatsApp conversation carries the number. Otherwise we ask each time rather than
@@ -74,7 +75,7 @@ def contact_needed(channel: str, callback_channel: Optional[str]) -> Optional[st
     return None
 
 
-def channel_buttons(language: Optional[str]) -> List[Dict[str, str]]:
+def channel_buttons(language: str | None) -> list[dict[str, str]]:
     lang = "en" if language == "en" else "id"
     return [
         {"title": texts.CHANNEL_LABELS[c][lang], "payload": f'/inform{{"callback_channel": "{c}"}}'}
@@ -82,7 +83,7 @@ def channel_buttons(language: Optional[str]) -> List[Dict[str, str]]:
     ]
 
 
-def time_buttons(language: Optional[str]) -> List[Dict[str, str]]:
+def time_buttons(language: str | None) -> list[dict[str, str]]:
     lang = "en" if language == "en" else "id"
     return [
         {"title": texts.TIME_LABELS[t][lang], "payload": f'/inform{{"callback_time": "{t}"}}'}
@@ -96,7 +97,9 @@ class CallbackTicket:
     message: str
 
 
-def _when_text(profile: BusinessProfile, callback_time: str, language: str, now: Optional[datetime]) -> str:
+def _when_text(
+    profile: BusinessProfile, callback_time: str, language: str, now: datetime | None
+) -> str:
     period = callback_moment(profile, callback_time, now)
     if period is None:
         return "as soon as possible" if language == "en" else "secepatnya"
@@ -108,9 +111,9 @@ def submit_callback(
     context: HandoffContext,
     callback_channel: str,
     callback_time: str,
-    contact: Optional[str],
-    now: Optional[datetime] = None,
-    profile: Optional[BusinessProfile] = None,
+    contact: str | None,
+    now: datetime | None = None,
+    profile: BusinessProfile | None = None,
 ) -> CallbackTicket:
     """Store the ticket once (a retried call returns the same one) and build the reply."""
     profile = profile or get_profile()
@@ -123,7 +126,7 @@ def submit_callback(
         # The same phone or e-mail may identify an existing customer: the CRM merges them.
         kind = "email" if callback_channel == "email" else "phone"
         customer_id = customers.attach_contact(customer_id, **{kind: contact}).id
-    fields: Dict[str, Any] = captured_slots(context.slots)
+    fields: dict[str, Any] = captured_slots(context.slots)
     fields["crm_snapshot"] = crm_snapshot(customers.customer_overview(customer_id))
     if contact:
         fields["callback_contact"] = contact
@@ -137,9 +140,13 @@ def submit_callback(
         idempotency_key("callback", context.sender_id, context.events),
     )
     period = callback_moment(profile, callback_time, now)
-    stored = f"{callback_time} {period.start.isoformat(timespec='minutes')}" if period else callback_time
+    stored = (
+        f"{callback_time} {period.start.isoformat(timespec='minutes')}" if period else callback_time
+    )
     # Only a freshly queued row becomes a ticket; a retry finds it already marked.
-    if record.status == "waiting" and handoffs.mark_callback(record.id, callback_channel, stored[:100]):
+    if record.status == "waiting" and handoffs.mark_callback(
+        record.id, callback_channel, stored[:100]
+    ):
         record = handoffs.get_handoff(record.id) or record
     lang = "en" if context.language == "en" else "id"
     message = texts.text(

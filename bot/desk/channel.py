@@ -10,9 +10,11 @@ Why a channel: inside the Rasa server the desk reaches the running Agent
 Rasa mounts channel blueprints at ``urljoin('/webhooks/', url_prefix())``; an absolute
 prefix replaces the path, so the desk is served at ``/desk/``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint
@@ -26,19 +28,19 @@ sanic_compat.apply()
 
 class DeskChannel(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "desk"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "DeskChannel":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> DeskChannel:
         return cls()
 
-    def url_prefix(self) -> Text:
+    def url_prefix(self) -> str:
         return "/desk"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Agents never talk to the bot, so on_new_message is unused.
         return create_blueprint()
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         return None

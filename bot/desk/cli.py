@@ -1,4 +1,5 @@
 """``python -m bot agent create USERNAME [--name N] [--role agent|supervisor] [--password-stdin]``."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,10 @@ def create_agent_command(args: argparse.Namespace) -> int:
     try:
         password = _read_password(bool(getattr(args, "password_stdin", False)))
         record = agents.create_agent(
-            args.username, password, getattr(args, "role", "agent") or "agent", getattr(args, "display_name", None)
+            args.username,
+            password,
+            getattr(args, "role", "agent") or "agent",
+            getattr(args, "display_name", None),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

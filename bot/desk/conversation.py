@@ -4,9 +4,10 @@ Every change runs under the lock store's lock for the conversation, the same loc
 takes while it processes a message, so an agent reply or a resume never interleaves with
 the bot handling a customer message (and, with the Redis lock store, across replicas).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -15,7 +16,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResu
 from bot.desk.transcript import transcript_lines
 
 
-async def append_events(agent: Agent, sender_id: str, events: List[Event]) -> bool:
+async def append_events(agent: Agent, sender_id: str, events: list[Event]) -> bool:
     """Append ``events`` to the conversation; returns whether it is paused afterwards."""
     async with agent.lock_store.lock(sender_id):
         tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
@@ -30,7 +31,7 @@ async def is_paused(agent: Agent, sender_id: str) -> bool:
     return bool(tracker and tracker.is_paused())
 
 
-async def full_transcript(agent: Agent, sender_id: str) -> List[Dict[str, Any]]:
+async def full_transcript(agent: Agent, sender_id: str) -> list[dict[str, Any]]:
     """Every message of every session of the conversation, oldest first."""
     tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
     if tracker is None:
@@ -38,7 +39,7 @@ async def full_transcript(agent: Agent, sender_id: str) -> List[Dict[str, Any]]:
     return transcript_lines(event.as_dict() for event in tracker.events)
 
 
-def agent_utterance(message: Dict[str, Any], agent_name: str, handoff_id: int) -> BotUttered:
+def agent_utterance(message: dict[str, Any], agent_name: str, handoff_id: int) -> BotUttered:
     """The tracker event for a message a human agent sent (metadata marks who)."""
     data = {key: value for key, value in message.items() if key != "text"}
     return BotUttered(
@@ -48,7 +49,7 @@ def agent_utterance(message: Dict[str, Any], agent_name: str, handoff_id: int) -
     )
 
 
-def resume_events(messages: List[Dict[str, Any]], agent_name: str, handoff_id: int) -> List[Event]:
+def resume_events(messages: list[dict[str, Any]], agent_name: str, handoff_id: int) -> list[Event]:
     """Resume the bot, record the closing messages, and listen.
 
     ``last_handoff_id`` / ``feedback_*`` let the feedback flow link the rating to this
@@ -57,7 +58,7 @@ def resume_events(messages: List[Dict[str, Any]], agent_name: str, handoff_id: i
     listen in between, and without one the next message's dialogue state would have
     ``prev_action: action_handoff``, which no rule matches.
     """
-    events: List[Event] = [
+    events: list[Event] = [
         ConversationResumed(),
         SlotSet("last_handoff_id", handoff_id),
         # The feedback flow's "offer" slots, so its skip rule and CSAT link apply.

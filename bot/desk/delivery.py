@@ -14,10 +14,12 @@ order, for the input channel whose ``name()`` matches the conversation's channel
 
 ``message`` is a Rasa response dict: ``{"text": ..., "buttons": [...]}``.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel
 from rasa.core.channels.socketio import SocketIOInput
@@ -26,10 +28,10 @@ from bot.bus import TOPIC_DELIVER, Bus, get_bus
 
 logger = logging.getLogger(__name__)
 
-Message = Dict[str, Any]
+Message = dict[str, Any]
 
 
-def find_channel(input_channels: Iterable[InputChannel], name: Optional[str]) -> Optional[InputChannel]:
+def find_channel(input_channels: Iterable[InputChannel], name: str | None) -> InputChannel | None:
     for channel in input_channels:
         if channel.name() == name:
             return channel
@@ -46,15 +48,17 @@ def holds_live_connections(channel: InputChannel) -> bool:
 
 async def deliver(
     input_channels: Iterable[InputChannel],
-    channel_name: Optional[str],
+    channel_name: str | None,
     recipient_id: str,
-    messages: List[Message],
-    bus: Optional[Bus] = None,
+    messages: list[Message],
+    bus: Bus | None = None,
 ) -> bool:
     """Push ``messages`` to the customer; True if a push path exists (not a read receipt)."""
     channel = find_channel(input_channels, channel_name)
     if channel is None:
-        logger.warning("no input channel named %r: agent message kept in the tracker only", channel_name)
+        logger.warning(
+            "no input channel named %r: agent message kept in the tracker only", channel_name
+        )
         return False
     custom = getattr(channel, "deliver", None)
     if callable(custom):

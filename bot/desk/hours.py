@@ -3,11 +3,11 @@
 The customer is told *when* to expect a callback, so this must follow the profile exactly
 (weekday hours, closed days, holidays) rather than assume office hours.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
 
 from bot.profile import WEEKDAYS, BusinessProfile
 
@@ -16,12 +16,41 @@ _DAY_NAMES = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 _MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-           "September", "Oktober", "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}  # fmt: skip
-_TZ_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+_TZ_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 
 
 @dataclass(frozen=True)
@@ -32,10 +61,10 @@ class Period:
     end: datetime
 
 
-def current_or_next_period(profile: BusinessProfile, now: Optional[datetime] = None) -> Optional[Period]:
+def current_or_next_period(profile: BusinessProfile, now: datetime | None = None) -> Period | None:
     """The duty period containing ``now``, else the next one (None if the profile has none)."""
     local = profile.local_now(now)
-    for offset in range(0, 370):  # a year of holidays cannot hide every working day
+    for offset in range(370):  # a year of holidays cannot hide every working day
         day = (local + timedelta(days=offset)).date()
         if day in profile.holidays:
             continue
@@ -50,7 +79,9 @@ def current_or_next_period(profile: BusinessProfile, now: Optional[datetime] = N
     return None
 
 
-def format_moment(profile: BusinessProfile, moment: datetime, language: str, now: Optional[datetime] = None) -> str:
+def format_moment(
+    profile: BusinessProfile, moment: datetime, language: str, now: datetime | None = None
+) -> str:
     """'hari ini pukul 08.00 WIB' / 'besok pukul ...' / 'Senin, 7 Desember 2026 pukul ...'."""
     lang = language if language in _DAY_NAMES else "id"
     local_now = profile.local_now(now)
@@ -76,8 +107,8 @@ def format_moment(profile: BusinessProfile, moment: datetime, language: str, now
 
 
 def callback_moment(
-    profile: BusinessProfile, preference: str, now: Optional[datetime] = None
-) -> Optional[Period]:
+    profile: BusinessProfile, preference: str, now: datetime | None = None
+) -> Period | None:
     """When a callback can happen for ``preference`` (asap / morning / afternoon).
 
     morning = before 12:00, afternoon = from 12:00; if the next duty period has no such

@@ -4,11 +4,12 @@ Each Rasa replica keeps the set of desk websockets connected to it (a connection
 one process by nature) and subscribes to the shared bus, so an event produced on any
 replica reaches every open desk.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, Set
+from typing import Any
 
 from bot.desk.web import dumps
 
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 class LiveDesks:
     def __init__(self) -> None:
-        self._sockets: Set[Any] = set()
+        self._sockets: set[Any] = set()
 
     def add(self, ws: Any) -> None:
         self._sockets.add(ws)
@@ -28,7 +29,7 @@ class LiveDesks:
     def __len__(self) -> int:
         return len(self._sockets)
 
-    async def broadcast(self, payload: Dict[str, Any]) -> None:
+    async def broadcast(self, payload: dict[str, Any]) -> None:
         data = dumps(payload)
         for ws in list(self._sockets):
             try:
@@ -37,7 +38,7 @@ class LiveDesks:
                 self._sockets.discard(ws)
 
 
-def parse_client_message(raw: Any) -> Dict[str, Any]:
+def parse_client_message(raw: Any) -> dict[str, Any]:
     """A desk websocket frame as a dict; anything else is an empty dict."""
     try:
         value = json.loads(raw)

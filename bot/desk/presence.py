@@ -5,10 +5,10 @@ a desk was open in the last ``DESK_PRESENCE_SECONDS`` (default 60). It lives in 
 database, not in memory, because the action server (which tells the customer whether an
 agent is online) and the replica holding the agent's websocket are different processes.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Dict, List
 
 from bot.config import get_desk_settings
 from bot.crm import agents
@@ -16,7 +16,7 @@ from bot.crm.types import AgentRecord
 
 # Writes are throttled per process: a heartbeat every few seconds need not hit the database.
 _TOUCH_EVERY_S = 15.0
-_last_touch: Dict[int, float] = {}
+_last_touch: dict[int, float] = {}
 
 
 def touch(agent_id: int, force: bool = False) -> None:
@@ -27,7 +27,7 @@ def touch(agent_id: int, force: bool = False) -> None:
     agents.touch_agent(agent_id)
 
 
-def online_agents() -> List[AgentRecord]:
+def online_agents() -> list[AgentRecord]:
     return agents.online_agents(get_desk_settings().presence_seconds)
 
 

@@ -3,9 +3,11 @@
 Other flows trigger a handoff by setting the ``handoff_reason`` slot to one of these codes
 and following up with ``action_handoff`` (see ``bot.desk.start.handoff_events``).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 CUSTOMER_REQUEST = "customer_request"
 REPEATED_FALLBACK = "repeated_fallback"
@@ -33,11 +35,11 @@ def label(code: str) -> str:
     return LABELS.get(code, code)
 
 
-def _intent(event: Mapping[str, Any]) -> Optional[str]:
+def _intent(event: Mapping[str, Any]) -> str | None:
     return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
-def infer_reason(slot_reason: Optional[str], events: Sequence[Mapping[str, Any]]) -> str:
+def infer_reason(slot_reason: str | None, events: Sequence[Mapping[str, Any]]) -> str:
     """The reason code: the slot set by the triggering flow, else read from the last turn."""
     if slot_reason:
         return str(slot_reason)

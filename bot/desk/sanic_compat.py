@@ -6,11 +6,13 @@ every server-side websocket read fails: the desk's websocket and python-engineio
 websocket transport (socket.io) alike. Python 3.10 wrapped the coroutine in a task itself;
 this shim restores exactly that, for that module only. Sanic 22+ no longer needs it.
 """
+
 from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 _applied = False
 
@@ -29,7 +31,7 @@ class _AsyncioWrappingWait:
             return await asyncio.wait(tasks, **kwargs)
         except asyncio.CancelledError:
             # recv() cancelled (connection closing): do not leave our reader task pending.
-            for task, original in zip(tasks, given):
+            for task, original in zip(tasks, given, strict=False):
                 if task is not original:
                     task.cancel()
             raise

@@ -4,13 +4,15 @@ Runs inside the Rasa server (the desk is a Rasa input channel), so it changes tr
 directly under the lock store's lock and reaches customers through the registered input
 channels (``bot.desk.delivery``). The database stays the only truth for handoff state.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import InputChannel
@@ -40,7 +42,7 @@ class Desk:
 
     rasa_agent: Agent
     input_channels: Iterable[InputChannel]
-    bus: Optional[Bus] = None
+    bus: Bus | None = None
 
     @property
     def the_bus(self) -> Bus:
@@ -49,7 +51,7 @@ class Desk:
 
 @dataclass(frozen=True)
 class SendResult:
-    message_id: Optional[int]
+    message_id: int | None
     delivered: bool  # False: the channel has no push path (e.g. REST); kept in the transcript
 
 
@@ -80,19 +82,25 @@ def _clean_text(text: Any) -> str:
     return text.strip()
 
 
-async def _send(desk: Desk, record: HandoffRecord, agent: AgentRecord, messages: List[Dict[str, Any]]) -> bool:
+async def _send(
+    desk: Desk, record: HandoffRecord, agent: AgentRecord, messages: list[dict[str, Any]]
+) -> bool:
     """Append to the tracker (the durable copy), then push to the customer's channel."""
     events = [conversation.agent_utterance(m, agent.display_name, record.id) for m in messages]
     await conversation.append_events(desk.rasa_agent, record.sender_id, events)
     try:
-        return await delivery.deliver(desk.input_channels, record.channel, record.sender_id, messages, desk.bus)
-    except Exception:  # noqa: BLE001 - the message is in the transcript; tell the agent
+        return await delivery.deliver(
+            desk.input_channels, record.channel, record.sender_id, messages, desk.bus
+        )
+    except Exception:
         logger.exception("delivery of an agent message failed (handoff %s)", record.id)
         return False
 
 
-def _message(text: str, agent: AgentRecord, buttons: Optional[List[Dict[str, str]]] = None) -> Dict[str, Any]:
-    message: Dict[str, Any] = {"text": text, "agent_name": agent.display_name}
+def _message(
+    text: str, agent: AgentRecord, buttons: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"text": text, "agent_name": agent.display_name}
     if buttons:
         message["buttons"] = buttons
     return message
@@ -103,13 +111,16 @@ async def claim(desk: Desk, handoff_id: int, agent: AgentRecord) -> HandoffRecor
     if current.status != "waiting" and current.status != "active":
         raise DeskError(409, "not_waiting", "Percakapan ini tidak sedang menunggu agen.")
     if not await asyncio.to_thread(handoffs.claim, handoff_id, agent.id):
-        raise DeskError(409, "already_claimed", "Agen lain sudah mengambil percakapan ini lebih dulu.")
+        raise DeskError(
+            409, "already_claimed", "Agen lain sudah mengambil percakapan ini lebih dulu."
+        )
     record = await _handoff(handoff_id)
     lang = await _language(desk, record.sender_id)
     joined = texts.text("agent_joined", lang, agent=agent.display_name)
     await _send(desk, record, agent, [_message(joined, agent)])
     await desk.the_bus.publish(
-        TOPIC_DESK, {"kind": "handoff_claimed", "handoff_id": record.id, "agent": agent.display_name}
+        TOPIC_DESK,
+        {"kind": "handoff_claimed", "handoff_id": record.id, "agent": agent.display_name},
     )
     return record
 
@@ -183,34 +194,40 @@ async def close(desk: Desk, handoff_id: int, agent: AgentRecord) -> HandoffRecor
         )
         await asyncio.to_thread(handoffs.close, record.id, agent.id)
         try:
-            await delivery.deliver(desk.input_channels, record.channel, record.sender_id, messages, desk.bus)
-        except Exception:  # noqa: BLE001 - closed anyway; the messages are in the tracker
+            await delivery.deliver(
+                desk.input_channels, record.channel, record.sender_id, messages, desk.bus
+            )
+        except Exception:
             logger.exception("delivery of the closing message failed (handoff %s)", record.id)
     await desk.the_bus.publish(TOPIC_DESK, {"kind": "handoff_closed", "handoff_id": record.id})
     return await _handoff(handoff_id)
 
 
-async def advance_complaint(reference: str, to_stage: Any, note_text: Any, agent: AgentRecord) -> ComplaintRecord:
+async def advance_complaint(
+    reference: str, to_stage: Any, note_text: Any, agent: AgentRecord
+) -> ComplaintRecord:
     if not isinstance(to_stage, str) or not to_stage:
         raise DeskError(400, "stage", "Pilih tahap.")
     text = note_text.strip() if isinstance(note_text, str) and note_text.strip() else None
     try:
-        return await asyncio.to_thread(complaints.advance_stage, reference, to_stage, text, agent.id)
+        return await asyncio.to_thread(
+            complaints.advance_stage, reference, to_stage, text, agent.id
+        )
     except complaints.ComplaintNotFound:
         raise DeskError(404, "not_found", "Keluhan tidak ditemukan.") from None
     except complaints.InvalidStageTransition as exc:
         raise DeskError(409, "stage", str(exc)) from None
 
 
-def _stamp(value: Optional[datetime]) -> float:
+def _stamp(value: datetime | None) -> float:
     if value is None:
         return 0.0
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.timestamp()
 
 
-async def conversation_view(desk: Desk, handoff_id: int) -> Dict[str, Any]:
+async def conversation_view(desk: Desk, handoff_id: int) -> dict[str, Any]:
     """Handoff, full transcript (tracker + internal notes) and the customer's CRM context."""
     record = await _handoff(handoff_id)
     lines = await conversation.full_transcript(desk.rasa_agent, record.sender_id)
@@ -226,7 +243,12 @@ async def conversation_view(desk: Desk, handoff_id: int) -> Dict[str, Any]:
     lines = [line for line in lines if line.get("sender") != "system"]
     names = {a.id: a.display_name for a in await asyncio.to_thread(agents.list_agents)}
     notes = [
-        {"sender": "note", "text": m.text, "timestamp": _stamp(m.created_at), "agent": names.get(m.agent_id or -1)}
+        {
+            "sender": "note",
+            "text": m.text,
+            "timestamp": _stamp(m.created_at),
+            "agent": names.get(m.agent_id or -1),
+        }
         for m in stored
         if m.sender == "note"
     ]
@@ -234,7 +256,7 @@ async def conversation_view(desk: Desk, handoff_id: int) -> Dict[str, Any]:
     overview = None
     if record.customer_id is not None:
         overview = await asyncio.to_thread(customers.customer_overview, record.customer_id)
-    complaint_history: Dict[str, Any] = {}
+    complaint_history: dict[str, Any] = {}
     for summary in overview.open_complaints if overview else ():
         found = await asyncio.to_thread(complaints.get_complaint, summary.reference)
         if found is not None:

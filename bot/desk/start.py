@@ -5,12 +5,14 @@ now (within agent hours and at least one agent's desk seen in the last minute). 
 the customer gets a callback ticket and the bot keeps answering: pausing a conversation
 that nobody reads would leave the customer talking to silence until the next shift.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any
 
 from bot.crm import customers, handoffs
 from bot.crm.types import CustomerOverview, HandoffRecord
@@ -18,7 +20,7 @@ from bot.desk import presence, texts
 from bot.desk.transcript import captured_slots, latest_user_timestamp, transcript_lines
 from bot.profile import BusinessProfile, get_profile
 
-Message = Dict[str, Any]
+Message = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,9 @@ class HandoffContext:
 @dataclass(frozen=True)
 class HandoffStart:
     kind: str  # queued | already_open | callback_offer
-    messages: List[Message]
+    messages: list[Message]
     pause: bool
-    handoff: Optional[HandoffRecord] = None
+    handoff: HandoffRecord | None = None
 
 
 def idempotency_key(prefix: str, sender_id: str, events: Sequence[Mapping[str, Any]]) -> str:
@@ -47,7 +49,7 @@ def idempotency_key(prefix: str, sender_id: str, events: Sequence[Mapping[str, A
     return f"{prefix}:{sender_id}:{stamp if stamp is not None else 'none'}"[:200]
 
 
-def crm_snapshot(overview: Optional[CustomerOverview]) -> Dict[str, Any]:
+def crm_snapshot(overview: CustomerOverview | None) -> dict[str, Any]:
     """What the CRM knew at handoff time (the desk also shows the live overview)."""
     if overview is None:
         return {}
@@ -61,7 +63,9 @@ def crm_snapshot(overview: Optional[CustomerOverview]) -> Dict[str, Any]:
     }
 
 
-def estimated_wait_minutes(position: int, online: int, median_handling_seconds: Optional[float]) -> Optional[int]:
+def estimated_wait_minutes(
+    position: int, online: int, median_handling_seconds: float | None
+) -> int | None:
     """Rough wait: rounds of agents ahead of you times today's median handling time.
 
     None without today's data: we would rather say nothing than invent a number.
@@ -73,7 +77,7 @@ def estimated_wait_minutes(position: int, online: int, median_handling_seconds: 
 
 
 def start_handoff(
-    context: HandoffContext, now: Optional[datetime] = None, profile: Optional[BusinessProfile] = None
+    context: HandoffContext, now: datetime | None = None, profile: BusinessProfile | None = None
 ) -> HandoffStart:
     profile = profile or get_profile()
     lang = context.language
@@ -92,7 +96,9 @@ def start_handoff(
     online = presence.online_agent_count() if within_hours else 0
     if not within_hours or online == 0:
         key = "offline_out_of_hours" if not within_hours else "offline_nobody_online"
-        return HandoffStart("callback_offer", [{"text": texts.text(key, lang, profile, hours=hours)}], pause=False)
+        return HandoffStart(
+            "callback_offer", [{"text": texts.text(key, lang, profile, hours=hours)}], pause=False
+        )
 
     customer = customers.resolve_customer(context.channel, context.sender_id)
     overview = customers.customer_overview(customer.id)
@@ -113,11 +119,13 @@ def start_handoff(
         position, online, handoffs.stats(today, tz=profile.timezone).median_handling_seconds
     )
     wait = texts.text("wait_estimate", lang, profile, minutes=minutes) if minutes else ""
-    message = texts.text("queued", lang, profile, online=online, position=position, wait=wait, hours=hours)
+    message = texts.text(
+        "queued", lang, profile, online=online, position=position, wait=wait, hours=hours
+    )
     return HandoffStart("queued", [{"text": message}], pause=True, handoff=record)
 
 
-def session_start_events(sender_id: str) -> List[Dict[str, Any]]:
+def session_start_events(sender_id: str) -> list[dict[str, Any]]:
     """Events for ``action_session_start`` to keep a handoff's pause in a new session.
 
     Rasa starts a new session after ``session_expiration_time`` without a customer message,

@@ -4,13 +4,14 @@ Kept in code rather than domain.yml because the desk (inside the Rasa server, no
 server round trip) sends some of them too: the join, closing and feedback messages.
 Business facts (hours, the address form) are filled in from the business profile.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from bot.profile import BusinessProfile, get_profile
 
-TEXTS: Dict[str, Dict[str, str]] = {
+TEXTS: dict[str, dict[str, str]] = {
     "queued": {
         "id": "Baik, {addr}. Saya sambungkan ke tim customer service kami. Saat ini {online} "
         "agen online, dan posisi antrean {addr} nomor {position}{wait}.\n\n"
@@ -40,8 +41,7 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "offline_nobody_online": {
         "id": "Mohon maaf, {addr}, saat ini belum ada agen yang online. Kami bisa menghubungi "
         "{addr} kembali. Jam layanan agen: {hours}.",
-        "en": "Sorry, no agent is online right now. We can contact you back. Agent hours: "
-        "{hours}.",
+        "en": "Sorry, no agent is online right now. We can contact you back. Agent hours: {hours}.",
     },
     "ask_callback_channel": {
         "id": "Lewat mana {addr} ingin kami hubungi?",
@@ -113,13 +113,15 @@ TIME_LABELS = {
 }
 
 
-def address(language: str, profile: Optional[BusinessProfile] = None) -> str:
+def address(language: str, profile: BusinessProfile | None = None) -> str:
     if language == "en":
         return "you"
     return (profile or get_profile()).address_form
 
 
-def text(key: str, language: Optional[str], profile: Optional[BusinessProfile] = None, **values: Any) -> str:
+def text(
+    key: str, language: str | None, profile: BusinessProfile | None = None, **values: Any
+) -> str:
     """The ``key`` text in ``language`` (Indonesian unless 'en'), placeholders filled."""
     lang = "en" if language == "en" else "id"
     profile = profile or get_profile()
@@ -129,7 +131,7 @@ def text(key: str, language: Optional[str], profile: Optional[BusinessProfile] =
     return rendered[:1].upper() + rendered[1:]
 
 
-def feedback_buttons(language: Optional[str]) -> List[Dict[str, str]]:
+def feedback_buttons(language: str | None) -> list[dict[str, str]]:
     """Rating buttons 5..1 and skip, as the feedback flow (bot.flows.feedback) reads them.
 
     The score travels as the ``feedback_rating`` entity of ``give_feedback``; the flow links

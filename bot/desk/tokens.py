@@ -6,6 +6,7 @@ balancer). The agent row is still checked on every request, so a disabled agent 
 once. The CSRF token is an HMAC of the session's random nonce: it cannot be derived without
 the secret, and a token from one session is useless in another.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,6 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 SESSION_LIFETIME_S = 12 * 3600  # one long shift
 
@@ -39,13 +39,19 @@ def _sign(secret: str, purpose: str, body: str) -> str:
     return _b64(hmac.new(secret.encode(), f"{purpose}|{body}".encode(), hashlib.sha256).digest())
 
 
-def issue_session(secret: str, agent_id: int, now: Optional[float] = None, lifetime: int = SESSION_LIFETIME_S) -> str:
-    payload = {"a": agent_id, "n": secrets.token_urlsafe(16), "e": int((now or time.time()) + lifetime)}
+def issue_session(
+    secret: str, agent_id: int, now: float | None = None, lifetime: int = SESSION_LIFETIME_S
+) -> str:
+    payload = {
+        "a": agent_id,
+        "n": secrets.token_urlsafe(16),
+        "e": int((now or time.time()) + lifetime),
+    }
     body = _b64(json.dumps(payload, separators=(",", ":")).encode())
     return f"{body}.{_sign(secret, 'session', body)}"
 
 
-def read_session(secret: str, token: Optional[str], now: Optional[float] = None) -> Optional[DeskSession]:
+def read_session(secret: str, token: str | None, now: float | None = None) -> DeskSession | None:
     """The session in ``token`` if the signature is valid and it has not expired."""
     if not token or token.count(".") != 1:
         return None
@@ -66,10 +72,14 @@ def csrf_token(secret: str, session: DeskSession) -> str:
     return _sign(secret, "csrf", session.nonce)
 
 
-def csrf_valid(secret: str, session: DeskSession, supplied: Optional[str]) -> bool:
+def csrf_valid(secret: str, session: DeskSession, supplied: str | None) -> bool:
     return bool(supplied) and hmac.compare_digest(str(supplied), csrf_token(secret, session))
 
 
-def login_csrf_valid(cookie_value: Optional[str], supplied: Optional[str]) -> bool:
+def login_csrf_valid(cookie_value: str | None, supplied: str | None) -> bool:
     """Double-submit check for the login form, which has no session yet."""
-    return bool(cookie_value) and bool(supplied) and hmac.compare_digest(str(cookie_value), str(supplied))
+    return (
+        bool(cookie_value)
+        and bool(supplied)
+        and hmac.compare_digest(str(cookie_value), str(supplied))
+    )

@@ -3,9 +3,11 @@
 Works on rasa_sdk's ``tracker.events`` (already dicts) and on Rasa's ``Event.as_dict()``,
 so the action server and the desk build the same lines.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # Slots that are Rasa, profile or form bookkeeping, not something the customer told us.
 INTERNAL_SLOTS = {
@@ -24,27 +26,27 @@ INTERNAL_SLOTS = {
     "feedback_handoff_id",
 }
 
-Line = Dict[str, Any]
+Line = dict[str, Any]
 
 # The channels prefix typed "/..." text with an invisible WORD JOINER so Rasa treats it as
 # text (bot.channels.typed_intents); the agent should read what the customer typed.
 _NEUTRALISER = "\u2060"
 
 
-def customer_text(text: Optional[str]) -> str:
+def customer_text(text: str | None) -> str:
     value = text or ""
-    return value[len(_NEUTRALISER):] if value.startswith(_NEUTRALISER) else value
+    return value[len(_NEUTRALISER) :] if value.startswith(_NEUTRALISER) else value
 
 
-def _button_titles(data: Optional[Mapping[str, Any]]) -> List[str]:
+def _button_titles(data: Mapping[str, Any] | None) -> list[str]:
     buttons = (data or {}).get("buttons") or []
     return [str(b.get("title", "")) for b in buttons if isinstance(b, Mapping)]
 
 
-def transcript_lines(events: Iterable[Mapping[str, Any]]) -> List[Line]:
+def transcript_lines(events: Iterable[Mapping[str, Any]]) -> list[Line]:
     """One line per user or bot message: sender (customer/bot/agent), text, timestamp."""
-    lines: List[Line] = []
-    offered: Dict[str, str] = {}  # payload -> title of the buttons the bot last sent
+    lines: list[Line] = []
+    offered: dict[str, str] = {}  # payload -> title of the buttons the bot last sent
     for event in events:
         kind = event.get("event")
         if kind == "user":
@@ -83,7 +85,7 @@ def transcript_lines(events: Iterable[Mapping[str, Any]]) -> List[Line]:
     return lines
 
 
-def captured_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
+def captured_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
     """Slot values the customer gave (non-empty, not bookkeeping)."""
     return {
         name: value
@@ -92,9 +94,9 @@ def captured_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
     }
 
 
-def latest_user_timestamp(events: Iterable[Mapping[str, Any]]) -> Optional[float]:
+def latest_user_timestamp(events: Iterable[Mapping[str, Any]]) -> float | None:
     """Timestamp of the last user message: the handoff trigger, for the idempotency key."""
-    stamp: Optional[float] = None
+    stamp: float | None = None
     for event in events:
         if event.get("event") == "user":
             stamp = event.get("timestamp")

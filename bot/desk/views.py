@@ -3,14 +3,15 @@
 Pages: ``/desk/`` (queue), ``/desk/handoffs/<id>``, ``/desk/supervisor``, ``/desk/login``.
 JSON API under ``/desk/api/``; live updates and replies over the ``/desk/ws`` websocket.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 from urllib.parse import unquote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -36,9 +37,11 @@ _templates = Environment(
 _templates.filters["reason"] = reasons.label
 
 
-def _render(name: str, request: Optional[Request] = None, status: int = 200, **values: Any) -> HTTPResponse:
+def _render(
+    name: str, request: Request | None = None, status: int = 200, **values: Any
+) -> HTTPResponse:
     agent = getattr(request.ctx, "agent", None) if request is not None else None
-    context: Dict[str, Any] = {"agent": agent, "company": get_profile().short_name, **values}
+    context: dict[str, Any] = {"agent": agent, "company": get_profile().short_name, **values}
     if agent is not None:
         context["csrf_token"] = web.csrf_for(request)
     html = _templates.get_template(name).render(**context)
@@ -57,7 +60,7 @@ def _desk(request: Request) -> service.Desk:
     return service.Desk(request.app.ctx.agent, getattr(request.app.ctx, "input_channels", []) or [])
 
 
-def _safe_next(value: Optional[str]) -> str:
+def _safe_next(value: str | None) -> str:
     """Only a path inside the desk: never an open redirect to another site."""
     target = unquote(value or "")
     if target.startswith("/desk/") and not target.startswith("//") and "\\" not in target:
@@ -69,7 +72,7 @@ def _desk_error(exc: service.DeskError) -> HTTPResponse:
     return web.error(exc.status, exc.code, str(exc))
 
 
-async def _body(request: Request) -> Dict[str, Any]:
+async def _body(request: Request) -> dict[str, Any]:
     if request.content_type.startswith("application/json"):
         try:
             value = request.json
@@ -79,7 +82,7 @@ async def _body(request: Request) -> Dict[str, Any]:
     return {key: request.form.get(key) for key in request.form}
 
 
-def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
+def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     bp = Blueprint("agent_desk", url_prefix=None)
     live = live or LiveDesks()
     bp.static("/static", str(HERE / "static"), name="desk_static")
@@ -119,12 +122,25 @@ def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
         allowed = await asyncio.to_thread(
             ratelimit.hit, per_user, settings.login_attempts, settings.login_window_seconds
         ) and await asyncio.to_thread(
-            ratelimit.hit, f"desk-login-ip:{address}", settings.login_attempts * 6, settings.login_window_seconds
+            ratelimit.hit,
+            f"desk-login-ip:{address}",
+            settings.login_attempts * 6,
+            settings.login_window_seconds,
         )
+
         def again(message: str, status: int) -> HTTPResponse:
             token = secrets.token_urlsafe(24)
-            resp = _render("login.html", status=status, login_csrf=token, next=next_url, error=message, username=username)
-            web.set_cookie(resp, web.LOGIN_CSRF_COOKIE, token, 3600, path=f"{web.COOKIE_PATH}/login")
+            resp = _render(
+                "login.html",
+                status=status,
+                login_csrf=token,
+                next=next_url,
+                error=message,
+                username=username,
+            )
+            web.set_cookie(
+                resp, web.LOGIN_CSRF_COOKIE, token, 3600, path=f"{web.COOKIE_PATH}/login"
+            )
             return resp
 
         if not allowed:
@@ -135,7 +151,12 @@ def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
         await asyncio.to_thread(ratelimit.reset, per_user)
         await asyncio.to_thread(presence.touch, agent.id, True)
         resp = response.redirect(next_url)
-        web.set_cookie(resp, web.SESSION_COOKIE, tokens.issue_session(web.secret(), agent.id), tokens.SESSION_LIFETIME_S)
+        web.set_cookie(
+            resp,
+            web.SESSION_COOKIE,
+            tokens.issue_session(web.secret(), agent.id),
+            tokens.SESSION_LIFETIME_S,
+        )
         web.clear_cookie(resp, web.LOGIN_CSRF_COOKIE, path=f"{web.COOKIE_PATH}/login")
         logger.info("desk login: agent %s", agent.id)
         return resp
@@ -144,7 +165,9 @@ def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
     async def logout(request: Request) -> HTTPResponse:
         agent = await web.current_agent(request)
         if agent is not None:
-            if not tokens.csrf_valid(web.secret(), request.ctx.desk_session, web.supplied_csrf(request)):
+            if not tokens.csrf_valid(
+                web.secret(), request.ctx.desk_session, web.supplied_csrf(request)
+            ):
                 return web.error(403, "csrf", "Missing or invalid CSRF token.")
             await asyncio.to_thread(presence.forget, agent.id)
         resp = response.redirect(f"{web.COOKIE_PATH}/login")
@@ -181,7 +204,9 @@ def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
     @web.page
     async def supervisor_page(request: Request) -> HTTPResponse:
         if request.ctx.agent.role != "supervisor":
-            return _render("error.html", request, status=403, message="Halaman ini khusus supervisor.")
+            return _render(
+                "error.html", request, status=403, message="Halaman ini khusus supervisor."
+            )
         return _render("supervisor.html", request, stats=await _stats())
 
     # ---- JSON API ------------------------------------------------------------------------
@@ -213,17 +238,23 @@ def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
     async def api_reply(request: Request, handoff_id: int) -> HTTPResponse:
         body = await _body(request)
         try:
-            result = await service.reply(_desk(request), handoff_id, request.ctx.agent, body.get("text"))
+            result = await service.reply(
+                _desk(request), handoff_id, request.ctx.agent, body.get("text")
+            )
         except service.DeskError as exc:
             return _desk_error(exc)
-        return web.json_response({"ok": True, "message_id": result.message_id, "delivered": result.delivered})
+        return web.json_response(
+            {"ok": True, "message_id": result.message_id, "delivered": result.delivered}
+        )
 
     @bp.post("/api/handoffs/<handoff_id:int>/note")
     @web.api
     async def api_note(request: Request, handoff_id: int) -> HTTPResponse:
         body = await _body(request)
         try:
-            result = await service.note(_desk(request), handoff_id, request.ctx.agent, body.get("text"))
+            result = await service.note(
+                _desk(request), handoff_id, request.ctx.agent, body.get("text")
+            )
         except service.DeskError as exc:
             return _desk_error(exc)
         return web.json_response({"ok": True, "message_id": result.message_id})
@@ -278,12 +309,14 @@ def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
                 if raw is None:
                     break
                 await _socket_action(request, ws, agent, parse_client_message(raw))
-        except Exception as exc:  # noqa: BLE001 - a dropped connection ends the loop
+        except Exception as exc:
             logger.debug("desk websocket closed: %s", exc.__class__.__name__, exc_info=True)
         finally:
             live.discard(ws)
 
-    async def _socket_action(request: Request, ws: Any, agent: Any, message: Dict[str, Any]) -> None:
+    async def _socket_action(
+        request: Request, ws: Any, agent: Any, message: dict[str, Any]
+    ) -> None:
         action = message.get("action")
         await asyncio.to_thread(presence.touch, agent.id)
         if action in (None, "heartbeat"):
@@ -302,25 +335,33 @@ def create_blueprint(live: Optional[LiveDesks] = None) -> Blueprint:
         except service.DeskError as exc:
             await ws.send(web.dumps({"kind": "error", "error": exc.code, "message": str(exc)}))
         else:
-            await ws.send(web.dumps({"kind": "reply_ok", "message_id": result.message_id, "delivered": result.delivered}))
+            await ws.send(
+                web.dumps(
+                    {
+                        "kind": "reply_ok",
+                        "message_id": result.message_id,
+                        "delivered": result.delivered,
+                    }
+                )
+            )
 
     return bp
 
 
-def _transitions() -> Dict[str, Any]:
+def _transitions() -> dict[str, Any]:
     from bot.crm.complaints import ALLOWED_TRANSITIONS
 
     return dict(ALLOWED_TRANSITIONS)
 
 
-async def _queue_data(request: Request) -> Dict[str, Any]:
+async def _queue_data(request: Request) -> dict[str, Any]:
     me = request.ctx.agent
     waiting = await asyncio.to_thread(handoffs.queue)
     active = await asyncio.to_thread(handoffs.active_handoffs)
     callbacks = await asyncio.to_thread(handoffs.callbacks)
     names = {a.id: a.display_name for a in await asyncio.to_thread(agents.list_agents)}
     return {
-        "now": datetime.utcnow().isoformat() + "Z",
+        "now": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "waiting": [
             {
                 "handoff_id": e.handoff_id,
@@ -362,7 +403,7 @@ async def _queue_data(request: Request) -> Dict[str, Any]:
     }
 
 
-async def _stats() -> Dict[str, Any]:
+async def _stats() -> dict[str, Any]:
     profile = get_profile()
     today = profile.local_now().date()
     stats = await asyncio.to_thread(handoffs.stats, today, tz=profile.timezone)

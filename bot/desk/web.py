@@ -4,15 +4,17 @@ Pages (HTML) send a visitor without a session to the login page; the JSON API an
 websocket answer 401 instead. Every state-changing request (POST, websocket actions) needs
 the session's CSRF token in the ``X-CSRF-Token`` header or a ``csrf_token`` form field.
 """
+
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import functools
 import json
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from sanic import response
@@ -59,7 +61,9 @@ def error(status: int, code: str, message: str) -> HTTPResponse:
     return json_response({"error": code, "message": message}, status=status)
 
 
-def set_cookie(resp: HTTPResponse, name: str, value: str, max_age: int, path: str = COOKIE_PATH) -> None:
+def set_cookie(
+    resp: HTTPResponse, name: str, value: str, max_age: int, path: str = COOKIE_PATH
+) -> None:
     resp.cookies[name] = value
     cookie = resp.cookies[name]
     cookie["path"] = path
@@ -74,11 +78,11 @@ def clear_cookie(resp: HTTPResponse, name: str, path: str = COOKIE_PATH) -> None
     set_cookie(resp, name, "", 0, path)
 
 
-def current_session(request: Request) -> Optional[tokens.DeskSession]:
+def current_session(request: Request) -> tokens.DeskSession | None:
     return tokens.read_session(secret(), request.cookies.get(SESSION_COOKIE))
 
 
-async def current_agent(request: Request) -> Optional[AgentRecord]:
+async def current_agent(request: Request) -> AgentRecord | None:
     """The logged-in, still active agent (checked in the database on every request)."""
     session = current_session(request)
     if session is None:
@@ -96,11 +100,13 @@ def csrf_for(request: Request) -> str:
     return tokens.csrf_token(secret(), request.ctx.desk_session)
 
 
-def supplied_csrf(request: Request) -> Optional[str]:
+def supplied_csrf(request: Request) -> str | None:
     header = request.headers.get("X-CSRF-Token")
     if header:
         return header
-    if request.content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    if request.content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         return request.form.get("csrf_token")
     return None
 
@@ -139,7 +145,9 @@ def api(handler: Handler) -> Handler:
             return error(401, "unauthorised", "Login required.")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             session = request.ctx.desk_session
-            if not same_origin(request) or not tokens.csrf_valid(secret(), session, supplied_csrf(request)):
+            if not same_origin(request) or not tokens.csrf_valid(
+                secret(), session, supplied_csrf(request)
+            ):
                 return error(403, "csrf", "Missing or invalid CSRF token.")
         return await handler(request, *args, **kwargs)
 

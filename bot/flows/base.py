@@ -10,13 +10,15 @@ Replies are names of domain responses plus template values, never literal text: 
 language variant is chosen by Rasa from the ``language`` slot, so every customer-facing
 sentence lives in domain.yml in both languages.
 """
+
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from bot.desk.reasons import FAILED_VALIDATION
 from bot.profile import BusinessProfile
@@ -30,13 +32,13 @@ EDIT_PENDING_SLOT = "edit_pending"
 MAX_FAILURES = 3
 
 # Intents that always mean "not an answer": the form rejects and a rule takes over.
-HARD_INTERRUPTS: FrozenSet[str] = frozenset({"cancel", "request_human"})
+HARD_INTERRUPTS: frozenset[str] = frozenset({"cancel", "request_human"})
 # Intents that start another flow. A form treats its own trigger intent as an answer.
-FLOW_INTENTS: FrozenSet[str] = frozenset(
+FLOW_INTENTS: frozenset[str] = frozenset(
     {"request_calibration", "request_financing", "file_complaint", "check_status", "give_feedback"}
 )
 # Small talk and questions: not an answer unless the text itself holds a valid value.
-SOFT_INTERRUPTS: FrozenSet[str] = frozenset(
+SOFT_INTERRUPTS: frozenset[str] = frozenset(
     {"faq", "greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "not_helpful"}
 )
 # Small talk interrupts a short-text answer (a name, an instrument) only when NLU is this sure.
@@ -51,8 +53,8 @@ FREE_TEXT_SWITCH_CONFIDENCE = 0.85
 class Entity:
     name: str
     value: Any
-    start: Optional[int] = None
-    end: Optional[int] = None
+    start: int | None = None
+    end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,15 @@ class Turn:
     """The customer's latest message, as the flows see it."""
 
     text: str
-    intent: Optional[str] = None
+    intent: str | None = None
     confidence: float = 1.0
-    entities: Tuple[Entity, ...] = ()
-    message_id: Optional[str] = None
+    entities: tuple[Entity, ...] = ()
+    message_id: str | None = None
 
-    def values(self, name: str) -> List[Any]:
+    def values(self, name: str) -> list[Any]:
         return [e.value for e in self.entities if e.name == name and e.value not in (None, "")]
 
-    def first(self, name: str) -> Optional[Any]:
+    def first(self, name: str) -> Any | None:
         values = self.values(name)
         return values[0] if values else None
 
@@ -95,7 +97,7 @@ class Reply:
 
     response: str
     values: Mapping[str, Any] = field(default_factory=dict)
-    buttons: Tuple[Button, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass
@@ -107,7 +109,7 @@ class Context:
     profile: BusinessProfile
     sender_id: str = ""
     channel: str = ""
-    customer_id: Optional[int] = None
+    customer_id: int | None = None
     # Contact details the CRM already knows for this customer: name, company, phone, email.
     known_contact: Mapping[str, str] = field(default_factory=dict)
 
@@ -116,30 +118,31 @@ class Context:
 class Attempt:
     """What one answer gave: slot updates, or the reason it was refused."""
 
-    updates: Dict[str, Any] = field(default_factory=dict)
-    error: Optional[Reply] = None
+    updates: dict[str, Any] = field(default_factory=dict)
+    error: Reply | None = None
     # Refused, but clearly an answer to the question (right shape, wrong value).
     recognised: bool = False
 
     @classmethod
-    def ok(cls, **updates: Any) -> "Attempt":
+    def ok(cls, **updates: Any) -> Attempt:
         return cls(updates=dict(updates))
 
     @classmethod
-    def fail(cls, response: str, **values: Any) -> "Attempt":
+    def fail(cls, response: str, **values: Any) -> Attempt:
         """Not a value for this question (no date, no number...)."""
         return cls(error=Reply(response, values))
 
     @classmethod
-    def refuse(cls, response: str, **values: Any) -> "Attempt":
+    def refuse(cls, response: str, **values: Any) -> Attempt:
         """A value for this question that is not acceptable (a past date, another's reference)."""
         return cls(error=Reply(response, values), recognised=True)
 
     @classmethod
-    def from_checked(cls, checked: Any, fallback: str = "utter_invalid_choice") -> "Attempt":
+    def from_checked(cls, checked: Any, fallback: str = "utter_invalid_choice") -> Attempt:
         """The failed result of a ``bot.flows.validators`` check."""
         return cls(
-            error=Reply(checked.error or fallback, dict(checked.values)), recognised=bool(checked.recognised)
+            error=Reply(checked.error or fallback, dict(checked.values)),
+            recognised=bool(checked.recognised),
         )
 
     @property
@@ -149,17 +152,17 @@ class Attempt:
 
 @dataclass
 class StepResult:
-    slots: Dict[str, Any]
-    replies: List[Reply]
+    slots: dict[str, Any]
+    replies: list[Reply]
     rejected: bool = False
 
 
 def choice_payload(value: str) -> str:
     """Payload of a button that picks ``value`` in the current question."""
-    return '/inform{"choice": "%s"}' % value
+    return f'/inform{{"choice": "{value}"}}'
 
 
-def chosen(turn: Turn) -> Optional[str]:
+def chosen(turn: Turn) -> str | None:
     """The value of a clicked choice button (entity ``choice``), if any."""
     value = turn.first("choice")
     return str(value) if value is not None else None
@@ -171,66 +174,70 @@ class FormFlow(ABC):
     #: The form's name in domain.yml.
     name: str = ""
     #: Intents that start this flow: they are answers inside it, not interruptions.
-    own_intents: FrozenSet[str] = frozenset()
+    own_intents: frozenset[str] = frozenset()
     #: Every slot this flow owns (reset when the flow is cancelled or saved).
-    slots: Tuple[str, ...] = ()
+    slots: tuple[str, ...] = ()
     #: Slots shared with other flows (contact details): asked here, kept after the flow ends.
-    shared_slots: Tuple[str, ...] = ()
+    shared_slots: tuple[str, ...] = ()
     #: Slots whose answer is free text: almost any message is an answer.
-    free_text_slots: FrozenSet[str] = frozenset()
+    free_text_slots: frozenset[str] = frozenset()
     #: Slots read as short text (names, instrument types, cities): a confident small-talk or
     #: FAQ intent is not taken as the answer, since any text would "read" as one.
-    textual_slots: FrozenSet[str] = frozenset()
+    textual_slots: frozenset[str] = frozenset()
     #: Slot that holds the final yes/no confirmation (None: the flow has none).
-    confirm_slot: Optional[str] = None
+    confirm_slot: str | None = None
     #: Edit choices offered when the customer does not confirm: choice -> slots to clear.
-    edit_targets: Mapping[str, Tuple[str, ...]] = {}
+    edit_targets: Mapping[str, tuple[str, ...]] = {}
 
     @abstractmethod
-    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
         """Slots still to be asked, in order, given the current slot values."""
 
     @abstractmethod
     def read(self, slot: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:
         """Read ``turn`` as the answer to ``slot``."""
 
-    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         """Slots the triggering message (or the CRM) already answers. Invalid values are dropped."""
         return {}
 
-    def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def extra(
+        self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context
+    ) -> dict[str, Any]:
         """Other empty slots that the same answer also fills (e.g. an e-mail typed with the name)."""
         return {}
 
-    def settle(self, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def settle(self, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         """Derived updates after every step (e.g. move a finished instrument line to the list)."""
         return {}
 
     # -- helpers available to every flow ------------------------------------------------------
 
-    def owned_slots(self) -> Tuple[str, ...]:
+    def owned_slots(self) -> tuple[str, ...]:
         """Slots that belong to this flow alone (cleared when it is saved or cancelled)."""
         extra = (EDIT_FIELD_SLOT, EDIT_PENDING_SLOT) if self.confirm_slot else ()
         return tuple(self.slots) + extra
 
-    def all_slots(self) -> Tuple[str, ...]:
+    def all_slots(self) -> tuple[str, ...]:
         """Every slot this form may ask for."""
         return self.owned_slots() + tuple(self.shared_slots)
 
-    def with_confirmation(self, required: List[str], state: Mapping[str, Any]) -> List[str]:
+    def with_confirmation(self, required: list[str], state: Mapping[str, Any]) -> list[str]:
         """Append the edit question (after a "no") and the confirmation to ``required``."""
         if not self.confirm_slot:
             return required
         if state.get(EDIT_PENDING_SLOT):
-            required = required + [EDIT_FIELD_SLOT]
-        return required + [self.confirm_slot]
+            required = [*required, EDIT_FIELD_SLOT]
+        return [*required, self.confirm_slot]
 
     def read_confirmation(self, turn: Turn) -> Attempt:
         answer = read_yes_no(turn)
         if answer is True:
             return Attempt.ok(**{self.confirm_slot: True})  # type: ignore[misc]
         if answer is False:
-            return Attempt.ok(**{self.confirm_slot: None, EDIT_PENDING_SLOT: True, EDIT_FIELD_SLOT: None})  # type: ignore[misc]
+            return Attempt.ok(
+                **{self.confirm_slot: None, EDIT_PENDING_SLOT: True, EDIT_FIELD_SLOT: None}
+            )  # type: ignore[misc]
         return Attempt.fail("utter_invalid_confirmation")
 
     def read_edit_field(self, turn: Turn) -> Attempt:
@@ -239,7 +246,7 @@ class FormFlow(ABC):
             choice = match_label(turn.plain_text, self.edit_labels_for_matching())
         if choice not in self.edit_targets:
             return Attempt.fail("utter_invalid_choice")
-        updates: Dict[str, Any] = {slot: None for slot in self.edit_targets[choice]}
+        updates: dict[str, Any] = {slot: None for slot in self.edit_targets[choice]}
         updates.update({EDIT_PENDING_SLOT: None, EDIT_FIELD_SLOT: None})
         return Attempt(updates=updates)
 
@@ -247,12 +254,16 @@ class FormFlow(ABC):
         from bot.flows.texts import EDIT_LABELS
 
         return {
-            key: [EDIT_LABELS[key]["id"], EDIT_LABELS[key]["en"], *EDIT_LABELS[key].get("words", ())]
+            key: [
+                EDIT_LABELS[key]["id"],
+                EDIT_LABELS[key]["en"],
+                *EDIT_LABELS[key].get("words", ()),
+            ]
             for key in self.edit_targets
             if key in EDIT_LABELS
         }
 
-    def is_answer(self, slot: str, turn: Turn) -> Optional[bool]:
+    def is_answer(self, slot: str, turn: Turn) -> bool | None:
         """False: certainly not an answer (reject). None: an answer only if it reads as one."""
         intent = turn.intent or ""
         if intent in HARD_INTERRUPTS:
@@ -286,7 +297,7 @@ def _is_short_question(text: str) -> bool:
     return stripped.endswith("?") and stripped.count("?") == 1 and len(stripped.split()) <= 12
 
 
-def read_yes_no(turn: Turn) -> Optional[bool]:
+def read_yes_no(turn: Turn) -> bool | None:
     """affirm/deny intent, a yes/no button, or an unmistakable yes/no word."""
     choice = chosen(turn)
     if choice in ("yes", "no"):
@@ -304,16 +315,56 @@ def read_yes_no(turn: Turn) -> Optional[bool]:
 
 
 YES_WORDS = frozenset(
-    {"ya", "iya", "y", "yes", "ok", "oke", "okay", "boleh", "betul", "benar", "setuju", "sip",
-     "yup", "yep", "sure", "correct", "agree", "i agree", "ya benar", "iya benar", "lanjut", "kirim"}
-)  # fmt: skip
+    {
+        "ya",
+        "iya",
+        "y",
+        "yes",
+        "ok",
+        "oke",
+        "okay",
+        "boleh",
+        "betul",
+        "benar",
+        "setuju",
+        "sip",
+        "yup",
+        "yep",
+        "sure",
+        "correct",
+        "agree",
+        "i agree",
+        "ya benar",
+        "iya benar",
+        "lanjut",
+        "kirim",
+    }
+)
 NO_WORDS = frozenset(
-    {"tidak", "tdk", "gak", "ga", "nggak", "enggak", "engga", "no", "n", "nope", "bukan", "belum",
-     "tidak setuju", "ga setuju", "gak setuju", "i don't agree", "i do not agree", "salah"}
-)  # fmt: skip
+    {
+        "tidak",
+        "tdk",
+        "gak",
+        "ga",
+        "nggak",
+        "enggak",
+        "engga",
+        "no",
+        "n",
+        "nope",
+        "bukan",
+        "belum",
+        "tidak setuju",
+        "ga setuju",
+        "gak setuju",
+        "i don't agree",
+        "i do not agree",
+        "salah",
+    }
+)
 
 
-def match_label(text: str, labels: Mapping[str, Sequence[str]]) -> Optional[str]:
+def match_label(text: str, labels: Mapping[str, Sequence[str]]) -> str | None:
     """The key whose label or synonym the text names; a number picks the n-th key.
 
     Exact matches win; otherwise the key with the longest synonym contained in the text
@@ -328,7 +379,7 @@ def match_label(text: str, labels: Mapping[str, Sequence[str]]) -> Optional[str]
     for key, names in labels.items():
         if cleaned == key.lower() or any(cleaned == str(n).lower() for n in names):
             return key
-    best: Optional[str] = None
+    best: str | None = None
     best_length = 0
     tie = False
     padded = " " + " ".join(re.sub(r"[^\w\-/@.]+", " ", cleaned).split()) + " "
@@ -346,7 +397,7 @@ def match_label(text: str, labels: Mapping[str, Sequence[str]]) -> Optional[str]
 def form_step(
     flow: FormFlow,
     state: Mapping[str, Any],
-    requested: Optional[str],
+    requested: str | None,
     turn: Turn,
     ctx: Context,
     *,
@@ -358,9 +409,9 @@ def form_step(
     the form is being activated); ``interrupted`` is True when the form resumes after a
     FAQ answer or another unhappy path, so the latest message is not an answer.
     """
-    current: Dict[str, Any] = dict(state)
-    updates: Dict[str, Any] = {}
-    replies: List[Reply] = []
+    current: dict[str, Any] = dict(state)
+    updates: dict[str, Any] = {}
+    replies: list[Reply] = []
 
     activating = requested not in flow.all_slots()
     if activating:
@@ -412,13 +463,13 @@ def form_step(
 
 
 def _count_failure(
-    slot: str, state: Mapping[str, Any], replies: List[Reply], error: Optional[Reply]
-) -> Dict[str, Any]:
+    slot: str, state: Mapping[str, Any], replies: list[Reply], error: Reply | None
+) -> dict[str, Any]:
     previous = int(state.get(FAILURES_SLOT) or 0) if state.get(FAILED_SLOT_SLOT) == slot else 0
     count = previous + 1
     if error is not None:
         replies.append(error)
-    updates: Dict[str, Any] = {slot: None, FAILED_SLOT_SLOT: slot}
+    updates: dict[str, Any] = {slot: None, FAILED_SLOT_SLOT: slot}
     if count >= MAX_FAILURES:
         replies.append(
             Reply("utter_offer_human_after_failures", buttons=())  # buttons come from the response
@@ -429,8 +480,8 @@ def _count_failure(
     return updates
 
 
-def reset_slots(flow: FormFlow) -> Dict[str, Any]:
+def reset_slots(flow: FormFlow) -> dict[str, Any]:
     """Slot values that clear everything ``flow`` collected (after save or cancel)."""
-    values: Dict[str, Any] = {slot: None for slot in flow.owned_slots()}
+    values: dict[str, Any] = {slot: None for slot in flow.owned_slots()}
     values.update({REQUESTED_SLOT: None, FAILURES_SLOT: 0, FAILED_SLOT_SLOT: None})
     return values

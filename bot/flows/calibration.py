@@ -7,10 +7,12 @@ line, "no" moves on. A first message naming several instruments ("12 pressure ga
 termometer digital") fills several lines at once. The specification is always asked because
 a digital/analog mix-up is the lab's typical price dispute.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from bot.crm.types import CalibrationItemInput, CalibrationRequestInput
 from bot.flows import texts
@@ -55,34 +57,78 @@ LINE_SLOTS = (INSTRUMENT_TYPE, INSTRUMENT_SPEC, QUANTITY)
 SERVICE_SYNONYMS: Mapping[str, Sequence[str]] = {
     "kalibrasi": ("kalibrasi", "calibration", "calibrate", "kalibrasi alat", "kalib"),
     "tera": ("tera", "legal verification", "tera baru", "verification"),
-    "tera_ulang": ("tera ulang", "re-verification", "reverification", "tera ulang berkala", "teraulang"),
+    "tera_ulang": (
+        "tera ulang",
+        "re-verification",
+        "reverification",
+        "tera ulang berkala",
+        "teraulang",
+    ),
 }
 LOCATION_SYNONYMS: Mapping[str, Sequence[str]] = {
-    "onsite": ("onsite", "on-site", "on site", "di lokasi", "di tempat", "datang", "ke lokasi",
-               "di pabrik", "di kantor kami", "teknisi datang", "at our site", "come to us", "di site"),
-    "lab": ("lab", "laboratorium", "laboratory", "dikirim", "kirim", "diantar", "antar",
-            "sent in", "send in", "bring", "ke lab", "kirim ke lab", "in the lab"),
-}  # fmt: skip
+    "onsite": (
+        "onsite",
+        "on-site",
+        "on site",
+        "di lokasi",
+        "di tempat",
+        "datang",
+        "ke lokasi",
+        "di pabrik",
+        "di kantor kami",
+        "teknisi datang",
+        "at our site",
+        "come to us",
+        "di site",
+    ),
+    "lab": (
+        "lab",
+        "laboratorium",
+        "laboratory",
+        "dikirim",
+        "kirim",
+        "diantar",
+        "antar",
+        "sent in",
+        "send in",
+        "bring",
+        "ke lab",
+        "kirim ke lab",
+        "in the lab",
+    ),
+}
 SPEC_SYNONYMS: Mapping[str, Sequence[str]] = {
     "digital": ("digital", "dijital", "elektronik", "electronic"),
     "analog": ("analog", "analogue", "jarum", "manual", "mekanik", "mechanical"),
-    "unknown": ("tidak tahu", "gak tahu", "ga tau", "nggak tahu", "belum tahu", "tdk tahu",
-                "don't know", "not sure", "unknown", "entah", "kurang tahu"),
-}  # fmt: skip
+    "unknown": (
+        "tidak tahu",
+        "gak tahu",
+        "ga tau",
+        "nggak tahu",
+        "belum tahu",
+        "tdk tahu",
+        "don't know",
+        "not sure",
+        "unknown",
+        "entah",
+        "kurang tahu",
+    ),
+}
 
 
-def _gap(a: Tuple[int, int], b: Tuple[int, int]) -> int:
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     """Characters between two spans (0 when they touch or overlap)."""
     return max(0, b[0] - a[1], a[0] - b[1])
 
 
-def _line_from_entities(turn: Turn) -> List[Dict[str, Any]]:
+def _line_from_entities(turn: Turn) -> list[dict[str, Any]]:
     """Instrument lines named in one message: each quantity/spec goes to the nearest type."""
     types = [e for e in turn.entities if e.name == "instrument_type" and e.value]
     if not types:
         return []
-    lines: List[Dict[str, Any]] = [
-        {"type": str(e.value), "spec": None, "quantity": None, "_span": (e.start, e.end)} for e in types
+    lines: list[dict[str, Any]] = [
+        {"type": str(e.value), "spec": None, "quantity": None, "_span": (e.start, e.end)}
+        for e in types
     ]
     for entity in turn.entities:
         if entity.name not in ("quantity", "instrument_spec") or entity.value in (None, ""):
@@ -98,10 +144,14 @@ def _line_from_entities(turn: Turn) -> List[Dict[str, Any]]:
         candidates = [line for line in lines if line[key] is None]
         if not candidates:
             continue
-        if entity.start is not None and entity.end is not None and all(
-            None not in line["_span"] for line in candidates
+        if (
+            entity.start is not None
+            and entity.end is not None
+            and all(None not in line["_span"] for line in candidates)
         ):
-            target = min(candidates, key=lambda line: _gap(line["_span"], (entity.start, entity.end)))
+            target = min(
+                candidates, key=lambda line: _gap(line["_span"], (entity.start, entity.end))
+            )
         else:
             target = candidates[0]
         target[key] = value
@@ -110,18 +160,21 @@ def _line_from_entities(turn: Turn) -> List[Dict[str, Any]]:
     return lines
 
 
-def _line_updates(lines: List[Dict[str, Any]], state: Mapping[str, Any]) -> Dict[str, Any]:
+def _line_updates(lines: list[dict[str, Any]], state: Mapping[str, Any]) -> dict[str, Any]:
     """Lines named in one message: complete ones go to the list, the first incomplete one
     becomes the current line (asked next), further incomplete ones wait their turn."""
-    updates: Dict[str, Any] = {}
+    updates: dict[str, Any] = {}
     if len(lines) == 1:
-        current: Optional[Dict[str, Any]] = lines[0]
+        current: dict[str, Any] | None = lines[0]
     else:
-        complete = [line for line in lines if line["spec"] is not None and line["quantity"] is not None]
+        complete = [
+            line for line in lines if line["spec"] is not None and line["quantity"] is not None
+        ]
         incomplete = [line for line in lines if line not in complete]
         if complete:
             updates[INSTRUMENTS] = list(state.get(INSTRUMENTS) or []) + [
-                {"type": line["type"], "spec": line["spec"], "quantity": line["quantity"]} for line in complete
+                {"type": line["type"], "spec": line["spec"], "quantity": line["quantity"]}
+                for line in complete
             ]
         current = incomplete[0] if incomplete else None
         if len(incomplete) > 1:
@@ -138,14 +191,24 @@ class CalibrationFlow(FormFlow):
     name = "calibration_request_form"
     own_intents = frozenset({"request_calibration"})
     slots = (
-        SERVICE_TYPE, INSTRUMENT_TYPE, INSTRUMENT_SPEC, QUANTITY, INSTRUMENTS, PENDING, MORE, LOCATION,
-        SITE_ADDRESS, SITE_CITY, PREFERRED_DATE, CONFIRM,
-    )  # fmt: skip
+        SERVICE_TYPE,
+        INSTRUMENT_TYPE,
+        INSTRUMENT_SPEC,
+        QUANTITY,
+        INSTRUMENTS,
+        PENDING,
+        MORE,
+        LOCATION,
+        SITE_ADDRESS,
+        SITE_CITY,
+        PREFERRED_DATE,
+        CONFIRM,
+    )
     shared_slots = CONTACT
     textual_slots = frozenset({INSTRUMENT_TYPE, INSTRUMENT_SPEC, NAME, COMPANY})
     free_text_slots = frozenset({SITE_ADDRESS})
     confirm_slot = CONFIRM
-    edit_targets = {
+    edit_targets: Mapping[str, tuple[str, ...]] = {
         "company": (COMPANY,),
         "contact_name": (NAME,),
         "phone": (PHONE,),
@@ -156,7 +219,7 @@ class CalibrationFlow(FormFlow):
         "preferred_date": (PREFERRED_DATE,),
     }
 
-    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
         required = [SERVICE_TYPE]
         line_started = any(state.get(slot) is not None for slot in LINE_SLOTS)
         if not state.get(INSTRUMENTS) or state.get(MORE) is True or line_started:
@@ -169,8 +232,8 @@ class CalibrationFlow(FormFlow):
         required += [PREFERRED_DATE, *CONTACT]
         return self.with_confirmation(required, state)
 
-    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
-        updates: Dict[str, Any] = {}
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        updates: dict[str, Any] = {}
         service = turn.first("service_type")
         if service in SERVICE_SYNONYMS:
             updates[SERVICE_TYPE] = service
@@ -194,20 +257,28 @@ class CalibrationFlow(FormFlow):
         if slot in CONTACT:
             return read_contact(slot, turn)
         if slot == SERVICE_TYPE:
-            value = chosen(turn) or turn.first("service_type") or match_label(turn.plain_text, SERVICE_SYNONYMS)
+            value = (
+                chosen(turn)
+                or turn.first("service_type")
+                or match_label(turn.plain_text, SERVICE_SYNONYMS)
+            )
             if value not in SERVICE_SYNONYMS:
                 return Attempt.fail("utter_invalid_choice")
             return Attempt.ok(**{SERVICE_TYPE: value})
         if slot == INSTRUMENT_TYPE:
             return self._read_instrument(turn, state)
         if slot == INSTRUMENT_SPEC:
-            value = chosen(turn) or turn.first("instrument_spec") or match_label(turn.plain_text, SPEC_SYNONYMS)
+            value = (
+                chosen(turn)
+                or turn.first("instrument_spec")
+                or match_label(turn.plain_text, SPEC_SYNONYMS)
+            )
             if value is None:
                 checked = check_text(turn.plain_text, "spec", min_length=2)
                 if not checked.ok:
                     return Attempt.from_checked(checked)
                 value = checked.value
-            updates: Dict[str, Any] = {INSTRUMENT_SPEC: value}
+            updates: dict[str, Any] = {INSTRUMENT_SPEC: value}
             if state.get(QUANTITY) is None and turn.first("quantity") is not None:
                 quantity = check_quantity(str(turn.first("quantity")))
                 if quantity.ok:
@@ -230,7 +301,11 @@ class CalibrationFlow(FormFlow):
                 return Attempt.fail("utter_invalid_yes_no")
             return Attempt.ok(**{MORE: answer})
         if slot == LOCATION:
-            value = chosen(turn) or turn.first("service_location") or match_label(turn.plain_text, LOCATION_SYNONYMS)
+            value = (
+                chosen(turn)
+                or turn.first("service_location")
+                or match_label(turn.plain_text, LOCATION_SYNONYMS)
+            )
             if value not in LOCATION_SYNONYMS:
                 return Attempt.fail("utter_invalid_choice")
             updates = {LOCATION: value}
@@ -272,13 +347,15 @@ class CalibrationFlow(FormFlow):
                 updates[QUANTITY] = quantity.value
         return Attempt(updates=updates)
 
-    def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def extra(
+        self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context
+    ) -> dict[str, Any]:
         if requested in (NAME, COMPANY):
             return extra_contact(turn, state, CONTACT)
         return {}
 
-    def settle(self, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
-        updates: Dict[str, Any] = {}
+    def settle(self, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        updates: dict[str, Any] = {}
         if all(state.get(slot) is not None for slot in LINE_SLOTS):
             line = {
                 "type": state[INSTRUMENT_TYPE],
@@ -286,7 +363,7 @@ class CalibrationFlow(FormFlow):
                 "quantity": int(state[QUANTITY]),
             }
             updates = {
-                INSTRUMENTS: list(state.get(INSTRUMENTS) or []) + [line],
+                INSTRUMENTS: [*list(state.get(INSTRUMENTS) or []), line],
                 INSTRUMENT_TYPE: None,
                 INSTRUMENT_SPEC: None,
                 QUANTITY: None,
@@ -333,12 +410,18 @@ def ask_quantity(state: Mapping[str, Any], ctx: Context) -> Reply:
 def summary(state: Mapping[str, Any], ctx: Context) -> str:
     lang = ctx.language
     preferred = state.get(PREFERRED_DATE)
-    rows: List[Tuple[str, Optional[str]]] = [
+    rows: list[tuple[str, str | None]] = [
         ("service_type", texts.label(texts.SERVICE_TYPES, state.get(SERVICE_TYPE), lang)),
-        ("instruments", texts.instrument_lines_text(ctx.profile, state.get(INSTRUMENTS) or [], lang)),
+        (
+            "instruments",
+            texts.instrument_lines_text(ctx.profile, state.get(INSTRUMENTS) or [], lang),
+        ),
         ("location", texts.label(texts.LOCATIONS, state.get(LOCATION), lang)),
         ("site_address", state.get(SITE_ADDRESS) if state.get(LOCATION) == "onsite" else None),
-        ("preferred_date", texts.format_date(date.fromisoformat(preferred), lang) if preferred else None),
+        (
+            "preferred_date",
+            texts.format_date(date.fromisoformat(preferred), lang) if preferred else None,
+        ),
         *contact_rows(state, CONTACT),
     ]
     return texts.summary_text(rows, lang)

@@ -8,10 +8,12 @@ exists or not, so nobody learns about someone else's records.
 A high severity, a price negotiation or a specification dispute (the lab's digital/analog
 case, research notes §1.6) also offers a human agent right after the ticket is given.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from bot.crm.types import ComplaintInput
 from bot.desk.reasons import HIGH_SEVERITY_COMPLAINT, PRICE_NEGOTIATION, SPEC_DISPUTE
@@ -28,7 +30,14 @@ from bot.flows.base import (
     match_label,
     read_yes_no,
 )
-from bot.flows.contact import NAME, PHONE, contact_rows, extra_contact, prefill_contact, read_contact
+from bot.flows.contact import (
+    NAME,
+    PHONE,
+    contact_rows,
+    extra_contact,
+    prefill_contact,
+    read_contact,
+)
 from bot.flows.validators import check_reference, check_text
 from bot.profile import pick
 
@@ -45,22 +54,88 @@ DESCRIPTION_MIN_WORDS = 8  # a first message this long is taken as the descripti
 
 # Typed answers for the category question, beyond the profile's own labels.
 CATEGORY_SYNONYMS: Mapping[str, Sequence[str]] = {
-    "late_certificate": ("sertifikat", "certificate", "terlambat", "telat", "late", "dokumen", "berita acara"),
-    "wrong_invoice": ("invoice", "faktur", "tagihan salah", "wrong invoice", "faktur pajak", "bill"),
+    "late_certificate": (
+        "sertifikat",
+        "certificate",
+        "terlambat",
+        "telat",
+        "late",
+        "dokumen",
+        "berita acara",
+    ),
+    "wrong_invoice": (
+        "invoice",
+        "faktur",
+        "tagihan salah",
+        "wrong invoice",
+        "faktur pajak",
+        "bill",
+    ),
     "technician_conduct": ("teknisi", "technician"),
     "damaged_instrument": ("rusak", "hilang", "damaged", "broken", "lost", "pecah"),
-    "billing_dispute": ("angsuran", "cicilan", "instalment", "installment", "billing", "denda", "tagihan angsuran"),
-    "debt_collection_conduct": ("debt collector", "penagih", "penagihan", "collector", "dc", "kolektor"),
-    "service_quality": ("pelayanan", "layanan", "cs", "service", "lambat", "slow", "tidak responsif", "unresponsive"),
+    "billing_dispute": (
+        "angsuran",
+        "cicilan",
+        "instalment",
+        "installment",
+        "billing",
+        "denda",
+        "tagihan angsuran",
+    ),
+    "debt_collection_conduct": (
+        "debt collector",
+        "penagih",
+        "penagihan",
+        "collector",
+        "dc",
+        "kolektor",
+    ),
+    "service_quality": (
+        "pelayanan",
+        "layanan",
+        "cs",
+        "service",
+        "lambat",
+        "slow",
+        "tidak responsif",
+        "unresponsive",
+    ),
     "other": ("lainnya", "lain", "other", "lain-lain"),
-}  # fmt: skip
+}
 SEVERITY_SYNONYMS: Mapping[str, Sequence[str]] = {
     "low": ("ringan", "rendah", "low", "minor", "biasa", "tidak mendesak", "not urgent"),
     "medium": ("sedang", "medium", "cukup", "moderate", "normal"),
-    "high": ("berat", "tinggi", "high", "mendesak", "urgent", "darurat", "serius", "parah", "critical", "serious"),
-}  # fmt: skip
-_NO_REFERENCE_WORDS = ("tidak ada", "ga ada", "gak ada", "nggak ada", "tidak", "belum ada", "tdk ada",
-                       "none", "no", "nope", "no reference", "tidak punya", "lupa", "skip", "lewati", "-")  # fmt: skip
+    "high": (
+        "berat",
+        "tinggi",
+        "high",
+        "mendesak",
+        "urgent",
+        "darurat",
+        "serius",
+        "parah",
+        "critical",
+        "serious",
+    ),
+}
+_NO_REFERENCE_WORDS = (
+    "tidak ada",
+    "ga ada",
+    "gak ada",
+    "nggak ada",
+    "tidak",
+    "belum ada",
+    "tdk ada",
+    "none",
+    "no",
+    "nope",
+    "no reference",
+    "tidak punya",
+    "lupa",
+    "skip",
+    "lewati",
+    "-",
+)
 
 # Words that mark a price negotiation or a specification dispute in the customer's text.
 _PRICE_NEGOTIATION = re.compile(
@@ -73,13 +148,15 @@ _SPEC_DISPUTE = re.compile(
     r"not (?:as|what) (?:in|on) the po|does not match the po)\b",
     re.IGNORECASE,
 )
-_DIGITAL_ANALOG = re.compile(r"\bdigital\b.*\banalog|\banalog\w*\b.*\bdigital\b", re.IGNORECASE | re.DOTALL)
+_DIGITAL_ANALOG = re.compile(
+    r"\bdigital\b.*\banalog|\banalog\w*\b.*\bdigital\b", re.IGNORECASE | re.DOTALL
+)
 
 # (reference, customer_id, phone) -> does the reference belong to this customer?
-OwnershipCheck = Callable[[str, Optional[int], Optional[str]], bool]
+OwnershipCheck = Callable[[str, int | None, str | None], bool]
 
 
-def crm_ownership(reference: str, customer_id: Optional[int], phone: Optional[str]) -> bool:
+def crm_ownership(reference: str, customer_id: int | None, phone: str | None) -> bool:
     from bot.crm.status import reference_belongs_to, reference_matches_phone
 
     if customer_id is not None and reference_belongs_to(reference, customer_id):
@@ -87,7 +164,7 @@ def crm_ownership(reference: str, customer_id: Optional[int], phone: Optional[st
     return bool(phone) and reference_matches_phone(reference, str(phone))
 
 
-def human_reason(state: Mapping[str, Any]) -> Optional[str]:
+def human_reason(state: Mapping[str, Any]) -> str | None:
     """Why this complaint should go to a person at once, or None."""
     if state.get(SEVERITY) == "high":
         return HIGH_SEVERITY_COMPLAINT
@@ -107,7 +184,7 @@ class ComplaintFlow(FormFlow):
     textual_slots = frozenset({NAME})
     free_text_slots = frozenset({DESCRIPTION, RESOLUTION})
     confirm_slot = CONFIRM
-    edit_targets = {
+    edit_targets: Mapping[str, tuple[str, ...]] = {
         "category": (CATEGORY,),
         "related_reference": (RELATED,),
         "description": (DESCRIPTION,),
@@ -120,14 +197,14 @@ class ComplaintFlow(FormFlow):
     def __init__(self, ownership: OwnershipCheck = crm_ownership) -> None:
         self.ownership = ownership
 
-    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
         # The phone comes before the reference: it is how a customer on a new channel proves
         # that a reference is theirs.
         required = [CATEGORY, *CONTACT, RELATED, DESCRIPTION, RESOLUTION, SEVERITY]
         return self.with_confirmation(required, state)
 
-    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
-        updates: Dict[str, Any] = prefill_contact(turn, state, ctx, CONTACT)
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        updates: dict[str, Any] = prefill_contact(turn, state, ctx, CONTACT)
         text = turn.plain_text
         if len(text.split()) >= DESCRIPTION_MIN_WORDS and check_text(text, "description").ok:
             updates[DESCRIPTION] = text
@@ -181,7 +258,9 @@ class ComplaintFlow(FormFlow):
             return Attempt.refuse("utter_invalid_related_reference", reference=checked.value)
         return Attempt.ok(**{RELATED: checked.value})
 
-    def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def extra(
+        self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context
+    ) -> dict[str, Any]:
         if requested == NAME:
             return extra_contact(turn, state, CONTACT)
         return {}
@@ -190,8 +269,8 @@ class ComplaintFlow(FormFlow):
 FLOW = ComplaintFlow()
 
 
-def category_labels(ctx: Context) -> Dict[str, Sequence[str]]:
-    labels: Dict[str, Sequence[str]] = {}
+def category_labels(ctx: Context) -> dict[str, Sequence[str]]:
+    labels: dict[str, Sequence[str]] = {}
     for category in ctx.profile.complaint_categories:
         names = [pick(category.label, "id"), pick(category.label, "en")]
         names += list(CATEGORY_SYNONYMS.get(category.id, ()))
@@ -203,12 +282,13 @@ def ask_category(ctx: Context) -> Reply:
     return Reply(
         "utter_ask_cmp_category",
         buttons=tuple(
-            Button(pick(c.label, ctx.language), choice_payload(c.id)) for c in ctx.profile.complaint_categories
+            Button(pick(c.label, ctx.language), choice_payload(c.id))
+            for c in ctx.profile.complaint_categories
         ),
     )
 
 
-def related_text(value: Optional[str], language: str) -> Optional[str]:
+def related_text(value: str | None, language: str) -> str | None:
     if value in (None, NO_REFERENCE):
         return "-"
     return value
@@ -217,7 +297,7 @@ def related_text(value: Optional[str], language: str) -> Optional[str]:
 def summary(state: Mapping[str, Any], ctx: Context) -> str:
     lang = ctx.language
     category = ctx.profile.complaint_category(str(state.get(CATEGORY) or ""))
-    rows: List[Tuple[str, Optional[str]]] = [
+    rows: list[tuple[str, str | None]] = [
         ("category", pick(category.label, lang) if category else state.get(CATEGORY)),
         ("related_reference", related_text(state.get(RELATED), lang)),
         ("description", state.get(DESCRIPTION)),
@@ -243,7 +323,7 @@ def build_input(state: Mapping[str, Any]) -> ComplaintInput:
     )
 
 
-def saved_replies(reference: str, state: Mapping[str, Any], ctx: Context) -> List[Reply]:
+def saved_replies(reference: str, state: Mapping[str, Any], ctx: Context) -> list[Reply]:
     replies = [Reply("utter_complaint_saved", {"reference": reference})]
     reason = human_reason(state)
     if reason is not None:

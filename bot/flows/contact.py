@@ -3,9 +3,11 @@
 They are shared on purpose: a customer who gave a name and number in one request is not
 asked again in the next one (the summary still shows them, and they can be changed there).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from bot.flows.base import Attempt, Context, Turn
 from bot.flows.validators import check_email, check_name, check_phone, check_text
@@ -16,10 +18,34 @@ PHONE = "contact_phone"
 EMAIL = "contact_email"
 CONTACT_SLOTS = (COMPANY, NAME, PHONE, EMAIL)
 
-_NAME_PREFIXES = ("nama saya", "namaku", "nama sy", "saya", "sy", "my name is", "i am", "i'm",
-                  "this is", "name:", "nama:", "namanya", "dengan")  # fmt: skip
-_COMPANY_PREFIXES = ("dari", "perusahaan", "kantor", "company", "from", "we are", "kami dari",
-                     "saya dari", "sy dari", "nama perusahaan", "perusahaannya")  # fmt: skip
+_NAME_PREFIXES = (
+    "nama saya",
+    "namaku",
+    "nama sy",
+    "saya",
+    "sy",
+    "my name is",
+    "i am",
+    "i'm",
+    "this is",
+    "name:",
+    "nama:",
+    "namanya",
+    "dengan",
+)
+_COMPANY_PREFIXES = (
+    "dari",
+    "perusahaan",
+    "kantor",
+    "company",
+    "from",
+    "we are",
+    "kami dari",
+    "saya dari",
+    "sy dari",
+    "nama perusahaan",
+    "perusahaannya",
+)
 
 
 def _strip_prefix(text: str, prefixes: tuple) -> str:
@@ -28,7 +54,7 @@ def _strip_prefix(text: str, prefixes: tuple) -> str:
     lowered = stripped.lower()
     for prefix in sorted(prefixes, key=len, reverse=True):
         if lowered.startswith(prefix + " ") and len(stripped) > len(prefix) + 1:
-            return stripped[len(prefix):].strip(" :,")
+            return stripped[len(prefix) :].strip(" :,")
     return stripped
 
 
@@ -43,7 +69,9 @@ def read_contact(slot: str, turn: Turn) -> Attempt:
     elif slot == NAME:
         checked = check_name(_strip_prefix(_before_contact(turn), _NAME_PREFIXES))
     elif slot == COMPANY:
-        checked = check_text(_strip_prefix(_before_contact(turn), _COMPANY_PREFIXES), "company", min_length=2)
+        checked = check_text(
+            _strip_prefix(_before_contact(turn), _COMPANY_PREFIXES), "company", min_length=2
+        )
     else:  # pragma: no cover - programming error
         raise KeyError(slot)
     if not checked.ok:
@@ -61,9 +89,9 @@ def _before_contact(turn: Turn) -> str:
     return text[:cut].strip(" ,;-/") if cut < len(text) else text
 
 
-def extra_contact(turn: Turn, state: Mapping[str, Any], wanted: tuple) -> Dict[str, Any]:
+def extra_contact(turn: Turn, state: Mapping[str, Any], wanted: tuple) -> dict[str, Any]:
     """Phone or e-mail typed along with another answer, for slots still empty."""
-    updates: Dict[str, Any] = {}
+    updates: dict[str, Any] = {}
     if PHONE in wanted and state.get(PHONE) is None and turn.first("phone"):
         checked = check_phone(str(turn.first("phone")))
         if checked.ok:
@@ -75,7 +103,9 @@ def extra_contact(turn: Turn, state: Mapping[str, Any], wanted: tuple) -> Dict[s
     return updates
 
 
-def prefill_contact(turn: Turn, state: Mapping[str, Any], ctx: Context, wanted: tuple) -> Dict[str, Any]:
+def prefill_contact(
+    turn: Turn, state: Mapping[str, Any], ctx: Context, wanted: tuple
+) -> dict[str, Any]:
     """Contact slots from the first message's entities, then from what the CRM knows."""
     updates = extra_contact(turn, state, wanted)
     known = {
@@ -91,12 +121,9 @@ def prefill_contact(turn: Turn, state: Mapping[str, Any], ctx: Context, wanted: 
 
 
 def contact_rows(state: Mapping[str, Any], wanted: tuple) -> list:
-    rows: list = []
     names = {COMPANY: "company", NAME: "contact_name", PHONE: "phone", EMAIL: "email"}
-    for slot in wanted:
-        rows.append((names[slot], state.get(slot)))
-    return rows
+    return [(names[slot], state.get(slot)) for slot in wanted]
 
 
-def optional_str(value: Any) -> Optional[str]:
+def optional_str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None

@@ -6,12 +6,24 @@ The offer context (``feedback_reference`` of the saved record, ``feedback_handof
 closed handoff) links the feedback to what it is about, so the desk can report CSAT after
 handoff.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from bot.crm.types import FeedbackInput
-from bot.flows.base import Attempt, Button, Context, FormFlow, Reply, Turn, chosen, match_label, read_yes_no
+from bot.flows.base import (
+    Attempt,
+    Button,
+    Context,
+    FormFlow,
+    Reply,
+    Turn,
+    chosen,
+    match_label,
+    read_yes_no,
+)
 from bot.flows.validators import check_rating, check_text
 
 RATING = "fb_rating"
@@ -31,10 +43,39 @@ KIND_SYNONYMS: Mapping[str, Sequence[str]] = {
     "saran": ("saran", "suggestion", "usul", "usulan", "masukan", "idea", "advice"),
     "pujian": ("pujian", "praise", "compliment", "puji", "positive", "thanks", "mantap"),
 }
-_SKIP_WORDS = ("skip", "lewati", "lewat", "nanti saja", "nanti aja", "tidak usah", "gak usah", "ga usah",
-               "nggak usah", "no thanks", "no thank you", "later", "tidak", "no")  # fmt: skip
-_NO_COMMENT_WORDS = ("-", "tidak ada", "ga ada", "gak ada", "nggak ada", "tidak", "no", "none", "nothing",
-                     "skip", "lewati", "cukup", "itu saja", "that's all", "no comment")  # fmt: skip
+_SKIP_WORDS = (
+    "skip",
+    "lewati",
+    "lewat",
+    "nanti saja",
+    "nanti aja",
+    "tidak usah",
+    "gak usah",
+    "ga usah",
+    "nggak usah",
+    "no thanks",
+    "no thank you",
+    "later",
+    "tidak",
+    "no",
+)
+_NO_COMMENT_WORDS = (
+    "-",
+    "tidak ada",
+    "ga ada",
+    "gak ada",
+    "nggak ada",
+    "tidak",
+    "no",
+    "none",
+    "nothing",
+    "skip",
+    "lewati",
+    "cukup",
+    "itu saja",
+    "that's all",
+    "no comment",
+)
 
 
 def _is_skip(turn: Turn, words: Sequence[str]) -> bool:
@@ -47,13 +88,19 @@ class FeedbackFlow(FormFlow):
     slots = (RATING, KIND, RECOMMEND, COMMENT, SKIPPED)
     free_text_slots = frozenset({COMMENT})
 
-    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
         if state.get(SKIPPED):
             return []
         return [RATING, KIND, RECOMMEND, COMMENT]
 
-    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
-        updates: Dict[str, Any] = {RATING: None, KIND: None, RECOMMEND: None, COMMENT: None, SKIPPED: None}
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        updates: dict[str, Any] = {
+            RATING: None,
+            KIND: None,
+            RECOMMEND: None,
+            COMMENT: None,
+            SKIPPED: None,
+        }
         # Rating buttons (ours and the desk's closing prompt) carry the score as an entity.
         rating = turn.first(RATING_ENTITY) or chosen(turn)
         if rating is not None and str(rating).isdigit() and 1 <= int(str(rating)) <= 5:
@@ -70,7 +117,9 @@ class FeedbackFlow(FormFlow):
 
     def read(self, slot: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:
         if slot == RATING:
-            if _is_skip(turn, _SKIP_WORDS) or (turn.intent == "deny" and not turn.plain_text[:1].isdigit()):
+            if _is_skip(turn, _SKIP_WORDS) or (
+                turn.intent == "deny" and not turn.plain_text[:1].isdigit()
+            ):
                 return Attempt.ok(**{SKIPPED: True})
             choice = chosen(turn)
             checked = check_rating(choice if choice else turn.plain_text)
@@ -88,7 +137,9 @@ class FeedbackFlow(FormFlow):
                 return Attempt.fail("utter_invalid_yes_no")
             return Attempt.ok(**{RECOMMEND: answer})
         if slot == COMMENT:
-            if _is_skip(turn, _NO_COMMENT_WORDS) or (turn.intent == "deny" and len(turn.plain_text) < 15):
+            if _is_skip(turn, _NO_COMMENT_WORDS) or (
+                turn.intent == "deny" and len(turn.plain_text) < 15
+            ):
                 return Attempt.ok(**{COMMENT: NO_COMMENT})
             checked = check_text(turn.plain_text, "comment", min_length=1)
             if not checked.ok:
@@ -100,7 +151,7 @@ class FeedbackFlow(FormFlow):
 FLOW = FeedbackFlow()
 
 
-def build_input(state: Mapping[str, Any]) -> Optional[FeedbackInput]:
+def build_input(state: Mapping[str, Any]) -> FeedbackInput | None:
     """The feedback to store, or None when the customer skipped it."""
     if state.get(SKIPPED) or state.get(RATING) is None:
         return None
@@ -117,7 +168,7 @@ def build_input(state: Mapping[str, Any]) -> Optional[FeedbackInput]:
 
 
 def rating_payload(score: int) -> str:
-    return '/give_feedback{"%s": "%d"}' % (RATING_ENTITY, score)
+    return f'/give_feedback{{"{RATING_ENTITY}": "{score:d}"}}'
 
 
 def offer_reply(language: str) -> Reply:
@@ -128,10 +179,10 @@ def offer_reply(language: str) -> Reply:
     return Reply("utter_offer_feedback", buttons=tuple(buttons))
 
 
-def offer_slots(reference: Optional[str] = None, handoff_id: Optional[int] = None) -> Dict[str, Any]:
+def offer_slots(reference: str | None = None, handoff_id: int | None = None) -> dict[str, Any]:
     """Slots that mark a feedback offer (set with the offer message)."""
     return {OFFERED: True, REFERENCE: reference, HANDOFF_ID: handoff_id}
 
 
-def reset_offer() -> Dict[str, Any]:
+def reset_offer() -> dict[str, Any]:
     return {OFFERED: None, REFERENCE: None, HANDOFF_ID: None}

@@ -5,11 +5,13 @@ contacted has given no personal data at all; without consent the form ends, noth
 stored, and the customer is told why. Down payment and tenor are checked against the
 product's ranges in the business profile.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from bot.crm.types import FinancingRequestInput
 from bot.flows import texts
@@ -25,7 +27,14 @@ from bot.flows.base import (
     match_label,
     read_yes_no,
 )
-from bot.flows.contact import NAME, PHONE, contact_rows, extra_contact, prefill_contact, read_contact
+from bot.flows.contact import (
+    NAME,
+    PHONE,
+    contact_rows,
+    extra_contact,
+    prefill_contact,
+    read_contact,
+)
 from bot.flows.validators import check_amount, check_text
 from bot.nlp import parsers
 from bot.profile import FinancingProduct, format_money, pick
@@ -45,9 +54,26 @@ CONTACT = (NAME, PHONE)
 PRODUCT_SYNONYMS: Mapping[str, Sequence[str]] = {
     "motorcycle": ("motor", "sepeda motor", "motorcycle", "motorbike", "motor baru", "motor bekas"),
     "car": ("mobil", "car", "kendaraan roda empat", "roda 4", "mobil baru", "mobil bekas"),
-    "multipurpose": ("multiguna", "multipurpose", "dana tunai", "jaminan bpkb", "gadai bpkb", "pinjaman", "bpkb", "cash loan"),
-    "heavy_equipment": ("alat berat", "heavy equipment", "excavator", "ekskavator", "bulldozer", "forklift", "crane"),
-}  # fmt: skip
+    "multipurpose": (
+        "multiguna",
+        "multipurpose",
+        "dana tunai",
+        "jaminan bpkb",
+        "gadai bpkb",
+        "pinjaman",
+        "bpkb",
+        "cash loan",
+    ),
+    "heavy_equipment": (
+        "alat berat",
+        "heavy equipment",
+        "excavator",
+        "ekskavator",
+        "bulldozer",
+        "forklift",
+        "crane",
+    ),
+}
 CONDITION_SYNONYMS: Mapping[str, Sequence[str]] = {
     "new": ("baru", "new", "gres", "brand new"),
     "used": ("bekas", "used", "second", "seken", "second hand", "secondhand", "pre-owned", "2nd"),
@@ -59,22 +85,24 @@ CONTACT_TIME_SYNONYMS: Mapping[str, Sequence[str]] = {
     "anytime": ("kapan saja", "kapan aja", "bebas", "terserah", "any time", "anytime", "whenever"),
 }
 _DP_WORDS = re.compile(r"\b(dp|uang muka|down ?payment|deposit)\b", re.IGNORECASE)
-_NO_DP = re.compile(r"^(tanpa dp|tidak ada|ga ada|gak ada|nggak ada|tidak pakai dp|no dp|none|nol|0)$", re.I)
+_NO_DP = re.compile(
+    r"^(tanpa dp|tidak ada|ga ada|gak ada|nggak ada|tidak pakai dp|no dp|none|nol|0)$", re.I
+)
 _PERCENT = re.compile(r"(\d{1,2}(?:[.,]\d+)?)\s*(?:%|persen|percent)", re.IGNORECASE)
 _YEARS = re.compile(r"(\d{1,2}(?:[.,]5)?)\s*(?:tahun|thn|th|years?|yrs?)\b", re.IGNORECASE)
 _MONTHS = re.compile(r"(\d{1,3})\s*(?:bulan|bln|bl|months?|mos?|x)\b", re.IGNORECASE)
 
 
-def product_of(state: Mapping[str, Any], ctx: Context) -> Optional[FinancingProduct]:
+def product_of(state: Mapping[str, Any], ctx: Context) -> FinancingProduct | None:
     product = state.get(PRODUCT)
     return ctx.profile.financing_product(str(product)) if product else None
 
 
-def _decimal(value: Any) -> Optional[Decimal]:
+def _decimal(value: Any) -> Decimal | None:
     return Decimal(str(value)) if value not in (None, "") else None
 
 
-def read_tenor(text: str) -> Optional[int]:
+def read_tenor(text: str) -> int | None:
     """'3 tahun' -> 36, '24 bulan' / '24x' / '24' -> 24 (months)."""
     cleaned = (text or "").strip().lower()
     years = _YEARS.search(cleaned)
@@ -88,10 +116,10 @@ def read_tenor(text: str) -> Optional[int]:
     return None
 
 
-def _amounts_in(turn: Turn) -> Tuple[Optional[Decimal], Optional[Decimal]]:
+def _amounts_in(turn: Turn) -> tuple[Decimal | None, Decimal | None]:
     """(amount, down payment) from a message's amount entities: "DP 30jt" is a down payment."""
-    amount: Optional[Decimal] = None
-    down: Optional[Decimal] = None
+    amount: Decimal | None = None
+    down: Decimal | None = None
     for entity in turn.entities:
         if entity.name != "amount" or entity.value in (None, ""):
             continue
@@ -99,7 +127,9 @@ def _amounts_in(turn: Turn) -> Tuple[Optional[Decimal], Optional[Decimal]]:
             value = Decimal(str(entity.value))
         except ArithmeticError:
             continue
-        before = turn.text[max(0, (entity.start or 0) - 14) : entity.start or 0] if entity.start else ""
+        before = (
+            turn.text[max(0, (entity.start or 0) - 14) : entity.start or 0] if entity.start else ""
+        )
         if _DP_WORDS.search(before):
             down = down if down is not None else value
         elif amount is None:
@@ -115,7 +145,7 @@ class FinancingFlow(FormFlow):
     textual_slots = frozenset({CITY, CONTACT_TIME, NAME})
     free_text_slots = frozenset()
     confirm_slot = CONFIRM
-    edit_targets = {
+    edit_targets: Mapping[str, tuple[str, ...]] = {
         "product": (PRODUCT, CONDITION, DOWN_PAYMENT, TENOR),
         "amount": (AMOUNT, DOWN_PAYMENT),
         "tenor": (TENOR,),
@@ -125,15 +155,15 @@ class FinancingFlow(FormFlow):
         "contact_time": (CONTACT_TIME,),
     }
 
-    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
         required = [PRODUCT, CONDITION, AMOUNT, DOWN_PAYMENT, TENOR, CITY, CONSENT]
         if state.get(CONSENT) is False:
             return required  # no consent: stop here, before any personal data
         required += [*CONTACT, CONTACT_TIME]
         return self.with_confirmation(required, state)
 
-    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
-        updates: Dict[str, Any] = {}
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        updates: dict[str, Any] = {}
         product = turn.first("product_type")
         if product in PRODUCT_SYNONYMS:
             updates[PRODUCT] = product
@@ -156,16 +186,24 @@ class FinancingFlow(FormFlow):
         if slot in CONTACT:
             return read_contact(slot, turn)
         if slot == PRODUCT:
-            value = chosen(turn) or turn.first("product_type") or match_label(turn.plain_text, PRODUCT_SYNONYMS)
+            value = (
+                chosen(turn)
+                or turn.first("product_type")
+                or match_label(turn.plain_text, PRODUCT_SYNONYMS)
+            )
             if value not in PRODUCT_SYNONYMS or ctx.profile.financing_product(str(value)) is None:
                 return Attempt.fail("utter_invalid_choice")
-            updates: Dict[str, Any] = {PRODUCT: value}
+            updates: dict[str, Any] = {PRODUCT: value}
             condition = turn.first("vehicle_condition")
             if condition in CONDITION_SYNONYMS and state.get(CONDITION) is None:
                 updates[CONDITION] = condition
             return Attempt(updates=updates)
         if slot == CONDITION:
-            value = chosen(turn) or turn.first("vehicle_condition") or match_label(turn.plain_text, CONDITION_SYNONYMS)
+            value = (
+                chosen(turn)
+                or turn.first("vehicle_condition")
+                or match_label(turn.plain_text, CONDITION_SYNONYMS)
+            )
             product = product_of(state, ctx)
             if value not in CONDITION_SYNONYMS:
                 return Attempt.fail("utter_invalid_choice")
@@ -174,7 +212,9 @@ class FinancingFlow(FormFlow):
             return Attempt.ok(**{CONDITION: value})
         if slot == AMOUNT:
             amount, down = _amounts_in(turn)
-            checked = check_amount(str(amount) if amount is not None else turn.plain_text, ctx.language)
+            checked = check_amount(
+                str(amount) if amount is not None else turn.plain_text, ctx.language
+            )
             if not checked.ok:
                 return Attempt.from_checked(checked)
             updates = {AMOUNT: str(checked.value)}
@@ -188,9 +228,13 @@ class FinancingFlow(FormFlow):
             value = chosen(turn)
             tenor = int(value) if value and value.isdigit() else read_tenor(turn.plain_text)
             if tenor is None:
-                return Attempt.fail("utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language))
+                return Attempt.fail(
+                    "utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language)
+                )
             if product is not None and tenor not in product.tenors_months:
-                return Attempt.refuse("utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language))
+                return Attempt.refuse(
+                    "utter_invalid_tenor", tenors=self._tenor_list(product, ctx.language)
+                )
             return Attempt.ok(**{TENOR: tenor})
         if slot == CITY:
             city = turn.first("city")
@@ -221,12 +265,14 @@ class FinancingFlow(FormFlow):
         product = product_of(state, ctx)
         text = turn.plain_text
         percent = _PERCENT.search(text)
-        value: Optional[Decimal]
+        value: Decimal | None
         if percent and amount is not None:
             value = (amount * Decimal(percent.group(1).replace(",", ".")) / 100).quantize(
                 Decimal(1), rounding=ROUND_HALF_UP
             )
-        elif _NO_DP.match(text.strip(" .!").lower()) or (turn.intent == "deny" and not turn.entities):
+        elif _NO_DP.match(text.strip(" .!").lower()) or (
+            turn.intent == "deny" and not turn.entities
+        ):
             value = Decimal(0)
         else:
             entity = turn.first("amount")
@@ -234,10 +280,16 @@ class FinancingFlow(FormFlow):
         if value is None:
             return Attempt.fail("utter_invalid_amount")
         if amount is not None and value >= amount:
-            return Attempt.refuse("utter_invalid_down_payment_too_large", amount=format_money(amount, ctx.language))
+            return Attempt.refuse(
+                "utter_invalid_down_payment_too_large", amount=format_money(amount, ctx.language)
+            )
         if amount is not None and product is not None:
-            low = (amount * product.dp_min_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-            high = (amount * product.dp_max_percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            low = (amount * product.dp_min_percent / 100).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
+            high = (amount * product.dp_max_percent / 100).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
             if not low <= value <= high:
                 return Attempt.refuse(
                     "utter_invalid_down_payment_range",
@@ -250,26 +302,30 @@ class FinancingFlow(FormFlow):
         return Attempt.ok(**{DOWN_PAYMENT: str(value)})
 
     @staticmethod
-    def _tenor_list(product: Optional[FinancingProduct], language: str) -> str:
+    def _tenor_list(product: FinancingProduct | None, language: str) -> str:
         if product is None:
             return "-"
         return ", ".join(texts.months(m, language) for m in product.tenors_months)
 
-    def extra(self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def extra(
+        self, requested: str, turn: Turn, state: Mapping[str, Any], ctx: Context
+    ) -> dict[str, Any]:
         if requested == NAME:
             return extra_contact(turn, state, CONTACT)
         return {}
 
-    def settle(self, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def settle(self, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         """Answers the product makes obvious: its only condition, no DP where it takes none."""
         product = product_of(state, ctx)
-        updates: Dict[str, Any] = {}
+        updates: dict[str, Any] = {}
         if product is None:
             return updates
         if state.get(CONDITION) is None and len(product.conditions) == 1:
             updates[CONDITION] = product.conditions[0]
         if state.get(CONDITION) is not None and state.get(CONDITION) not in product.conditions:
-            updates[CONDITION] = None  # e.g. a "new" heard before the product turned out multipurpose
+            updates[CONDITION] = (
+                None  # e.g. a "new" heard before the product turned out multipurpose
+            )
         if state.get(DOWN_PAYMENT) is None and product.dp_max_percent == 0:
             updates[DOWN_PAYMENT] = "0"
         if state.get(TENOR) is not None and int(state[TENOR]) not in product.tenors_months:
@@ -280,15 +336,18 @@ class FinancingFlow(FormFlow):
 FLOW = FinancingFlow()
 
 
-def contact_time_text(value: Optional[str], language: str) -> Optional[str]:
+def contact_time_text(value: str | None, language: str) -> str | None:
     if value is None:
         return None
-    return texts.label(texts.CONTACT_TIMES, value, language) if value in texts.CONTACT_TIMES else value
+    return (
+        texts.label(texts.CONTACT_TIMES, value, language) if value in texts.CONTACT_TIMES else value
+    )
 
 
-def product_buttons(ctx: Context) -> Tuple[Button, ...]:
+def product_buttons(ctx: Context) -> tuple[Button, ...]:
     return tuple(
-        Button(pick(p.name, ctx.language), choice_payload(p.id)) for p in ctx.profile.financing_products
+        Button(pick(p.name, ctx.language), choice_payload(p.id))
+        for p in ctx.profile.financing_products
     )
 
 
@@ -297,7 +356,9 @@ def ask_tenor(state: Mapping[str, Any], ctx: Context) -> Reply:
     tenors = product.tenors_months if product else (12, 24, 36)
     return Reply(
         "utter_ask_fin_tenor",
-        buttons=tuple(Button(texts.months(m, ctx.language), choice_payload(str(m))) for m in tenors),
+        buttons=tuple(
+            Button(texts.months(m, ctx.language), choice_payload(str(m))) for m in tenors
+        ),
     )
 
 
@@ -323,7 +384,7 @@ def summary(state: Mapping[str, Any], ctx: Context) -> str:
     lang = ctx.language
     product = product_of(state, ctx)
     tenor = state.get(TENOR)
-    rows: List[Tuple[str, Optional[str]]] = [
+    rows: list[tuple[str, str | None]] = [
         ("product", pick(product.name, lang) if product else state.get(PRODUCT)),
         ("condition", texts.label(texts.CONDITIONS, state.get(CONDITION), lang)),
         ("amount", texts.money(_decimal(state.get(AMOUNT)), lang)),

@@ -4,11 +4,13 @@
 WhatsApp and on the website becomes one customer; it may return a different (surviving)
 customer id, which is the one the record is stored under.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from bot.crm import complaints as crm_complaints
 from bot.crm import customers as crm_customers
@@ -27,7 +29,7 @@ class NoConsent(ValueError):
 
 @dataclass(frozen=True)
 class Saved:
-    reference: Optional[str]
+    reference: str | None
     created: bool
     customer_id: int
 
@@ -53,7 +55,12 @@ def save_calibration(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = calibration.build_input(state)
     customer_id = _attach(ctx, state, with_company=True)
     created = crm_requests.create_calibration_request(customer_id, data, key)
-    logger.info("calibration request %s (new=%s) for customer %s", created.reference, created.created, customer_id)
+    logger.info(
+        "calibration request %s (new=%s) for customer %s",
+        created.reference,
+        created.created,
+        customer_id,
+    )
     return Saved(created.reference, created.created, customer_id)
 
 
@@ -63,7 +70,12 @@ def save_financing(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = financing.build_input(state)
     customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
     created = crm_requests.create_financing_request(customer_id, data, key)
-    logger.info("financing request %s (new=%s) for customer %s", created.reference, created.created, customer_id)
+    logger.info(
+        "financing request %s (new=%s) for customer %s",
+        created.reference,
+        created.created,
+        customer_id,
+    )
     return Saved(created.reference, created.created, customer_id)
 
 
@@ -71,11 +83,13 @@ def save_complaint(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = complaints.build_input(state)
     customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
     created = crm_complaints.create_complaint(customer_id, data, key)
-    logger.info("complaint %s (new=%s) for customer %s", created.reference, created.created, customer_id)
+    logger.info(
+        "complaint %s (new=%s) for customer %s", created.reference, created.created, customer_id
+    )
     return Saved(created.reference, created.created, customer_id)
 
 
-def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Optional[Saved]:
+def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | None:
     data = feedback.build_input(state)
     if data is None:
         return None
@@ -96,7 +110,11 @@ def known_contact(customer_id: int) -> dict:
     if overview.customer.company:
         known["company"] = overview.customer.company
     for identity in overview.identities:
-        if identity.kind in ("phone", "whatsapp") and identity.value.startswith("+") and "phone" not in known:
+        if (
+            identity.kind in ("phone", "whatsapp")
+            and identity.value.startswith("+")
+            and "phone" not in known
+        ):
             known["phone"] = identity.value
         if identity.kind == "email" and "email" not in known:
             known["email"] = identity.value

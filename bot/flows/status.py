@@ -6,10 +6,12 @@ compared. Whether the reference does not exist, belongs to someone else, or the 
 not match, the customer sees the same questions and the same final "cannot show" reply, so
 the bot never reveals that someone else's reference exists.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any
 
 from bot.crm.types import RecordStatus
 from bot.flows import texts
@@ -27,7 +29,7 @@ class StatusBackend:
 
     belongs_to: Callable[[str, int], bool]
     matches_phone: Callable[[str, str], bool]
-    find: Callable[[str], Optional[RecordStatus]]
+    find: Callable[[str], RecordStatus | None]
 
 
 def crm_backend() -> StatusBackend:
@@ -45,7 +47,7 @@ class StatusFlow(FormFlow):
     own_intents = frozenset({"check_status"})
     slots = (REFERENCE, PHONE, VERIFIED)
 
-    def __init__(self, backend: Optional[StatusBackend] = None) -> None:
+    def __init__(self, backend: StatusBackend | None = None) -> None:
         self._backend = backend
 
     @property
@@ -54,14 +56,14 @@ class StatusFlow(FormFlow):
             self._backend = crm_backend()
         return self._backend
 
-    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> List[str]:
+    def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
         if state.get(REFERENCE) is not None and state.get(VERIFIED) is True:
             return [REFERENCE]
         return [REFERENCE, PHONE]
 
-    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Dict[str, Any]:
+    def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         # A new check forgets the previous one's answers.
-        updates: Dict[str, Any] = {REFERENCE: None, PHONE: None, VERIFIED: None}
+        updates: dict[str, Any] = {REFERENCE: None, PHONE: None, VERIFIED: None}
         reference = turn.first("reference")
         if reference:
             checked = check_reference(str(reference))
@@ -86,7 +88,7 @@ class StatusFlow(FormFlow):
             return Attempt.ok(**{PHONE: checked_phone.value, VERIFIED: matches})
         raise KeyError(slot)
 
-    def _owned(self, reference: str, ctx: Context) -> Dict[str, Any]:
+    def _owned(self, reference: str, ctx: Context) -> dict[str, Any]:
         owned = ctx.customer_id is not None and self.backend.belongs_to(reference, ctx.customer_id)
         return {REFERENCE: reference, VERIFIED: True if owned else None, PHONE: None}
 
@@ -94,7 +96,9 @@ class StatusFlow(FormFlow):
 FLOW = StatusFlow()
 
 
-def status_reply(state: Mapping[str, Any], ctx: Context, backend: Optional[StatusBackend] = None) -> Reply:
+def status_reply(
+    state: Mapping[str, Any], ctx: Context, backend: StatusBackend | None = None
+) -> Reply:
     """The stage and last update date, or the same refusal for every failed case."""
     backend = backend or FLOW.backend
     reference = state.get(REFERENCE)
@@ -102,9 +106,13 @@ def status_reply(state: Mapping[str, Any], ctx: Context, backend: Optional[Statu
         return Reply("utter_status_not_available", {"reference": reference or "-"})
     record = backend.find(str(reference))
     # Checked again here rather than trusting a slot: the reply is what must never leak.
-    owner = ctx.customer_id is not None and record is not None and record.customer_id == ctx.customer_id
+    owner = (
+        ctx.customer_id is not None and record is not None and record.customer_id == ctx.customer_id
+    )
     phone = state.get(PHONE)
-    if record is None or not (owner or (phone and backend.matches_phone(str(reference), str(phone)))):
+    if record is None or not (
+        owner or (phone and backend.matches_phone(str(reference), str(phone)))
+    ):
         return Reply("utter_status_not_available", {"reference": reference})
     updated = texts.local_datetime(record.updated_at, ctx.profile).date()
     return Reply(

@@ -3,36 +3,63 @@
 Whole sentences live in domain.yml; this module only holds the short words that fill their
 placeholders: field names in a summary, names of choices, stage names, formatted dates.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 from bot.profile import BusinessProfile, format_money, pick
 
 Labels = Mapping[str, Mapping[str, str]]
 
 _MONTHS = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-           "September", "Oktober", "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}  # fmt: skip
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
 _DAYS = {
     "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 
 
-def lang_of(language: Optional[str]) -> str:
+def lang_of(language: str | None) -> str:
     return "en" if language == "en" else "id"
 
 
 def format_date(value: date, language: str) -> str:
     """``Senin, 7 Desember 2026`` / ``Monday, 7 December 2026``."""
     lang = lang_of(language)
-    return f"{_DAYS[lang][value.weekday()]}, {value.day} {_MONTHS[lang][value.month - 1]} {value.year}"
+    return (
+        f"{_DAYS[lang][value.weekday()]}, {value.day} {_MONTHS[lang][value.month - 1]} {value.year}"
+    )
 
 
 def format_day(value: date, language: str) -> str:
@@ -41,7 +68,7 @@ def format_day(value: date, language: str) -> str:
     return f"{value.day} {_MONTHS[lang][value.month - 1]} {value.year}"
 
 
-def label(table: Labels, key: Optional[str], language: str) -> str:
+def label(table: Labels, key: str | None, language: str) -> str:
     """The label of ``key`` in ``language``; unknown keys are shown as they are."""
     if key is None:
         return "-"
@@ -58,7 +85,10 @@ SERVICE_TYPES: Labels = {
 }
 LOCATIONS: Labels = {
     "onsite": {"id": "Di lokasi pelanggan (on-site)", "en": "On site, at your premises"},
-    "lab": {"id": "Alat dikirim/diantar ke laboratorium", "en": "Instruments sent in to our laboratory"},
+    "lab": {
+        "id": "Alat dikirim/diantar ke laboratorium",
+        "en": "Instruments sent in to our laboratory",
+    },
 }
 SPECS: Labels = {
     "digital": {"id": "digital", "en": "digital"},
@@ -144,24 +174,64 @@ FIELDS: Labels = {
     "severity": {"id": "Tingkat urgensi", "en": "Severity"},
 }
 # Choices offered when the customer wants to change something before confirming.
-EDIT_LABELS: Dict[str, Dict[str, object]] = {
+EDIT_LABELS: dict[str, dict[str, object]] = {
     "company": {"id": "Perusahaan", "en": "Company", "words": ("pt", "perusahaan", "company")},
     "contact_name": {"id": "Nama", "en": "Name", "words": ("nama", "name")},
-    "phone": {"id": "Telepon/WA", "en": "Phone", "words": ("telepon", "telp", "hp", "wa", "nomor", "phone")},
+    "phone": {
+        "id": "Telepon/WA",
+        "en": "Phone",
+        "words": ("telepon", "telp", "hp", "wa", "nomor", "phone"),
+    },
     "email": {"id": "Email", "en": "E-mail", "words": ("email", "e-mail", "surel")},
-    "service_type": {"id": "Jenis layanan", "en": "Service", "words": ("layanan", "service", "tera")},
-    "instruments": {"id": "Daftar alat", "en": "Instruments", "words": ("alat", "instrumen", "instrument", "jumlah", "quantity")},
-    "location": {"id": "Tempat/alamat", "en": "Place/address", "words": ("lokasi", "alamat", "address", "tempat", "location")},
-    "preferred_date": {"id": "Tanggal", "en": "Date", "words": ("tanggal", "jadwal", "date", "schedule")},
-    "product": {"id": "Produk", "en": "Product", "words": ("produk", "product", "kendaraan", "vehicle")},
-    "amount": {"id": "Nilai & DP", "en": "Amount & DP", "words": ("nilai", "harga", "dp", "uang muka", "amount", "down payment")},
+    "service_type": {
+        "id": "Jenis layanan",
+        "en": "Service",
+        "words": ("layanan", "service", "tera"),
+    },
+    "instruments": {
+        "id": "Daftar alat",
+        "en": "Instruments",
+        "words": ("alat", "instrumen", "instrument", "jumlah", "quantity"),
+    },
+    "location": {
+        "id": "Tempat/alamat",
+        "en": "Place/address",
+        "words": ("lokasi", "alamat", "address", "tempat", "location"),
+    },
+    "preferred_date": {
+        "id": "Tanggal",
+        "en": "Date",
+        "words": ("tanggal", "jadwal", "date", "schedule"),
+    },
+    "product": {
+        "id": "Produk",
+        "en": "Product",
+        "words": ("produk", "product", "kendaraan", "vehicle"),
+    },
+    "amount": {
+        "id": "Nilai & DP",
+        "en": "Amount & DP",
+        "words": ("nilai", "harga", "dp", "uang muka", "amount", "down payment"),
+    },
     "tenor": {"id": "Tenor", "en": "Tenor", "words": ("tenor", "jangka waktu", "term")},
     "city": {"id": "Kota", "en": "City", "words": ("kota", "cabang", "city", "branch")},
     "contact_time": {"id": "Waktu dihubungi", "en": "Call time", "words": ("waktu", "jam", "time")},
     "category": {"id": "Kategori", "en": "Category", "words": ("kategori", "category")},
-    "related_reference": {"id": "Nomor terkait", "en": "Reference", "words": ("referensi", "nomor", "reference")},
-    "description": {"id": "Isi keluhan", "en": "Description", "words": ("keluhan", "deskripsi", "description")},
-    "resolution": {"id": "Penyelesaian", "en": "Resolution", "words": ("penyelesaian", "solusi", "resolution")},
+    "related_reference": {
+        "id": "Nomor terkait",
+        "en": "Reference",
+        "words": ("referensi", "nomor", "reference"),
+    },
+    "description": {
+        "id": "Isi keluhan",
+        "en": "Description",
+        "words": ("keluhan", "deskripsi", "description"),
+    },
+    "resolution": {
+        "id": "Penyelesaian",
+        "en": "Resolution",
+        "words": ("penyelesaian", "solusi", "resolution"),
+    },
     "severity": {"id": "Urgensi", "en": "Severity", "words": ("urgensi", "severity", "tingkat")},
 }
 
@@ -191,23 +261,27 @@ def instrument_lines_text(
         spec_text = f" ({label(SPECS, str(spec), language)})" if spec else ""
         name = instrument_name(profile, str(line.get("type")), language)
         rendered.append(f"{line.get('quantity')} × {name}{spec_text}")
-    return "\n   – ".join([""] + rendered) if len(rendered) > 1 else (rendered[0] if rendered else "-")
+    return (
+        "\n   – ".join(["", *rendered]) if len(rendered) > 1 else (rendered[0] if rendered else "-")
+    )
 
 
-def summary_text(rows: Sequence[Tuple[str, Optional[str]]], language: str) -> str:
+def summary_text(rows: Sequence[tuple[str, str | None]], language: str) -> str:
     """Bulleted ``Field: value`` lines; rows whose value is None are left out."""
     return "\n".join(
         f"• {label(FIELDS, key, language)}: {value}" for key, value in rows if value is not None
     )
 
 
-def money(value: Optional[Decimal], language: str) -> Optional[str]:
+def money(value: Decimal | None, language: str) -> str | None:
     return format_money(value, language) if value is not None else None
 
 
 def months(value: int, language: str) -> str:
     if lang_of(language) == "en":
-        return f"{value} months" + (f" ({value // 12} years)" if value % 12 == 0 and value >= 24 else "")
+        return f"{value} months" + (
+            f" ({value // 12} years)" if value % 12 == 0 and value >= 24 else ""
+        )
     return f"{value} bulan" + (f" ({value // 12} tahun)" if value % 12 == 0 and value >= 24 else "")
 
 

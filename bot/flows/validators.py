@@ -4,12 +4,14 @@ The reason is a domain response name (``utter_invalid_*``) with template values,
 customer reads it in their own language. Parsing is delegated to :mod:`bot.nlp.parsers`
 (shared with the NLU entity extractor); these functions add the business bounds.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Generic, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bot.flows.texts import format_date
 from bot.nlp import parsers
@@ -39,8 +41,8 @@ TEXT_LIMITS: Mapping[str, int] = {
 
 @dataclass(frozen=True)
 class Checked(Generic[T]):
-    value: Optional[T] = None
-    error: Optional[str] = None  # response name
+    value: T | None = None
+    error: str | None = None  # response name
     values: Mapping[str, Any] = field(default_factory=dict)  # for the response's placeholders
     # True when the answer has the right shape but is refused (a past date, too many units):
     # it was certainly meant as an answer, whatever NLU thought of it.
@@ -51,11 +53,11 @@ class Checked(Generic[T]):
         return self.error is None
 
 
-def _fail(response: str, **values: Any) -> "Checked[Any]":
+def _fail(response: str, **values: Any) -> Checked[Any]:
     return Checked(error=response, values=values)
 
 
-def _refuse(response: str, **values: Any) -> "Checked[Any]":
+def _refuse(response: str, **values: Any) -> Checked[Any]:
     return Checked(error=response, values=values, recognised=True)
 
 

@@ -11,12 +11,14 @@ The entity patterns are copied into the trained model (so a model runs without t
 ``data/`` folder), and their content is part of the training fingerprint, so editing a
 pattern file retrains the extractor.
 """
+
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
+import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -26,7 +28,6 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-import rasa.shared.utils.io
 
 from bot import PROJECT_ROOT
 from bot.nlp.entities import EntityRecognizer, patterns_fingerprint, read_patterns
@@ -42,15 +43,13 @@ def _resolve(path: str) -> Path:
     return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class IndonesianTokenizer(Tokenizer):
     """Tokenizes with ``spacy.blank("id")``: Indonesian rules for clitics such as "-nya",
     reduplication ("alat-alat") and abbreviations, without any trained model."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "intent_tokenization_flag": False,
             "intent_split_symbol": "_",
@@ -59,16 +58,16 @@ class IndonesianTokenizer(Tokenizer):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["spacy"]
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         import spacy
 
         self._tokenizer = spacy.blank("id").tokenizer
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute)
         tokens = [
             Token(t.text, t.idx)
@@ -81,35 +80,33 @@ class IndonesianTokenizer(Tokenizer):
         return self._apply_token_pattern(tokens)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Entities from spaCy EntityRuler patterns and the parsers (see bot/nlp/entities.py)."""
 
     PATTERNS_FILE = "entity_patterns.json"
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"patterns_dir": "data/entities"}
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         # The pattern files are not graph inputs; without this an edited file would be
         # ignored because Rasa would reuse the cached trained component.
         directory = _resolve(config.get("patterns_dir", "data/entities"))
         return patterns_fingerprint(directory) if directory.exists() else None
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["spacy", "phonenumbers", "email_validator"]
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        patterns: Optional[Dict[str, List[Dict[str, Any]]]] = None,
+        patterns: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -120,11 +117,11 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "RuleEntityExtractor":
+    ) -> RuleEntityExtractor:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -133,25 +130,23 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._patterns = patterns
         self._recognizer = EntityRecognizer(patterns)
         with self._model_storage.write_to(self._resource) as model_path:
-            rasa.shared.utils.io.dump_obj_as_json_to_file(
-                model_path / self.PATTERNS_FILE, patterns
-            )
+            rasa.shared.utils.io.dump_obj_as_json_to_file(model_path / self.PATTERNS_FILE, patterns)
         return self._resource
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "RuleEntityExtractor":
+    ) -> RuleEntityExtractor:
         with model_storage.read_from(resource) as model_path:
             patterns = rasa.shared.utils.io.read_json_file(model_path / cls.PATTERNS_FILE)
         return cls(config, model_storage, resource, patterns)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self._recognizer is None:
             raise RuntimeError("RuleEntityExtractor used before training/loading")
         for message in messages:
@@ -166,9 +161,7 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """Adds a ``language`` entity (id/en) when the message is clearly in one language.
 
@@ -178,20 +171,20 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
+    ) -> LanguageDetector:
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             language = detect_language(text) if isinstance(text, str) else None
@@ -205,5 +198,5 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
                 "confidence_entity": 1.0,
             }
             self.add_extractor_name([entity])
-            message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+            message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
         return messages

@@ -13,13 +13,15 @@ Two sources, merged without overlaps:
 :func:`EntityRecognizer.extract` is a plain function over text, so it is unit-tested
 without Rasa; the Rasa graph component in :mod:`bot.nlp.components` wraps it.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any
 
 from bot import PROJECT_ROOT
 from bot.nlp import parsers
@@ -38,17 +40,17 @@ class Entity:
     value: str
     text: str
 
-    def as_rasa(self) -> Dict[str, Any]:
+    def as_rasa(self) -> dict[str, Any]:
         return {"entity": self.entity, "start": self.start, "end": self.end, "value": self.value}
 
 
-def pattern_files(patterns_dir: Path) -> List[Path]:
+def pattern_files(patterns_dir: Path) -> list[Path]:
     return sorted(Path(patterns_dir).glob("*.jsonl"))
 
 
-def read_patterns(patterns_dir: Path) -> Dict[str, List[Dict[str, Any]]]:
+def read_patterns(patterns_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """All pattern files of ``patterns_dir`` as {file name: [pattern, ...]}."""
-    result: Dict[str, List[Dict[str, Any]]] = {}
+    result: dict[str, list[dict[str, Any]]] = {}
     for path in pattern_files(patterns_dir):
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         try:
@@ -68,14 +70,14 @@ def patterns_fingerprint(patterns_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _overlaps(span: Tuple[int, int], taken: Iterable[Tuple[int, int]]) -> bool:
+def _overlaps(span: tuple[int, int], taken: Iterable[tuple[int, int]]) -> bool:
     return any(parsers.overlaps(span, other) for other in taken)
 
 
 class EntityRecognizer:
     """Finds the project's entities in a text. Build once; ``extract`` is cheap."""
 
-    def __init__(self, patterns: Dict[str, List[Dict[str, Any]]]) -> None:
+    def __init__(self, patterns: dict[str, list[dict[str, Any]]]) -> None:
         import spacy
         from spacy.matcher import Matcher
 
@@ -88,7 +90,7 @@ class EntityRecognizer:
             [p for name, items in patterns.items() if name != CONTEXTUAL_FILE for p in items]
         )
         self._contextual = Matcher(self.nlp.vocab, validate=True)
-        self._contextual_values: Dict[int, str] = {}
+        self._contextual_values: dict[int, str] = {}
         for index, item in enumerate(patterns.get(CONTEXTUAL_FILE, [])):
             key = f"ctx_{index}"
             pattern = item["pattern"]
@@ -98,15 +100,15 @@ class EntityRecognizer:
             self._contextual_values[self.nlp.vocab.strings[key]] = item["id"]
 
     @classmethod
-    def from_dir(cls, patterns_dir: Path = DEFAULT_PATTERNS_DIR) -> "EntityRecognizer":
+    def from_dir(cls, patterns_dir: Path = DEFAULT_PATTERNS_DIR) -> EntityRecognizer:
         return cls(read_patterns(patterns_dir))
 
-    def extract(self, text: str) -> List[Entity]:
+    def extract(self, text: str) -> list[Entity]:
         """Entities in ``text``, sorted by position, never overlapping."""
         if not text or not text.strip():
             return []
-        found: List[Entity] = []
-        taken: List[Tuple[int, int]] = []
+        found: list[Entity] = []
+        taken: list[tuple[int, int]] = []
 
         def add(kind: str, start: int, end: int, value: str) -> None:
             if _overlaps((start, end), taken):
@@ -125,7 +127,7 @@ class EntityRecognizer:
             add("amount", span.start, span.end, span.value)
 
         doc = self.nlp(text)
-        vocabulary: List[Entity] = []
+        vocabulary: list[Entity] = []
         for ent in doc.ents:
             value = ent.ent_id_ or ent.text.lower()
             if not _overlaps((ent.start_char, ent.end_char), taken):
@@ -141,13 +143,21 @@ class EntityRecognizer:
                 self._adjacent(text, (span.start_char, span.end_char), (p.start, p.end))
                 for p in products
             ):
-                add("vehicle_condition", span.start_char, span.end_char, self._contextual_values[match_id])
+                add(
+                    "vehicle_condition",
+                    span.start_char,
+                    span.end_char,
+                    self._contextual_values[match_id],
+                )
 
         # A number is a quantity when it has a unit word or directly precedes an
         # instrument or vehicle mention ("12 pressure gauge", "2 mobil").
         heads = [e for e in vocabulary if e.entity in _PRODUCT_LIKE]
         for span in parsers.find_quantities(text):
-            has_unit = text[span.start:span.end].split()[-1].lower().strip(".,") in parsers.QUANTITY_UNITS
+            has_unit = (
+                text[span.start : span.end].split()[-1].lower().strip(".,")
+                in parsers.QUANTITY_UNITS
+            )
             precedes = any(0 <= h.start - span.end <= 1 for h in heads)
             if has_unit or precedes:
                 add("quantity", span.start, span.end, span.value)
@@ -156,14 +166,14 @@ class EntityRecognizer:
         return found
 
     @staticmethod
-    def _adjacent(text: str, a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+    def _adjacent(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
         """``a`` and ``b`` are separated only by spaces (or 'yang'/'yg')."""
         left, right = (a, b) if a[0] < b[0] else (b, a)
-        gap = text[left[1]:right[0]].strip().lower()
+        gap = text[left[1] : right[0]].strip().lower()
         return gap in ("", "yang", "yg")
 
 
-_default: Optional[EntityRecognizer] = None
+_default: EntityRecognizer | None = None
 
 
 def default_recognizer() -> EntityRecognizer:
@@ -174,9 +184,9 @@ def default_recognizer() -> EntityRecognizer:
     return _default
 
 
-def extract_entities(text: str) -> List[Entity]:
+def extract_entities(text: str) -> list[Entity]:
     return default_recognizer().extract(text)
 
 
-def values_of(entities: Sequence[Entity], kind: str) -> List[str]:
+def values_of(entities: Sequence[Entity], kind: str) -> list[str]:
     return [e.value for e in entities if e.entity == kind]

@@ -8,15 +8,17 @@ Used by tests/nlu/test_heldout.py and runnable by hand:
 confusion matrix; this module adds the two product gates that report does not compute:
 how often out-of-scope text is taken for a business intent, and per-language figures.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from bot import PROJECT_ROOT
 
@@ -31,9 +33,9 @@ SAFE_FOR_OUT_OF_SCOPE = frozenset(
 class Example:
     text: str
     intent: str  # base intent ("faq" for "faq/office_hours")
-    response_key: Optional[str]  # "faq/office_hours" or None
-    language: Optional[str]
-    entities: Tuple[Tuple[str, str], ...]  # (entity, annotated text)
+    response_key: str | None  # "faq/office_hours" or None
+    language: str | None
+    entities: tuple[tuple[str, str], ...]  # (entity, annotated text)
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,14 @@ class Prediction:
     example: Example
     intent: str
     confidence: float
-    response_key: Optional[str]
-    language: Optional[str]
-    entities: Tuple[Tuple[str, str], ...]
+    response_key: str | None
+    language: str | None
+    entities: tuple[tuple[str, str], ...]
 
 
 @dataclass
 class Report:
-    predictions: List[Prediction]
+    predictions: list[Prediction]
     macro_f1: float
     macro_f1_strict: float
     accuracy: float
@@ -56,8 +58,8 @@ class Report:
     oos_business: int
     faq_total: int
     faq_topic_correct: int
-    per_language: Dict[str, Dict[str, float]] = field(default_factory=dict)
-    language_detection: Dict[str, Dict[str, int]] = field(default_factory=dict)
+    per_language: dict[str, dict[str, float]] = field(default_factory=dict)
+    language_detection: dict[str, dict[str, int]] = field(default_factory=dict)
     entity_recall: float = 0.0
 
     @property
@@ -68,7 +70,7 @@ class Report:
     def faq_topic_accuracy(self) -> float:
         return self.faq_topic_correct / self.faq_total if self.faq_total else 0.0
 
-    def errors(self) -> List[str]:
+    def errors(self) -> list[str]:
         lines = []
         for p in self.predictions:
             ok_intent = _comparable(p.example.intent, p.intent) == p.example.intent
@@ -80,7 +82,7 @@ class Report:
                 )
         return lines
 
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         return {
             "examples": len(self.predictions),
             "intent_macro_f1": round(self.macro_f1, 4),
@@ -96,7 +98,7 @@ class Report:
         }
 
 
-def load_examples(path: Path = HELDOUT_PATH) -> List[Example]:
+def load_examples(path: Path = HELDOUT_PATH) -> list[Example]:
     """Read a Rasa NLU YAML file (with optional intent-level ``metadata.language``)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
@@ -107,7 +109,7 @@ def load_examples(path: Path = HELDOUT_PATH) -> List[Example]:
         language = (metadata.get("intent") or {}).get("language")
         text = message.get("text")
         entities = tuple(
-            (e["entity"], text[e["start"]:e["end"]]) for e in message.get("entities") or []
+            (e["entity"], text[e["start"] : e["end"]]) for e in message.get("entities") or []
         )
         examples.append(
             Example(
@@ -130,7 +132,7 @@ def _comparable(expected: str, predicted: str) -> str:
     return predicted
 
 
-def macro_f1(pairs: Sequence[Tuple[str, str]], strict: bool = False) -> float:
+def macro_f1(pairs: Sequence[tuple[str, str]], strict: bool = False) -> float:
     """Macro-averaged F1 over the intents of the test set (sklearn's ``labels=gold``).
 
     A wrong prediction, ``nlu_fallback`` included, still costs the gold intent its recall
@@ -155,7 +157,7 @@ def macro_f1(pairs: Sequence[Tuple[str, str]], strict: bool = False) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-async def _predict(model_path: Path, examples: Sequence[Example]) -> List[Prediction]:
+async def _predict(model_path: Path, examples: Sequence[Example]) -> list[Prediction]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model_path))
@@ -172,7 +174,7 @@ async def _predict(model_path: Path, examples: Sequence[Example]) -> List[Predic
                 response_key=selector.get("intent_response_key"),
                 language=next((e["value"] for e in entities if e["entity"] == "language"), None),
                 entities=tuple(
-                    (e["entity"], example.text[e["start"]:e["end"]])
+                    (e["entity"], example.text[e["start"] : e["end"]])
                     for e in entities
                     if e["entity"] != "language"
                 ),
@@ -181,16 +183,16 @@ async def _predict(model_path: Path, examples: Sequence[Example]) -> List[Predic
     return predictions
 
 
-def build_report(predictions: List[Prediction]) -> Report:
+def build_report(predictions: list[Prediction]) -> Report:
     pairs = [(p.example.intent, _comparable(p.example.intent, p.intent)) for p in predictions]
     correct = sum(1 for t, p in pairs if t == p)
     oos = [p for p in predictions if p.example.intent == "out_of_scope"]
     faq = [p for p in predictions if p.example.response_key]
     faq_ok = sum(1 for p in faq if p.intent == "faq" and p.response_key == p.example.response_key)
 
-    per_language: Dict[str, Dict[str, float]] = {}
-    detection: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    by_lang: Dict[str, List[Prediction]] = defaultdict(list)
+    per_language: dict[str, dict[str, float]] = {}
+    detection: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_lang: dict[str, list[Prediction]] = defaultdict(list)
     for p in predictions:
         lang = p.example.language or "unknown"
         by_lang[lang].append(p)
@@ -237,7 +239,7 @@ def evaluate(model_path: Path, heldout_path: Path = HELDOUT_PATH) -> Report:
     return build_report(predictions)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if not args:
         print("usage: python -m bot.nlp.evaluation MODEL.tar.gz [HELDOUT.yml]", file=sys.stderr)

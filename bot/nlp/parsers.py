@@ -29,13 +29,13 @@ when the text holds no valid value (the caller then asks again, with the reason)
 extraction. dateparser is only a last resort in :func:`parse_date`: dateparser 1.2 returns
 None offline for "lusa", "minggu depan" and "next Monday", so the common forms are parsed here.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -58,7 +58,7 @@ class Span:
 # ---------------------------------------------------------------------------------------
 
 
-def find_phones(text: str) -> List[Span]:
+def find_phones(text: str) -> list[Span]:
     """Every valid Indonesian phone number in ``text``, as E.164."""
     spans = []
     for match in phonenumbers.PhoneNumberMatcher(text, "ID", leniency=phonenumbers.Leniency.VALID):
@@ -67,7 +67,7 @@ def find_phones(text: str) -> List[Span]:
     return spans
 
 
-def parse_phone(text: str) -> Optional[str]:
+def parse_phone(text: str) -> str | None:
     """The first valid phone number in ``text`` as E.164 (``+62...``), else None."""
     if not text:
         return None
@@ -95,7 +95,7 @@ _EMAIL_RE = re.compile(
 )
 
 
-def _normalise_email(candidate: str) -> Optional[str]:
+def _normalise_email(candidate: str) -> str | None:
     from email_validator import EmailNotValidError, validate_email
 
     try:
@@ -105,16 +105,18 @@ def _normalise_email(candidate: str) -> Optional[str]:
     return result.normalized
 
 
-def find_emails(text: str) -> List[Span]:
+def find_emails(text: str) -> list[Span]:
     spans = []
     for match in _EMAIL_RE.finditer(text or ""):
         value = _normalise_email(match.group(0).rstrip("."))
         if value:
-            spans.append(Span(match.start(), match.start() + len(match.group(0).rstrip(".")), value))
+            spans.append(
+                Span(match.start(), match.start() + len(match.group(0).rstrip(".")), value)
+            )
     return spans
 
 
-def parse_email(text: str) -> Optional[str]:
+def parse_email(text: str) -> str | None:
     """The first syntactically valid e-mail address in ``text`` (domain lower-cased)."""
     spans = find_emails(text)
     return spans[0].value if spans else None
@@ -124,12 +126,28 @@ def parse_email(text: str) -> Optional[str]:
 # amount
 # ---------------------------------------------------------------------------------------
 
-_MULTIPLIERS: Dict[str, int] = {
-    "rb": 10**3, "ribu": 10**3, "k": 10**3, "rebu": 10**3, "thousand": 10**3,
-    "jt": 10**6, "juta": 10**6, "jeti": 10**6, "million": 10**6, "mio": 10**6, "m": 10**9,
-    "mil": 10**9, "miliar": 10**9, "milyar": 10**9, "milliar": 10**9, "billion": 10**9, "bn": 10**9,
-    "triliun": 10**12, "trilyun": 10**12, "trillion": 10**12,
-}  # fmt: skip
+_MULTIPLIERS: dict[str, int] = {
+    "rb": 10**3,
+    "ribu": 10**3,
+    "k": 10**3,
+    "rebu": 10**3,
+    "thousand": 10**3,
+    "jt": 10**6,
+    "juta": 10**6,
+    "jeti": 10**6,
+    "million": 10**6,
+    "mio": 10**6,
+    "m": 10**9,
+    "mil": 10**9,
+    "miliar": 10**9,
+    "milyar": 10**9,
+    "milliar": 10**9,
+    "billion": 10**9,
+    "bn": 10**9,
+    "triliun": 10**12,
+    "trilyun": 10**12,
+    "trillion": 10**12,
+}
 _NUMBER = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
 _MULT = "|".join(sorted((re.escape(k) for k in _MULTIPLIERS), key=len, reverse=True))
 _CURRENCY = r"(?:rp\.?|idr)"
@@ -140,7 +158,7 @@ _AMOUNT_RE = re.compile(
 )
 
 
-def _to_decimal(number: str, has_multiplier: bool) -> Optional[Decimal]:
+def _to_decimal(number: str, has_multiplier: bool) -> Decimal | None:
     """Read '150.000.000', '1,234,567.89', '5,5', '5.5' the way an Indonesian writer means it."""
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?", number):  # 150.000.000,00 (id)
         number = number.replace(".", "").replace(",", ".")
@@ -160,7 +178,7 @@ def _to_decimal(number: str, has_multiplier: bool) -> Optional[Decimal]:
         return None
 
 
-def find_amounts(text: str, require_marker: bool = True) -> List[Span]:
+def find_amounts(text: str, require_marker: bool = True) -> list[Span]:
     """Money amounts in ``text``. With ``require_marker`` (entity extraction), a bare
     number without "Rp"/"IDR" or a multiplier ("jt", "juta", "rb", "M") is not an amount."""
     spans = []
@@ -170,7 +188,7 @@ def find_amounts(text: str, require_marker: bool = True) -> List[Span]:
             continue
         # A lone "m"/"k" right after a number is only an amount marker in money context.
         if mult and mult.lower() in {"m", "k"} and not cur and require_marker:
-            following = text[match.end():match.end() + 1]
+            following = text[match.end() : match.end() + 1]
             if following.isalpha():
                 continue
         value = _to_decimal(num, bool(mult))
@@ -185,7 +203,7 @@ def find_amounts(text: str, require_marker: bool = True) -> List[Span]:
     return spans
 
 
-def parse_amount(text: str) -> Optional[Decimal]:
+def parse_amount(text: str) -> Decimal | None:
     """The first amount in ``text`` as whole Rupiah; a bare number counts ("150000000")."""
     spans = find_amounts(text, require_marker=False)
     if not spans:
@@ -200,28 +218,80 @@ def parse_amount(text: str) -> Optional[Decimal]:
 # ---------------------------------------------------------------------------------------
 
 _ID_UNITS = {
-    "nol": 0, "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6,
-    "tujuh": 7, "delapan": 8, "sembilan": 9, "sepuluh": 10, "sebelas": 11,
-    "seratus": 100, "seribu": 1000, "se": 1,
-}  # fmt: skip
+    "nol": 0,
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
+    "sembilan": 9,
+    "sepuluh": 10,
+    "sebelas": 11,
+    "seratus": 100,
+    "seribu": 1000,
+    "se": 1,
+}
 _EN_UNITS = {
-    "zero": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}  # fmt: skip
+    "zero": 0,
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
 _NUMBER_WORDS = (
-    set(_ID_UNITS) - {"se"} | set(_EN_UNITS) - {"a", "an"}
+    set(_ID_UNITS) - {"se"}
+    | set(_EN_UNITS) - {"a", "an"}
     | {"belas", "puluh", "ratus", "ribu", "hundred", "thousand", "dozen", "lusin"}
 )
 QUANTITY_UNITS = (
-    "unit", "units", "buah", "bh", "pcs", "pc", "piece", "pieces", "biji", "alat", "set",
-    "sets", "titik", "ea", "item", "items",
-)  # fmt: skip
+    "unit",
+    "units",
+    "buah",
+    "bh",
+    "pcs",
+    "pc",
+    "piece",
+    "pieces",
+    "biji",
+    "alat",
+    "set",
+    "sets",
+    "titik",
+    "ea",
+    "item",
+    "items",
+)
 
 
-def words_to_number(words: List[str]) -> Optional[int]:
+def words_to_number(words: list[str]) -> int | None:
     """Indonesian or English number words -> int ("dua ratus lima belas" -> 215)."""
     if not words:
         return None
@@ -266,39 +336,45 @@ def _is_number_word(word: str) -> bool:
     return word.lower() in _NUMBER_WORDS
 
 
-def find_quantities(text: str, require_unit: bool = False) -> List[Span]:
+def find_quantities(text: str, require_unit: bool = False) -> list[Span]:
     """Whole-number quantities: a digit run or a run of number words, plus an optional
     unit word ("12 unit", "dua belas buah", "a dozen"). Digits that belong to dates,
     phone numbers, money or references ("05/12", "150.000", "KAL-2026-...") are skipped.
     With ``require_unit`` only numbers followed by a unit word count."""
     text = text or ""
     tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD_RE.finditer(text)]
-    spans: List[Span] = []
+    spans: list[Span] = []
     i = 0
     while i < len(tokens):
         start, end, tok = tokens[i]
-        value: Optional[int] = None
+        value: int | None = None
         j = i + 1
         if tok.isdigit():
             before = text[start - 1] if start > 0 else " "
             after = text[end] if end < len(text) else " "
-            if before in "/-.:,+" or after in "/-:" or (
-                after in ".," and end + 1 < len(text) and text[end + 1].isdigit()
+            if (
+                before in "/-.:,+"
+                or after in "/-:"
+                or (after in ".," and end + 1 < len(text) and text[end + 1].isdigit())
             ):
                 i += 1
                 continue
             value = int(tok)
         else:
-            run: List[str] = []
+            run: list[str] = []
             j = i
             while j < len(tokens):
                 word = tokens[j][2].lower()
                 nxt = tokens[j + 1][2].lower() if j + 1 < len(tokens) else ""
-                if _is_number_word(word):
-                    run.append(word)
-                elif word in _JOINERS and run and _is_number_word(nxt):
-                    run.append(word)
-                elif word in _LEADING_ARTICLES and not run and nxt in ("dozen", "hundred", "thousand"):
+                if (
+                    _is_number_word(word)
+                    or (word in _JOINERS and run and _is_number_word(nxt))
+                    or (
+                        word in _LEADING_ARTICLES
+                        and not run
+                        and nxt in ("dozen", "hundred", "thousand")
+                    )
+                ):
                     run.append(word)
                 else:
                     break
@@ -318,7 +394,7 @@ def find_quantities(text: str, require_unit: bool = False) -> List[Span]:
     return spans
 
 
-def parse_quantity(text: str, max_value: int = 10000) -> Optional[int]:
+def parse_quantity(text: str, max_value: int = 10000) -> int | None:
     """The first whole quantity 1..``max_value`` in ``text`` ("12 unit", "dua belas")."""
     if text is None:
         return None
@@ -336,35 +412,91 @@ def parse_quantity(text: str, max_value: int = 10000) -> Optional[int]:
 # ---------------------------------------------------------------------------------------
 
 _MONTHS = {
-    "januari": 1, "jan": 1, "january": 1, "februari": 2, "feb": 2, "pebruari": 2, "february": 2,
-    "maret": 3, "mar": 3, "march": 3, "april": 4, "apr": 4, "mei": 5, "may": 5,
-    "juni": 6, "jun": 6, "june": 6, "juli": 7, "jul": 7, "july": 7, "agustus": 8, "agu": 8,
-    "agt": 8, "ags": 8, "aug": 8, "august": 8, "september": 9, "sep": 9, "sept": 9,
-    "oktober": 10, "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11, "nop": 11,
-    "desember": 12, "des": 12, "dec": 12, "december": 12,
-}  # fmt: skip
+    "januari": 1,
+    "jan": 1,
+    "january": 1,
+    "februari": 2,
+    "feb": 2,
+    "pebruari": 2,
+    "february": 2,
+    "maret": 3,
+    "mar": 3,
+    "march": 3,
+    "april": 4,
+    "apr": 4,
+    "mei": 5,
+    "may": 5,
+    "juni": 6,
+    "jun": 6,
+    "june": 6,
+    "juli": 7,
+    "jul": 7,
+    "july": 7,
+    "agustus": 8,
+    "agu": 8,
+    "agt": 8,
+    "ags": 8,
+    "aug": 8,
+    "august": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "oktober": 10,
+    "okt": 10,
+    "oct": 10,
+    "october": 10,
+    "november": 11,
+    "nov": 11,
+    "nop": 11,
+    "desember": 12,
+    "des": 12,
+    "dec": 12,
+    "december": 12,
+}
 _WEEKDAYS = {
-    "senin": 0, "monday": 0, "mon": 0, "selasa": 1, "tuesday": 1, "tue": 1, "tues": 1,
-    "rabu": 2, "wednesday": 2, "wed": 2, "kamis": 3, "thursday": 3, "thu": 3, "thurs": 3,
-    "jumat": 4, "jum'at": 4, "jumaat": 4, "friday": 4, "fri": 4, "sabtu": 5, "saturday": 5,
-    "sat": 5, "minggu": 6, "ahad": 6, "sunday": 6, "sun": 6,
-}  # fmt: skip
+    "senin": 0,
+    "monday": 0,
+    "mon": 0,
+    "selasa": 1,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "rabu": 2,
+    "wednesday": 2,
+    "wed": 2,
+    "kamis": 3,
+    "thursday": 3,
+    "thu": 3,
+    "thurs": 3,
+    "jumat": 4,
+    "jum'at": 4,
+    "jumaat": 4,
+    "friday": 4,
+    "fri": 4,
+    "sabtu": 5,
+    "saturday": 5,
+    "sat": 5,
+    "minggu": 6,
+    "ahad": 6,
+    "sunday": 6,
+    "sun": 6,
+}
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY_RE = "|".join(sorted((re.escape(k) for k in _WEEKDAYS), key=len, reverse=True))
 
 
-def _today(today: Optional[date]) -> date:
+def _today(today: date | None) -> date:
     return today or datetime.now(JAKARTA).date()
 
 
-def _safe_date(year: int, month: int, day: int) -> Optional[date]:
+def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
     except ValueError:
         return None
 
 
-def _future_year(month: int, day: int, today: date) -> Optional[date]:
+def _future_year(month: int, day: int, today: date) -> date | None:
     """Day/month without a year: this year, or next year if that date already passed."""
     candidate = _safe_date(today.year, month, day)
     if candidate and candidate < today:
@@ -376,16 +508,17 @@ def _full_year(year: int) -> int:
     return year + 2000 if year < 100 else year
 
 
-def _relative(text: str, today: date) -> Optional[date]:
+def _relative(text: str, today: date) -> date | None:
     if re.search(r"\b(hari ini|today|skrg|sekarang|now)\b", text):
         return today
     if re.search(r"\b(lusa|day after tomorrow)\b", text):
         return today + timedelta(days=2)
     if re.search(r"\b(besok|bsk|besuk|esok|tomorrow|tmrw|tmr)\b", text):
         return today + timedelta(days=1)
-    match = re.search(r"\b(\d{1,3})\s*(hari|hr|days?|minggu|mgg|weeks?)\s*(lagi|kedepan|ke depan|dari sekarang|from now)\b", text) or re.search(
-        r"\bin\s+(\d{1,3})\s*(days?|weeks?)\b", text
-    )
+    match = re.search(
+        r"\b(\d{1,3})\s*(hari|hr|days?|minggu|mgg|weeks?)\s*(lagi|kedepan|ke depan|dari sekarang|from now)\b",
+        text,
+    ) or re.search(r"\bin\s+(\d{1,3})\s*(days?|weeks?)\b", text)
     if match:
         n = int(match.group(1))
         unit = match.group(2)
@@ -395,7 +528,7 @@ def _relative(text: str, today: date) -> Optional[date]:
     return None
 
 
-def _weekday(text: str, today: date) -> Optional[date]:
+def _weekday(text: str, today: date) -> date | None:
     # "minggu depan" / "next week" alone means next week, not Sunday.
     day_match = re.search(
         rf"\b(?:(?P<next1>next|this|coming)\s+)?(?:hari\s+)?(?P<day>{_WEEKDAY_RE})\b(?:\s+(?P<next2>depan|besok|ini|nanti))?",
@@ -409,7 +542,9 @@ def _weekday(text: str, today: date) -> Optional[date]:
         )
         if not is_week_word:
             target = _WEEKDAYS[day_word]
-            following_week = day_match.group("next1") == "next" or day_match.group("next2") == "depan"
+            following_week = (
+                day_match.group("next1") == "next" or day_match.group("next2") == "depan"
+            )
             if following_week:
                 monday_next = today - timedelta(days=today.weekday()) + timedelta(days=7)
                 return monday_next + timedelta(days=target)
@@ -422,7 +557,7 @@ def _weekday(text: str, today: date) -> Optional[date]:
     return None
 
 
-def _absolute(text: str, today: date) -> Optional[date]:
+def _absolute(text: str, today: date) -> date | None:
     match = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", text)  # ISO
     if match:
         return _safe_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
@@ -440,7 +575,9 @@ def _absolute(text: str, today: date) -> Optional[date]:
         if match.group(3):
             return _safe_date(_full_year(int(match.group(3))), month, day)
         return _future_year(month, day, today)
-    match = re.search(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", text)
+    match = re.search(
+        rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", text
+    )
     if match:
         month, day = _MONTHS[match.group(1)], int(match.group(2))
         if match.group(3):
@@ -449,7 +586,7 @@ def _absolute(text: str, today: date) -> Optional[date]:
     match = re.search(r"\b(?:tanggal|tgl|tg|date|the)\s*(\d{1,2})(?:st|nd|rd|th)?\b", text)
     if match:
         day = int(match.group(1))
-        for offset in range(0, 3):
+        for offset in range(3):
             month = (today.month - 1 + offset) % 12 + 1
             year = today.year + (today.month - 1 + offset) // 12
             candidate = _safe_date(year, month, day)
@@ -458,7 +595,7 @@ def _absolute(text: str, today: date) -> Optional[date]:
     return None
 
 
-def parse_date(text: str, lang: str = "id", today: Optional[date] = None) -> Optional[date]:
+def parse_date(text: str, lang: str = "id", today: date | None = None) -> date | None:
     """A calendar date from ``text`` relative to ``today`` (default: today in Jakarta)."""
     if not text or not text.strip():
         return None
@@ -471,7 +608,7 @@ def parse_date(text: str, lang: str = "id", today: Optional[date] = None) -> Opt
     return _dateparser_fallback(normalised, lang, base)
 
 
-def _dateparser_fallback(text: str, lang: str, base: date) -> Optional[date]:
+def _dateparser_fallback(text: str, lang: str, base: date) -> date | None:
     try:
         import dateparser
     except ImportError:  # pragma: no cover - dateparser is a declared dependency
@@ -499,7 +636,7 @@ _REFERENCE_RE = re.compile(
 )
 
 
-def find_references(text: str) -> List[Span]:
+def find_references(text: str) -> list[Span]:
     spans = []
     for match in _REFERENCE_RE.finditer(text or ""):
         prefix, year, number = match.groups()
@@ -507,11 +644,11 @@ def find_references(text: str) -> List[Span]:
     return spans
 
 
-def parse_reference(text: str) -> Optional[str]:
+def parse_reference(text: str) -> str | None:
     """``kal-2026-123`` -> ``KAL-2026-000123``; None if no reference-shaped text."""
     spans = find_references(text)
     return spans[0].value if spans else None
 
 
-def overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]

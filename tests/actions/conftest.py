@@ -1,8 +1,10 @@
 """Fixtures for the action tests: real trackers (built by Rasa from events) and a real CRM."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -25,15 +27,15 @@ def domain() -> Domain:
     return Domain.load(str(PROJECT_ROOT / "domain.yml"))
 
 
-def domain_dict() -> Dict[str, Any]:
+def domain_dict() -> dict[str, Any]:
     return domain().as_dict()
 
 
 def user(
     text: str,
     intent: str,
-    entities: Sequence[Dict[str, Any]] = (),
-    message_id: Optional[str] = None,
+    entities: Sequence[dict[str, Any]] = (),
+    message_id: str | None = None,
     channel: str = "rest",
     confidence: float = 0.98,
 ) -> UserUttered:
@@ -46,8 +48,10 @@ def user(
     )
 
 
-def entity(name: str, value: Any, text: Optional[str] = None, within: Optional[str] = None) -> Dict[str, Any]:
-    found: Dict[str, Any] = {"entity": name, "value": value}
+def entity(
+    name: str, value: Any, text: str | None = None, within: str | None = None
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"entity": name, "value": value}
     if text is not None and within is not None:
         found["start"] = within.index(text)
         found["end"] = found["start"] + len(text)
@@ -60,16 +64,16 @@ def sdk_tracker(events: Iterable[Event], sender: str = "conversation-1") -> Trac
     return Tracker.from_dict(tracker.current_state(EventVerbosity.ALL))
 
 
-def form_turn(form: str, requested: Optional[str], candidates: Iterable[SlotSet] = ()) -> List[Event]:
+def form_turn(form: str, requested: str | None, candidates: Iterable[SlotSet] = ()) -> list[Event]:
     """The events Rasa appends before it calls a form's validation action."""
     return [SlotSet("requested_slot", requested), ActionExecuted(form), *candidates]
 
 
-def start_of_conversation() -> List[Event]:
+def start_of_conversation() -> list[Event]:
     return [ActionExecuted("action_session_start"), ActionExecuted("action_listen")]
 
 
-def active(form: str, requested: str, slots: Dict[str, Any]) -> List[Event]:
+def active(form: str, requested: str, slots: dict[str, Any]) -> list[Event]:
     """A form in progress, waiting for the customer's answer to ``requested``."""
     return [
         ActiveLoop(form),
@@ -80,11 +84,11 @@ def active(form: str, requested: str, slots: Dict[str, Any]) -> List[Event]:
     ]
 
 
-def responses(dispatcher: CollectingDispatcher) -> List[str]:
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
     return [m.get("response") for m in dispatcher.messages]
 
 
-def slot_values(events: Iterable[Dict[str, Any]]) -> Dict[str, Any]:
+def slot_values(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 

@@ -1,8 +1,10 @@
 """The conversational-core actions, run through rasa_sdk's own executor objects."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
@@ -14,7 +16,9 @@ from actions.session import ActionSessionStart
 from bot.profile import get_profile
 
 
-def tracker(latest: Dict[str, Any], slots: Dict[str, Any], events: List[Dict[str, Any]] | None = None) -> Tracker:
+def tracker(
+    latest: dict[str, Any], slots: dict[str, Any], events: list[dict[str, Any]] | None = None
+) -> Tracker:
     return Tracker(
         sender_id="t1",
         slots=slots,
@@ -31,7 +35,10 @@ DOMAIN = {
     "responses": {
         "utter_faq/office_hours": [
             {"text": "Jam: {office_hours}"},
-            {"text": "Hours: {office_hours}", "condition": [{"type": "slot", "name": "language", "value": "en"}]},
+            {
+                "text": "Hours: {office_hours}",
+                "condition": [{"type": "slot", "name": "language", "value": "en"}],
+            },
         ]
     },
     "session_config": {"carry_over_slots_to_new_session": True},
@@ -40,7 +47,9 @@ DOMAIN = {
 
 async def test_faq_action_sends_the_topic_with_profile_values_and_no_events() -> None:
     dispatcher = CollectingDispatcher()
-    latest = {"response_selector": {"faq": {"response": {"intent_response_key": "faq/office_hours"}}}}
+    latest = {
+        "response_selector": {"faq": {"response": {"intent_response_key": "faq/office_hours"}}}
+    }
     events = await ActionAnswerFaq().run(dispatcher, tracker(latest, {"language": "en"}), DOMAIN)
     # No events, so an active form (see active_loop above) is left untouched, and no
     # "did this help?" question interrupts it.
@@ -52,19 +61,29 @@ async def test_faq_action_sends_the_topic_with_profile_values_and_no_events() ->
 
 async def test_faq_answer_outside_a_form_asks_whether_it_helped() -> None:
     dispatcher = CollectingDispatcher()
-    latest = {"response_selector": {"faq": {"response": {"intent_response_key": "faq/office_hours"}}}}
+    latest = {
+        "response_selector": {"faq": {"response": {"intent_response_key": "faq/office_hours"}}}
+    }
     outside = tracker(latest, {"language": "id"})
     outside.active_loop = {}
     assert await ActionAnswerFaq().run(dispatcher, outside, DOMAIN) == []
-    assert [m["response"] for m in dispatcher.messages] == ["utter_faq/office_hours", "utter_was_it_helpful"]
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_faq/office_hours",
+        "utter_was_it_helpful",
+    ]
 
 
 async def test_fallback_action_escalates_on_the_second_miss() -> None:
     miss = {"event": "user", "parse_data": {"intent": {"name": "nlu_fallback"}}}
     dispatcher = CollectingDispatcher()
     await ActionTwoStepFallback().run(dispatcher, tracker({}, {}, [miss]), DOMAIN)
-    await ActionTwoStepFallback().run(dispatcher, tracker({}, {}, [miss, {"event": "bot"}, miss]), DOMAIN)
-    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_rephrase", "utter_offer_human"]
+    await ActionTwoStepFallback().run(
+        dispatcher, tracker({}, {}, [miss, {"event": "bot"}, miss]), DOMAIN
+    )
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_ask_rephrase",
+        "utter_offer_human",
+    ]
 
 
 @pytest.fixture()
@@ -84,7 +103,9 @@ def crm_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
 
 
 async def test_session_start_sets_profile_slots_and_carries_over_language(crm_sqlite: str) -> None:
-    events = await ActionSessionStart().run(CollectingDispatcher(), tracker({}, {"language": "en"}), DOMAIN)
+    events = await ActionSessionStart().run(
+        CollectingDispatcher(), tracker({}, {"language": "en"}), DOMAIN
+    )
     assert events[0]["event"] == "session_started"
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
@@ -95,9 +116,18 @@ async def test_session_start_sets_profile_slots_and_carries_over_language(crm_sq
 async def test_session_start_carries_over_only_slots_that_hold_something(crm_sqlite: str) -> None:
     domain = {
         **DOMAIN,
-        "slots": {"language": {"initial_value": "id"}, "customer_phone": {}, "consent": {"initial_value": False}},
+        "slots": {
+            "language": {"initial_value": "id"},
+            "customer_phone": {},
+            "consent": {"initial_value": False},
+        },
     }
-    current = {"language": "id", "customer_phone": "+6281234567890", "instrument_type": None, "consent": None}
+    current = {
+        "language": "id",
+        "customer_phone": "+6281234567890",
+        "instrument_type": None,
+        "consent": None,
+    }
     events = await ActionSessionStart().run(CollectingDispatcher(), tracker({}, current), domain)
     carried = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert carried["customer_phone"] == "+6281234567890"

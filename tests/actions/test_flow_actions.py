@@ -1,7 +1,8 @@
 """The flows' rasa_sdk actions against a real CRM database (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import sqlalchemy as sa
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet
@@ -30,7 +31,7 @@ from tests.actions.conftest import (
 
 CAL = "calibration_request_form"
 FIRST = "mau kalibrasi 12 pressure gauge di pabrik Cikarang"
-CONFIRMED: Dict[str, Any] = {
+CONFIRMED: dict[str, Any] = {
     "cal_service_type": "kalibrasi",
     "cal_instruments": [{"type": "pressure_gauge", "spec": "analog", "quantity": 12}],
     "cal_more_instruments": False,
@@ -63,7 +64,12 @@ async def test_activation_prefills_from_the_first_message(crm_url: str) -> None:
         entity("city", "Cikarang", "Cikarang", FIRST),
     ]
     tracker = sdk_tracker(
-        [*start_of_conversation(), user(FIRST, "request_calibration", entities), ActiveLoop(CAL), *form_turn(CAL, None)]
+        [
+            *start_of_conversation(),
+            user(FIRST, "request_calibration", entities),
+            ActiveLoop(CAL),
+            *form_turn(CAL, None),
+        ]
     )
     dispatcher, events = await _run(ValidateCalibrationRequestForm(), tracker)
     values = slot_values(events)
@@ -74,7 +80,9 @@ async def test_activation_prefills_from_the_first_message(crm_url: str) -> None:
 
 
 async def test_a_faq_question_is_rejected_then_the_question_is_asked_again(crm_url: str) -> None:
-    before_date = {k: v for k, v in CONFIRMED.items() if k.startswith("cal_") and k != "cal_preferred_date"}
+    before_date = {
+        k: v for k, v in CONFIRMED.items() if k.startswith("cal_") and k != "cal_preferred_date"
+    }
     in_progress = [*start_of_conversation(), *active(CAL, "cal_preferred_date", before_date)]
     question = user("berapa lama kalibrasinya?", "faq")
     rejected_tracker = sdk_tracker([*in_progress, question, *form_turn(CAL, "cal_preferred_date")])
@@ -82,19 +90,29 @@ async def test_a_faq_question_is_rejected_then_the_question_is_asked_again(crm_u
     assert events == []  # nothing extracted: Rasa rejects the form, the FAQ rule answers
 
     after_answer = sdk_tracker(
-        [*in_progress, question, ActionExecuted("action_answer_faq"), BotUttered("Sekitar 3 hari kerja."),
-         *form_turn(CAL, "cal_preferred_date")]
+        [
+            *in_progress,
+            question,
+            ActionExecuted("action_answer_faq"),
+            BotUttered("Sekitar 3 hari kerja."),
+            *form_turn(CAL, "cal_preferred_date"),
+        ]
     )
     dispatcher, events = await _run(ValidateCalibrationRequestForm(), after_answer)
     assert slot_values(events)["requested_slot"] == "cal_preferred_date"
-    assert "cal_preferred_date" not in slot_values(events) or slot_values(events)["cal_preferred_date"] is None
+    assert (
+        "cal_preferred_date" not in slot_values(events)
+        or slot_values(events)["cal_preferred_date"] is None
+    )
     assert dispatcher.messages == []
 
 
 async def test_three_invalid_answers_offer_a_human(crm_url: str) -> None:
     events_so_far = [*start_of_conversation(), *active(CAL, "contact_email", {})]
-    for attempt in range(3):
-        tracker = sdk_tracker([*events_so_far, user("budi@maju", "inform"), *form_turn(CAL, "contact_email")])
+    for _attempt in range(3):
+        tracker = sdk_tracker(
+            [*events_so_far, user("budi@maju", "inform"), *form_turn(CAL, "contact_email")]
+        )
         dispatcher, events = await _run(ValidateCalibrationRequestForm(), tracker)
         events_so_far += [user("budi@maju", "inform"), ActionExecuted(CAL)]
         events_so_far += [SlotSet(e["name"], e["value"]) for e in events if e["event"] == "slot"]
@@ -123,7 +141,9 @@ async def test_saving_twice_with_the_same_tracker_stores_one_request(crm_url: st
     first, first_events = await _run(ActionSubmitCalibration(), tracker)
     second, _ = await _run(ActionSubmitCalibration(), tracker)  # Rasa retrying the call
     assert _count(CalibrationRequest) == 1
-    assert responses(first) == responses(second) == ["utter_calibration_saved", "utter_offer_feedback"]
+    assert (
+        responses(first) == responses(second) == ["utter_calibration_saved", "utter_offer_feedback"]
+    )
     reference = first.messages[0]["reference"]
     assert second.messages[0]["reference"] == reference and reference.startswith("KAL-")
     values = slot_values(first_events)
@@ -132,7 +152,11 @@ async def test_saving_twice_with_the_same_tracker_stores_one_request(crm_url: st
     assert values.get("contact_name", "kept") == "kept"  # contact details stay for the next request
     with session_scope(readonly=True) as session:
         row = session.execute(sa.select(CalibrationRequest)).scalar_one()
-        assert (row.company_name, row.email, row.service_location) == ("PT Maju Jaya", "budi@majujaya.co.id", "lab")
+        assert (row.company_name, row.email, row.service_location) == (
+            "PT Maju Jaya",
+            "budi@majujaya.co.id",
+            "lab",
+        )
         customer = resolve_customer("rest", "web-abc")
         assert row.customer_id == customer.id
 
@@ -147,7 +171,11 @@ async def test_financing_without_consent_stores_nothing_and_says_why(crm_url: st
     tracker = sdk_tracker(
         [
             *start_of_conversation(),
-            *active("financing_request_form", "fin_consent", {"fin_product": "car", "fin_amount": "150000000"}),
+            *active(
+                "financing_request_form",
+                "fin_consent",
+                {"fin_product": "car", "fin_amount": "150000000"},
+            ),
             user("tidak setuju", "deny", message_id="m-1"),
             SlotSet("fin_consent", False),
             ActiveLoop(None),
@@ -161,18 +189,30 @@ async def test_financing_without_consent_stores_nothing_and_says_why(crm_url: st
 
 
 async def test_cancel_stops_the_form_and_forgets_its_answers(crm_url: str) -> None:
-    tracker = sdk_tracker([*start_of_conversation(), *active(CAL, "cal_quantity", {"cal_instrument_type": "scale"}),
-                           user("batal", "cancel")])
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active(CAL, "cal_quantity", {"cal_instrument_type": "scale"}),
+            user("batal", "cancel"),
+        ]
+    )
     dispatcher, events = await _run(ActionCancelFlow(), tracker)
     assert responses(dispatcher) == ["utter_flow_cancelled_calibration"]
-    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
     assert slot_values(events)["cal_instrument_type"] is None
     assert _count(CalibrationRequest) == 0
 
 
 async def test_switching_drops_the_unfinished_form(crm_url: str) -> None:
-    tracker = sdk_tracker([*start_of_conversation(), *active(CAL, "cal_quantity", {"cal_instrument_type": "scale"}),
-                           user("eh saya mau komplain saja", "file_complaint")])
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active(CAL, "cal_quantity", {"cal_instrument_type": "scale"}),
+            user("eh saya mau komplain saja", "file_complaint"),
+        ]
+    )
     dispatcher, events = await _run(ActionSwitchFlow(), tracker)
     assert responses(dispatcher) == ["utter_flow_switched_calibration"]
     assert slot_values(events)["requested_slot"] is None
@@ -182,7 +222,10 @@ async def test_edit_question_offers_the_fields_of_the_active_form(crm_url: str) 
     tracker = sdk_tracker([*start_of_conversation(), *active("complaint_form", "edit_field", {})])
     dispatcher, _ = await _run(ActionAskEditField(), tracker)
     payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
-    assert '/inform{"choice": "description"}' in payloads and '/inform{"choice": "email"}' not in payloads
+    assert (
+        '/inform{"choice": "description"}' in payloads
+        and '/inform{"choice": "email"}' not in payloads
+    )
 
 
 async def test_status_for_the_owner_and_for_a_stranger(crm_url: str) -> None:
@@ -193,23 +236,35 @@ async def test_status_for_the_owner_and_for_a_stranger(crm_url: str) -> None:
     for sender, expected_next in (("owner-web", None), ("stranger-web", "status_phone")):
         text = f"status {reference}"
         tracker = sdk_tracker(
-            [*owner_tracker_events, user(text, "check_status", [entity("reference", reference)]),
-             ActiveLoop("status_form"), *form_turn("status_form", None)],
+            [
+                *owner_tracker_events,
+                user(text, "check_status", [entity("reference", reference)]),
+                ActiveLoop("status_form"),
+                *form_turn("status_form", None),
+            ],
             sender=sender,
         )
         _, events = await _run(ValidateStatusForm(), tracker)
         assert slot_values(events)["requested_slot"] == expected_next
     shown = sdk_tracker(
-        [*owner_tracker_events, user("status", "check_status"), SlotSet("status_reference", reference),
-         SlotSet("status_verified", True)],
+        [
+            *owner_tracker_events,
+            user("status", "check_status"),
+            SlotSet("status_reference", reference),
+            SlotSet("status_verified", True),
+        ],
         sender="owner-web",
     )
     dispatcher, _ = await _run(ActionShowStatus(), shown)
     assert responses(dispatcher) == ["utter_status_result"]
     assert dispatcher.messages[0]["reference"] == reference
     refused = sdk_tracker(
-        [*owner_tracker_events, user("status", "check_status"), SlotSet("status_reference", reference),
-         SlotSet("status_verified", True)],
+        [
+            *owner_tracker_events,
+            user("status", "check_status"),
+            SlotSet("status_reference", reference),
+            SlotSet("status_verified", True),
+        ],
         sender="stranger-web",
     )
     dispatcher, _ = await _run(ActionShowStatus(), refused)
@@ -218,30 +273,61 @@ async def test_status_for_the_owner_and_for_a_stranger(crm_url: str) -> None:
 
 async def test_complaint_with_high_severity_offers_a_human_with_the_reason(crm_url: str) -> None:
     state = {
-        "cmp_category": "service_quality", "cmp_related_reference": "none", "contact_name": "Siti",
-        "contact_phone": "+6281255556666", "cmp_description": "CS tidak membalas sejak seminggu",
-        "cmp_resolution": "Dihubungi hari ini", "cmp_severity": "high",
+        "cmp_category": "service_quality",
+        "cmp_related_reference": "none",
+        "contact_name": "Siti",
+        "contact_phone": "+6281255556666",
+        "cmp_description": "CS tidak membalas sejak seminggu",
+        "cmp_resolution": "Dihubungi hari ini",
+        "cmp_severity": "high",
     }
-    tracker = sdk_tracker([*start_of_conversation(), *active("complaint_form", "cmp_confirm", state),
-                           user("ya", "affirm", message_id="c-1"), SlotSet("cmp_confirm", True), ActiveLoop(None)])
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active("complaint_form", "cmp_confirm", state),
+            user("ya", "affirm", message_id="c-1"),
+            SlotSet("cmp_confirm", True),
+            ActiveLoop(None),
+        ]
+    )
     dispatcher, events = await _run(ActionSubmitComplaint(), tracker)
     await _run(ActionSubmitComplaint(), tracker)
-    assert responses(dispatcher) == ["utter_complaint_saved", "utter_complaint_offer_human_high_severity_complaint"]
+    assert responses(dispatcher) == [
+        "utter_complaint_saved",
+        "utter_complaint_offer_human_high_severity_complaint",
+    ]
     assert slot_values(events)["handoff_reason"] == "high_severity_complaint"
     assert _count(Complaint) == 1
 
 
 async def test_feedback_saved_once_and_declining_the_offer(crm_url: str) -> None:
-    state = {"fb_rating": 4, "fb_kind": "saran", "fb_recommend": True, "fb_comment": "Balas lebih cepat",
-             "feedback_offered": True, "feedback_reference": "KAL-2026-000001"}
-    tracker = sdk_tracker([*start_of_conversation(), *active("feedback_form", "fb_comment", state),
-                           user("Balas lebih cepat", "inform", message_id="f-1"), ActiveLoop(None)])
+    state = {
+        "fb_rating": 4,
+        "fb_kind": "saran",
+        "fb_recommend": True,
+        "fb_comment": "Balas lebih cepat",
+        "feedback_offered": True,
+        "feedback_reference": "KAL-2026-000001",
+    }
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active("feedback_form", "fb_comment", state),
+            user("Balas lebih cepat", "inform", message_id="f-1"),
+            ActiveLoop(None),
+        ]
+    )
     dispatcher, events = await _run(ActionSubmitFeedback(), tracker)
     await _run(ActionSubmitFeedback(), tracker)
     assert responses(dispatcher) == ["utter_feedback_thanks"] and _count(Feedback) == 1
     assert slot_values(events)["feedback_offered"] is None
-    dispatcher, events = await _run(ActionDeclineFeedback(), sdk_tracker([*start_of_conversation()]))
-    assert responses(dispatcher) == ["utter_feedback_skipped"] and slot_values(events)["feedback_offered"] is None
+    dispatcher, events = await _run(
+        ActionDeclineFeedback(), sdk_tracker([*start_of_conversation()])
+    )
+    assert (
+        responses(dispatcher) == ["utter_feedback_skipped"]
+        and slot_values(events)["feedback_offered"] is None
+    )
 
 
 def test_the_action_server_registers_every_flow_action() -> None:
@@ -249,8 +335,17 @@ def test_the_action_server_registers_every_flow_action() -> None:
 
     executor = ActionExecutor()
     executor.register_package("actions")  # fails if a base class were registered as an action
-    flow_actions = [a for a in domain_dict()["actions"] if a.startswith(("validate_", "action_ask_", "action_submit"))]
-    flow_actions += ["action_show_status", "action_cancel_flow", "action_switch_flow", "action_offer_feedback",
-                     "action_decline_feedback"]
+    flow_actions = [
+        a
+        for a in domain_dict()["actions"]
+        if a.startswith(("validate_", "action_ask_", "action_submit"))
+    ]
+    flow_actions += [
+        "action_show_status",
+        "action_cancel_flow",
+        "action_switch_flow",
+        "action_offer_feedback",
+        "action_decline_feedback",
+    ]
     missing = [name for name in flow_actions if name not in executor.actions]
     assert missing == []

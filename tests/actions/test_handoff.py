@@ -3,10 +3,11 @@
 The business profile is written per test with a time zone that makes "now" local noon
 (agents on duty) or 02:00 (off duty), so results do not depend on when the tests run.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -67,11 +68,11 @@ async def run(action: Any, tracker: Any) -> tuple:
     return dispatcher, events
 
 
-def texts(dispatcher: CollectingDispatcher) -> List[str]:
+def texts(dispatcher: CollectingDispatcher) -> list[str]:
     return [m.get("text") or "" for m in dispatcher.messages]
 
 
-def handoff_rows() -> List[Handoff]:
+def handoff_rows() -> list[Handoff]:
     with session_scope(readonly=True) as session:
         return list(session.execute(sa.select(Handoff)).scalars())
 
@@ -97,7 +98,12 @@ async def test_agent_online_queues_and_pauses_the_bot(crm_url: str, on_duty: Non
     [message] = texts(dispatcher)
     assert "1 agen online" in message and "nomor 1" in message and "Jam layanan agen" in message
     [row] = handoff_rows()
-    assert (row.status, row.reason, row.channel, row.sender_id) == ("waiting", "customer_request", "rest", "web-1")
+    assert (row.status, row.reason, row.channel, row.sender_id) == (
+        "waiting",
+        "customer_request",
+        "rest",
+        "web-1",
+    )
     assert [line["text"] for line in row.transcript if line["sender"] == "customer"] == [
         "berapa harga kalibrasi timbangan?",
         "saya mau bicara dengan CS saja",
@@ -116,22 +122,38 @@ async def test_a_retried_call_does_not_open_a_second_handoff(crm_url: str, on_du
     assert "sudah dalam antrean" in texts(dispatcher)[0]
 
 
-async def test_flows_hand_over_with_their_reason_and_the_form_is_left(crm_url: str, on_duty: None) -> None:
+async def test_flows_hand_over_with_their_reason_and_the_form_is_left(
+    crm_url: str, on_duty: None
+) -> None:
     """E.g. a price negotiation in a complaint: the flow sets handoff_reason (handoff_events)."""
     agent_online()
     assert handoff_events("price_negotiation") == [
-        {"event": "slot", "timestamp": None, "name": "handoff_reason", "value": "price_negotiation"},
+        {
+            "event": "slot",
+            "timestamp": None,
+            "name": "handoff_reason",
+            "value": "price_negotiation",
+        },
         {"event": "followup", "timestamp": None, "name": "action_handoff"},
     ]
-    in_form = (*active("calibration_request_form", "contact_email", {}), SlotSet("handoff_reason", "price_negotiation"))
+    in_form = (
+        *active("calibration_request_form", "contact_email", {}),
+        SlotSet("handoff_reason", "price_negotiation"),
+    )
     _, events = await run(ActionHandoff(), asked_for_human(extra=in_form))
     assert handoff_rows()[0].reason == "price_negotiation"
-    assert {"event": "active_loop", "timestamp": None, "name": None} in events  # the form does not resume later
+    assert {
+        "event": "active_loop",
+        "timestamp": None,
+        "name": None,
+    } in events  # the form does not resume later
     assert slot_values(events)["handoff_reason"] is None
     assert events[-1]["event"] == "pause"
 
 
-async def test_nobody_online_offers_a_callback_and_keeps_the_bot_answering(crm_url: str, on_duty: None) -> None:
+async def test_nobody_online_offers_a_callback_and_keeps_the_bot_answering(
+    crm_url: str, on_duty: None
+) -> None:
     agents.create_agent("rina", "correct horse battery", "agent", "Rina")  # exists, desk closed
     dispatcher, events = await run(ActionHandoff(), asked_for_human())
     assert "belum ada agen yang online" in texts(dispatcher)[0]
@@ -144,7 +166,11 @@ async def test_nobody_online_offers_a_callback_and_keeps_the_bot_answering(crm_u
 async def test_out_of_hours_says_so_in_english_too(crm_url: str, off_duty: None) -> None:
     agent_online()  # online, but outside agent hours nobody is on duty
     tracker = sdk_tracker(
-        [*start_of_conversation(), SlotSet("language", "en"), user("I want to talk to a person", "request_human")]
+        [
+            *start_of_conversation(),
+            SlotSet("language", "en"),
+            user("I want to talk to a person", "request_human"),
+        ]
     )
     dispatcher, events = await run(ActionHandoff(), tracker)
     assert "outside our agents' working hours" in texts(dispatcher)[0]
@@ -152,7 +178,9 @@ async def test_out_of_hours_says_so_in_english_too(crm_url: str, off_duty: None)
     assert events[-1]["name"] == FORM
 
 
-async def test_callback_form_asks_with_buttons_and_reads_taps_and_typed_answers(crm_url: str, off_duty: None) -> None:
+async def test_callback_form_asks_with_buttons_and_reads_taps_and_typed_answers(
+    crm_url: str, off_duty: None
+) -> None:
     dispatcher, _ = await run(ActionAskCallbackChannel(), asked_for_human())
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
         '/inform{"callback_channel": "whatsapp"}',
@@ -162,34 +190,55 @@ async def test_callback_form_asks_with_buttons_and_reads_taps_and_typed_answers(
     base = [*start_of_conversation(), *active(FORM, "callback_channel", {})]
     tap = '/inform{"callback_channel": "phone"}'
     tracker = sdk_tracker(
-        [*base, user(tap, "inform", [entity("callback_channel", "phone")]), *form_turn(FORM, "callback_channel", [SlotSet("callback_channel", "phone")])]
+        [
+            *base,
+            user(tap, "inform", [entity("callback_channel", "phone")]),
+            *form_turn(FORM, "callback_channel", [SlotSet("callback_channel", "phone")]),
+        ]
     )
     _, events = await run(ValidateHandoffCallbackForm(), tracker)
     assert slot_values(events)["callback_channel"] == "phone"
     assert slot_values(events)["requested_slot"] == "callback_time"
 
     typed = sdk_tracker(
-        [*base, user("lewat WA aja kak", "inform"), *form_turn(FORM, "callback_channel", [SlotSet("callback_channel", "lewat WA aja kak")])]
+        [
+            *base,
+            user("lewat WA aja kak", "inform"),
+            *form_turn(FORM, "callback_channel", [SlotSet("callback_channel", "lewat WA aja kak")]),
+        ]
     )
     _, events = await run(ValidateHandoffCallbackForm(), typed)
     assert slot_values(events)["callback_channel"] == "whatsapp"
 
     nonsense = sdk_tracker(
-        [*base, user("terserah", "inform"), *form_turn(FORM, "callback_channel", [SlotSet("callback_channel", "terserah")])]
+        [
+            *base,
+            user("terserah", "inform"),
+            *form_turn(FORM, "callback_channel", [SlotSet("callback_channel", "terserah")]),
+        ]
     )
     dispatcher, events = await run(ValidateHandoffCallbackForm(), nonsense)
     assert slot_values(events)["callback_channel"] is None
     assert "pilih salah satu tombol" in texts(dispatcher)[0]
 
 
-async def test_the_form_starting_after_the_handoff_offer_asks_without_an_error(crm_url: str, off_duty: None) -> None:
+async def test_the_form_starting_after_the_handoff_offer_asks_without_an_error(
+    crm_url: str, off_duty: None
+) -> None:
     # action_handoff clears the callback slots and starts the form in the same turn; those
     # cleared values are not answers, so the customer must not read "not recognised".
-    cleared = [SlotSet(slot, None) for slot in ("callback_channel", "callback_time", "callback_contact")]
+    cleared = [
+        SlotSet(slot, None) for slot in ("callback_channel", "callback_time", "callback_contact")
+    ]
     tracker = sdk_tracker(
-        [*start_of_conversation(), user("/request_human", "request_human"), ActionExecuted("action_handoff"),
-         SlotSet("handoff_reason", "customer_request"), *form_turn(FORM, None, cleared)]
-    )  # fmt: skip
+        [
+            *start_of_conversation(),
+            user("/request_human", "request_human"),
+            ActionExecuted("action_handoff"),
+            SlotSet("handoff_reason", "customer_request"),
+            *form_turn(FORM, None, cleared),
+        ]
+    )
     dispatcher, events = await run(ValidateHandoffCallbackForm(), tracker)
     assert texts(dispatcher) == []
     assert slot_values(events).get("callback_channel") is None  # still to be asked
@@ -202,7 +251,12 @@ async def test_contact_is_asked_only_when_we_do_not_have_it(crm_url: str, off_du
                 *start_of_conversation(),
                 user("mau ke CS", "request_human", channel=channel),
                 *active(FORM, "callback_time", {"callback_channel": callback_channel}),
-                user('/inform{"callback_time": "morning"}', "inform", [entity("callback_time", "morning")], channel=channel),
+                user(
+                    '/inform{"callback_time": "morning"}',
+                    "inform",
+                    [entity("callback_time", "morning")],
+                    channel=channel,
+                ),
                 *form_turn(FORM, "callback_time", [SlotSet("callback_time", "morning")]),
             ],
             sender="6281234567890" if channel == "whatsapp" else "web-2",
@@ -224,12 +278,22 @@ async def test_phone_is_validated_and_normalised(crm_url: str, off_duty: None) -
         user("mau ke CS", "request_human", channel="socketio"),
         *active(FORM, "callback_contact", {"callback_channel": "phone", "callback_time": "asap"}),
     ]
-    bad = sdk_tracker([*base, user("0812", "inform", channel="socketio"), *form_turn(FORM, "callback_contact", [SlotSet("callback_contact", "0812")])])
+    bad = sdk_tracker(
+        [
+            *base,
+            user("0812", "inform", channel="socketio"),
+            *form_turn(FORM, "callback_contact", [SlotSet("callback_contact", "0812")]),
+        ]
+    )
     dispatcher, events = await run(ValidateHandoffCallbackForm(), bad)
     assert slot_values(events)["callback_contact"] is None
     assert "nomor itu sepertinya belum benar" in texts(dispatcher)[0]
     good = sdk_tracker(
-        [*base, user("0812-3456-7890", "inform", channel="socketio"), *form_turn(FORM, "callback_contact", [SlotSet("callback_contact", "0812-3456-7890")])]
+        [
+            *base,
+            user("0812-3456-7890", "inform", channel="socketio"),
+            *form_turn(FORM, "callback_contact", [SlotSet("callback_contact", "0812-3456-7890")]),
+        ]
     )
     _, events = await run(ValidateHandoffCallbackForm(), good)
     assert slot_values(events)["callback_contact"] == "+6281234567890"
@@ -254,7 +318,9 @@ def filled_form(sender: str = "web-3") -> Any:
     )
 
 
-async def test_submit_stores_one_callback_ticket_and_says_when(crm_url: str, off_duty: None) -> None:
+async def test_submit_stores_one_callback_ticket_and_says_when(
+    crm_url: str, off_duty: None
+) -> None:
     tracker = filled_form()
     dispatcher, events = await run(ActionHandoffCallbackSubmit(), tracker)
     [row] = handoff_rows()
@@ -263,8 +329,13 @@ async def test_submit_stores_one_callback_ticket_and_says_when(crm_url: str, off
     assert row.captured_fields["callback_contact"] == "+6281234567890"
     # It is 02:00 and agents start at 08:00: the customer is told exactly that.
     message = texts(dispatcher)[0]
-    assert f"tiket {row.reference}" in message and "lewat telepon mulai hari ini pukul 08.00" in message
-    assert all(value is None for name, value in slot_values(events).items() if name.startswith("callback_"))
+    assert (
+        f"tiket {row.reference}" in message
+        and "lewat telepon mulai hari ini pukul 08.00" in message
+    )
+    assert all(
+        value is None for name, value in slot_values(events).items() if name.startswith("callback_")
+    )
     # The phone became part of the customer's identity: the desk shows it, channels match it.
     overview = customers.customer_overview(row.customer_id)
     assert ("phone", "+6281234567890") in [(i.kind, i.value) for i in overview.identities]

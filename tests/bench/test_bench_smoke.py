@@ -4,6 +4,7 @@ It keeps ``python -m bot bench`` working end to end (bare ``rasa init`` bot, ful
 SQLite and PostgreSQL, scripted flows, record counting, result files). It asserts no figures:
 timing is for the real benchmark, not for tests.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,15 +31,22 @@ def test_benchmark_smoke_run_stores_every_confirmed_form_once(
     out = tmp_path / "results"
     code = main(
         [
-            "--levels", "2",
-            "--conversations", "10",
-            "--databases", "sqlite,postgresql",
-            "--model", str(trained_model),
-            "--out", str(out),
-            "--work-dir", str(tmp_path / "work"),
-            "--warmup", "2",
+            "--levels",
+            "2",
+            "--conversations",
+            "10",
+            "--databases",
+            "sqlite,postgresql",
+            "--model",
+            str(trained_model),
+            "--out",
+            str(out),
+            "--work-dir",
+            str(tmp_path / "work"),
+            "--warmup",
+            "2",
         ]
-    )  # fmt: skip
+    )
 
     result = json.loads((out / "latest.json").read_text())
     assert (out / "latest.md").read_text().startswith("# Benchmark results")
@@ -51,11 +59,19 @@ def test_benchmark_smoke_run_stores_every_confirmed_form_once(
         assert level["conversations"] == 10
         # 10 conversations: 5 FAQ, 2 calibration, 1 financing, 1 complaint, 1 status check.
         assert level["conversations_by_kind"] == {
-            "faq": 5, "calibration": 2, "financing": 1, "complaint": 1, "status": 1,
-        }  # fmt: skip
+            "faq": 5,
+            "calibration": 2,
+            "financing": 1,
+            "complaint": 1,
+            "status": 1,
+        }
         records = {r["prefix"]: r for r in stack["records"]}
         # Calibration: 2 in the level + 1 created for the status check.
-        assert {p: records[p]["expected"] for p in ("KAL", "FIN", "CMP")} == {"KAL": 3, "FIN": 1, "CMP": 1}
+        assert {p: records[p]["expected"] for p in ("KAL", "FIN", "CMP")} == {
+            "KAL": 3,
+            "FIN": 1,
+            "CMP": 1,
+        }
         assert all(r["ok"] and r["actual"] == r["expected"] for r in records.values()), records
         # The bare bot got the same messages, so every figure has its ratio.
         assert level["bare"]["messages"] == level["messages"]

@@ -1,24 +1,31 @@
 """The benchmark judges its targets on exact ratios, not on the rounded ones it prints."""
+
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 from bench.report import evaluate_targets
 
 
-def _result(p95: float, bare_p95: float, rate: float, bare_rate: float) -> Dict[str, Any]:
+def _result(p95: float, bare_p95: float, rate: float, bare_rate: float) -> dict[str, Any]:
     level = {
-        "concurrency": 10, "errors": 0, "p95_ms": p95, "messages_per_s": rate,
+        "concurrency": 10,
+        "errors": 0,
+        "p95_ms": p95,
+        "messages_per_s": rate,
         "bare": {"p95_ms": bare_p95, "messages_per_s": bare_rate},
-    }  # fmt: skip
+    }
     stack = {
-        "levels": [level], "setup": {"errors": 0}, "records": [], "records_counted": True,
+        "levels": [level],
+        "setup": {"errors": 0},
+        "records": [],
+        "records_counted": True,
         "rss_peak_mib": {"rasa": 1100.0},
-    }  # fmt: skip
+    }
     return {"stacks": {"sqlite": stack}, "training": {}}
 
 
-def _status(result: Dict[str, Any], name: str) -> str:
+def _status(result: dict[str, Any], name: str) -> str:
     return next(t["status"] for t in evaluate_targets(result) if name in t["target"])
 
 

@@ -1,8 +1,9 @@
 """Constants and WhatsApp Cloud API webhook bodies (documented format) for the channel tests."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from bot.channels.signatures import meta_signature
 
@@ -21,9 +22,13 @@ def wa_message_id(n: int = 0) -> str:
     return f"wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABIYFjNFQjA{n:04d}QzVGNkE3QjhDOUQwRTFGAA=="
 
 
-def wa_envelope(messages: Optional[List[dict]] = None, statuses: Optional[List[dict]] = None,
-                wa_id: str = CUSTOMER_WA_ID, name: str = "Budi Santoso") -> Dict[str, Any]:
-    value: Dict[str, Any] = {
+def wa_envelope(
+    messages: list[dict] | None = None,
+    statuses: list[dict] | None = None,
+    wa_id: str = CUSTOMER_WA_ID,
+    name: str = "Budi Santoso",
+) -> dict[str, Any]:
+    value: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": DISPLAY_NUMBER, "phone_number_id": PHONE_NUMBER_ID},
     }
@@ -38,12 +43,18 @@ def wa_envelope(messages: Optional[List[dict]] = None, statuses: Optional[List[d
     }
 
 
-def wa_text(text: str, n: int = 0, wa_id: str = CUSTOMER_WA_ID) -> Dict[str, Any]:
-    return {"from": wa_id, "id": wa_message_id(n), "timestamp": str(1767225600 + n), "type": "text", "text": {"body": text}}
+def wa_text(text: str, n: int = 0, wa_id: str = CUSTOMER_WA_ID) -> dict[str, Any]:
+    return {
+        "from": wa_id,
+        "id": wa_message_id(n),
+        "timestamp": str(1767225600 + n),
+        "type": "text",
+        "text": {"body": text},
+    }
 
 
-def wa_interactive(kind: str, reply_id: str, title: str, n: int = 0) -> Dict[str, Any]:
-    reply: Dict[str, Any] = {"id": reply_id, "title": title}
+def wa_interactive(kind: str, reply_id: str, title: str, n: int = 0) -> dict[str, Any]:
+    reply: dict[str, Any] = {"id": reply_id, "title": title}
     if kind == "list_reply":
         reply["description"] = ""
     return {
@@ -56,26 +67,39 @@ def wa_interactive(kind: str, reply_id: str, title: str, n: int = 0) -> Dict[str
     }
 
 
-def wa_image(n: int = 0) -> Dict[str, Any]:
+def wa_image(n: int = 0) -> dict[str, Any]:
     return {
-        "from": CUSTOMER_WA_ID, "id": wa_message_id(n), "timestamp": str(1767225600 + n), "type": "image",
-        "image": {"caption": "foto alat", "mime_type": "image/jpeg",
-                  "sha256": "c9b0b1c5a6f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7", "id": "1234567890123456"},
-    }  # fmt: skip
+        "from": CUSTOMER_WA_ID,
+        "id": wa_message_id(n),
+        "timestamp": str(1767225600 + n),
+        "type": "image",
+        "image": {
+            "caption": "foto alat",
+            "mime_type": "image/jpeg",
+            "sha256": "c9b0b1c5a6f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7",
+            "id": "1234567890123456",
+        },
+    }
 
 
-def wa_status(status: str = "delivered") -> Dict[str, Any]:
+def wa_status(status: str = "delivered") -> dict[str, Any]:
     return {
-        "id": wa_message_id(500), "status": status, "timestamp": "1767225700", "recipient_id": CUSTOMER_WA_ID,
+        "id": wa_message_id(500),
+        "status": status,
+        "timestamp": "1767225700",
+        "recipient_id": CUSTOMER_WA_ID,
         "conversation": {"id": "4b9b6c2c8f0e4b1b9c1e2d3f4a5b6c7d", "origin": {"type": "service"}},
         "pricing": {"billable": True, "pricing_model": "CBP", "category": "service"},
-    }  # fmt: skip
+    }
 
 
-def signed(body: Any, secret: str = APP_SECRET) -> Dict[str, Any]:
+def signed(body: Any, secret: str = APP_SECRET) -> dict[str, Any]:
     """Request kwargs for a POST signed the way Meta signs it (over the raw bytes)."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return {
         "content": raw,
-        "headers": {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(raw, secret)},
+        "headers": {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": meta_signature(raw, secret),
+        },
     }

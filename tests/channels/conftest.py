@@ -9,6 +9,7 @@
   ``InMemoryTrackerStore`` standing in for the agent's tracker store.
 WhatsApp webhook bodies in the documented Cloud API format are in ``channel_helpers.py``.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,22 +17,23 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from channel_helpers import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from sanic import Sanic
 
-from channel_helpers import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN
-
 from tests.conftest import migrated_postgres_database
+
 
 # ---- CRM database (dedupe claims) --------------------------------------------------------
 @pytest.fixture(scope="session")
@@ -58,7 +60,9 @@ def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def crm_db(_sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def crm_db(
+    _sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     from bot.config import get_settings
     from bot.crm.db import dispose_engine
 
@@ -90,8 +94,8 @@ def any_crm_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 @dataclass
 class RecordedRequest:
     path: str
-    headers: Dict[str, str]
-    body: Dict[str, Any]
+    headers: dict[str, str]
+    body: dict[str, Any]
 
 
 @dataclass
@@ -99,21 +103,21 @@ class FakeGraph:
     """Answers POST /{phone_number_id}/messages; ``script`` holds (status, delay_s) per call."""
 
     server: ThreadingHTTPServer
-    requests: List[RecordedRequest] = field(default_factory=list)
-    script: List[Tuple[int, float]] = field(default_factory=list)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    script: list[tuple[int, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v18.0"
 
-    def sent(self) -> List[Dict[str, Any]]:
+    def sent(self) -> list[dict[str, Any]]:
         return [r.body for r in self.requests]
 
 
-def _fake_graph_handler(graph_ref: List[FakeGraph]) -> type:
+def _fake_graph_handler(graph_ref: list[FakeGraph]) -> type:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             graph = graph_ref[0]
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
@@ -131,11 +135,19 @@ def _fake_graph_handler(graph_ref: List[FakeGraph]) -> type:
                 answer = {
                     "messaging_product": "whatsapp",
                     "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
-                    "messages": [{"id": f"wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjAwMDAwMDAwMDAwMDAwMDAw{n:02d}"}],
+                    "messages": [
+                        {"id": f"wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjAwMDAwMDAwMDAwMDAwMDAw{n:02d}"}
+                    ],
                 }
             else:
                 code = 130429 if status == 429 else (131047 if status == 400 else 1)
-                answer = {"error": {"message": f"fake error {status}", "type": "OAuthException", "code": code}}
+                answer = {
+                    "error": {
+                        "message": f"fake error {status}",
+                        "type": "OAuthException",
+                        "code": code,
+                    }
+                }
             data = json.dumps(answer).encode()
             try:
                 self.send_response(status)
@@ -150,7 +162,9 @@ def _fake_graph_handler(graph_ref: List[FakeGraph]) -> type:
             fields = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
             with graph.lock:
                 graph.requests.append(RecordedRequest(self.path, dict(self.headers), fields))
-            data = json.dumps({"sid": "SM" + "0" * 32, "status": "queued", "body": fields.get("Body")}).encode()
+            data = json.dumps(
+                {"sid": "SM" + "0" * 32, "status": "queued", "body": fields.get("Body")}
+            ).encode()
             self.send_response(201)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -165,7 +179,7 @@ def _fake_graph_handler(graph_ref: List[FakeGraph]) -> type:
 
 @pytest.fixture
 def fake_graph() -> Iterator[FakeGraph]:
-    ref: List[FakeGraph] = []
+    ref: list[FakeGraph] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _fake_graph_handler(ref))
     server.daemon_threads = True
     graph = FakeGraph(server)
@@ -191,7 +205,7 @@ def whatsapp_env(monkeypatch: pytest.MonkeyPatch, fake_graph: FakeGraph) -> Fake
 @dataclass
 class ChannelApp:
     app: Sanic
-    received: List[UserMessage]
+    received: list[UserMessage]
     tracker_store: InMemoryTrackerStore
 
     async def post(self, path: str, **kwargs: Any) -> Any:
@@ -205,8 +219,10 @@ class ChannelApp:
 
 @pytest.fixture
 def channel_app() -> Callable[..., ChannelApp]:
-    def make(channel: InputChannel, reply: Optional[Callable[[UserMessage], Any]] = None) -> ChannelApp:
-        received: List[UserMessage] = []
+    def make(
+        channel: InputChannel, reply: Callable[[UserMessage], Any] | None = None
+    ) -> ChannelApp:
+        received: list[UserMessage] = []
 
         async def on_new_message(message: UserMessage) -> None:
             received.append(message)
@@ -220,5 +236,3 @@ def channel_app() -> Callable[..., ChannelApp]:
         return ChannelApp(app, received, store)
 
     return make
-
-

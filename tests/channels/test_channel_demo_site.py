@@ -1,10 +1,11 @@
 """The demo company page: served from the project (no CDN), with safe headers and config."""
+
 from __future__ import annotations
 
 import json
 import re
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -48,10 +49,16 @@ def test_widget_config_points_at_the_rasa_server(site):
 def test_security_headers(site):
     headers = requests.get(site + "/", timeout=5).headers
     assert "script-src 'self'" in headers["Content-Security-Policy"]
-    assert "connect-src 'self' http://localhost:5999 ws://localhost:5999" in headers["Content-Security-Policy"]
+    assert (
+        "connect-src 'self' http://localhost:5999 ws://localhost:5999"
+        in headers["Content-Security-Policy"]
+    )
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/../pyproject.toml", "/static/../../bot/config.py", "/vendor/../package.json", "/nope"])
+@pytest.mark.parametrize(
+    "path",
+    ["/../pyproject.toml", "/static/../../bot/config.py", "/vendor/../package.json", "/nope"],
+)
 def test_nothing_outside_the_published_files_is_served(site, path):
     assert requests.get(site + path, timeout=5).status_code == 404

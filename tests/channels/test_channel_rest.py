@@ -1,6 +1,7 @@
 """REST channel bad input: each case gets a clear 4xx (JSON, no traceback) and the server
 keeps serving. Rasa's own RestInput answers a JSON array with 500, runs a body without
 ``sender`` in one shared "default" conversation, and lets the client pick ``input_channel``."""
+
 from __future__ import annotations
 
 import json
@@ -50,7 +51,9 @@ async def test_a_json_array_is_400(rest):
     assert_clean_4xx(response, 400, "malformed_json")
 
 
-@pytest.mark.parametrize("body", [{"message": "halo"}, {"sender": "web-1"}, {}], ids=["no-sender", "no-message", "empty"])
+@pytest.mark.parametrize(
+    "body", [{"message": "halo"}, {"sender": "web-1"}, {}], ids=["no-sender", "no-message", "empty"]
+)
 async def test_missing_fields_are_400(rest, body):
     response = await rest.post(URL, json=body)
     assert_clean_4xx(response, 400, "missing_field")
@@ -59,10 +62,14 @@ async def test_missing_fields_are_400(rest, body):
 
 @pytest.mark.parametrize(
     "body",
-    [{"sender": 42, "message": "halo"}, {"sender": "web-1", "message": 5}, {"sender": "web-1", "message": ["a"]},
-     {"sender": {"id": 1}, "message": "halo"}],
+    [
+        {"sender": 42, "message": "halo"},
+        {"sender": "web-1", "message": 5},
+        {"sender": "web-1", "message": ["a"]},
+        {"sender": {"id": 1}, "message": "halo"},
+    ],
     ids=["int-sender", "int-message", "list-message", "object-sender"],
-)  # fmt: skip
+)
 async def test_wrong_types_are_400(rest, body):
     response = await rest.post(URL, json=body)
     assert_clean_4xx(response, 400, "wrong_type")
@@ -85,7 +92,8 @@ async def test_a_10000_character_message_is_422_with_a_polite_text(rest):
 
 
 @pytest.mark.parametrize(
-    "text", ["Halo 👋🏽 mau kalibrasi 🌡️", "مرحبا، أريد معايرة", "你好，我想校准", "Привет", "🙏" * 500],
+    "text",
+    ["Halo 👋🏽 mau kalibrasi 🌡️", "مرحبا، أريد معايرة", "你好，我想校准", "Привет", "🙏" * 500],
     ids=["emoji", "arabic", "chinese", "cyrillic", "500-emoji"],
 )
 async def test_emoji_and_non_latin_scripts_are_accepted_verbatim(rest, text):
@@ -95,8 +103,11 @@ async def test_emoji_and_non_latin_scripts_are_accepted_verbatim(rest, text):
     assert response.json[0]["text"] == f"echo: {text}"
 
 
-@pytest.mark.parametrize("raw", [b'{"sender": "web-1", "message": "\\ud800"}', b'{"sender": "web-1", "message": "a\\u0000b"}'],
-                         ids=["lone-surrogate", "nul"])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"sender": "web-1", "message": "\\ud800"}', b'{"sender": "web-1", "message": "a\\u0000b"}'],
+    ids=["lone-surrogate", "nul"],
+)
 async def test_unstorable_characters_are_400(rest, raw):
     response = await rest.post(URL, content=raw)
     assert_clean_4xx(response, 400, "invalid_characters")
@@ -115,7 +126,12 @@ async def test_a_whatsapp_identity_cannot_be_used_as_rest_sender(rest, sender):
 
 
 async def test_client_cannot_choose_the_input_channel_or_metadata(rest):
-    body = {"sender": "web-1", "message": "halo", "input_channel": "whatsapp", "metadata": {"wa_id": "6281234567890"}}
+    body = {
+        "sender": "web-1",
+        "message": "halo",
+        "input_channel": "whatsapp",
+        "metadata": {"wa_id": "6281234567890"},
+    }
     await rest.post(URL, json=body)
     message = rest.received[0]
     assert message.input_channel == "rest"
@@ -130,14 +146,20 @@ async def test_typed_restart_is_text(rest):
 async def test_greeting_payload_is_allowed_only_on_a_new_conversation(rest):
     await rest.post(URL, json={"sender": "web-new", "message": "/greet"})
     assert rest.received[0].text == "/greet"
-    await rest.tracker_store.save(DialogueStateTracker.from_events("web-old", [UserUttered("halo")]))
+    await rest.tracker_store.save(
+        DialogueStateTracker.from_events("web-old", [UserUttered("halo")])
+    )
     await rest.post(URL, json={"sender": "web-old", "message": "/greet"})
     assert rest.received[1].text == NEUTRALISER + "/greet"
 
 
 async def test_a_payload_the_bot_offered_is_passed_as_an_intent(rest):
     tracker = DialogueStateTracker.from_events(
-        "web-2", [UserUttered("halo"), BotUttered("Pilih:", data={"buttons": [{"title": "CS", "payload": "/request_human"}]})]
+        "web-2",
+        [
+            UserUttered("halo"),
+            BotUttered("Pilih:", data={"buttons": [{"title": "CS", "payload": "/request_human"}]}),
+        ],
     )
     await rest.tracker_store.save(tracker)
     await rest.post(URL, json={"sender": "web-2", "message": "/request_human"})
@@ -158,6 +180,9 @@ async def test_bearer_token_is_required_when_configured(channel_app, monkeypatch
     app = channel_app(GuardedRestInput.from_credentials({}), reply=echo)
     refused = await app.post(URL, json={"sender": "web-1", "message": "halo"})
     assert refused.status == 401
-    accepted = await app.post(URL, json={"sender": "web-1", "message": "halo"},
-                              headers={"Authorization": "Bearer s3cret-token"})  # fmt: skip
+    accepted = await app.post(
+        URL,
+        json={"sender": "web-1", "message": "halo"},
+        headers={"Authorization": "Bearer s3cret-token"},
+    )
     assert accepted.status == 200

@@ -3,6 +3,7 @@
 Signatures are computed with Twilio's own ``RequestValidator`` over the URL and form fields,
 exactly as Twilio computes them.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -22,19 +23,31 @@ PATH = "/webhooks/twilio/webhook"
 
 def form(body: str, sid: str = "SM1f0e8ae6ade43cb3c0ce4525424e404f", **extra: str) -> dict:
     return {
-        "SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Budi", "SmsSid": sid,
-        "WaId": "6281234567890", "SmsStatus": "received", "Body": body,
-        "To": "whatsapp:+14155238886", "NumSegments": "1", "MessageSid": sid,
-        "AccountSid": "AC00000000000000000000000000000000", "From": SENDER, "ApiVersion": "2010-04-01",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ProfileName": "Budi",
+        "SmsSid": sid,
+        "WaId": "6281234567890",
+        "SmsStatus": "received",
+        "Body": body,
+        "To": "whatsapp:+14155238886",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": "AC00000000000000000000000000000000",
+        "From": SENDER,
+        "ApiVersion": "2010-04-01",
         **extra,
-    }  # fmt: skip
+    }
 
 
 def signed_post(fields: dict, token: str = AUTH_TOKEN, url: str = PUBLIC_URL) -> dict:
     signature = RequestValidator(token).compute_signature(url, fields)
     return {
         "content": urlencode(fields).encode(),
-        "headers": {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+        "headers": {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
     }
 
 
@@ -107,11 +120,19 @@ async def test_typed_restart_is_text(twilio):
 async def test_a_number_picks_the_offered_button(twilio):
     tracker = DialogueStateTracker.from_events(
         SENDER,
-        [UserUttered("halo"), BotUttered("Pilih:", data={"buttons": [
-            {"title": "Kalibrasi", "payload": "/request_calibration"},
-            {"title": "Bicara dengan CS", "payload": "/request_human"},
-        ]})],
-    )  # fmt: skip
+        [
+            UserUttered("halo"),
+            BotUttered(
+                "Pilih:",
+                data={
+                    "buttons": [
+                        {"title": "Kalibrasi", "payload": "/request_calibration"},
+                        {"title": "Bicara dengan CS", "payload": "/request_human"},
+                    ]
+                },
+            ),
+        ],
+    )
     await twilio.tracker_store.save(tracker)
     await twilio.post(PATH, **signed_post(form("2")))
     assert twilio.received[0].text == "/request_human"
@@ -140,7 +161,10 @@ async def test_offered_buttons_are_sent_as_a_numbered_list(twilio, fake_graph):
     from bot.channels.twilio import ValidatedTwilioInput
 
     output = ValidatedTwilioInput.from_credentials({}).get_output_channel()
-    buttons = [{"title": "Kalibrasi", "payload": "/request_calibration"}, {"title": "Bicara dengan CS", "payload": "/request_human"}]
+    buttons = [
+        {"title": "Kalibrasi", "payload": "/request_calibration"},
+        {"title": "Bicara dengan CS", "payload": "/request_human"},
+    ]
     await output.send_response(SENDER, {"text": "Ada yang bisa kami bantu?", "buttons": buttons})
     body = fake_graph.requests[0].body["Body"]
     assert "1. Kalibrasi" in body and "2. Bicara dengan CS" in body

@@ -1,4 +1,5 @@
 """Plain functions behind the channels: typed-intent rule, WhatsApp message limits, signatures."""
+
 from __future__ import annotations
 
 from rasa.shared.core.domain import Domain
@@ -38,7 +39,10 @@ def test_offer_is_the_buttons_of_the_bot_turn_after_the_last_user_message():
         BotUttered("lama", data={"buttons": [{"title": "A", "payload": "/old"}]}),
         UserUttered("kalibrasi"),
         BotUttered("Baik."),
-        BotUttered("Pilih:", data={"buttons": [{"title": "Lab", "payload": '/inform{"service_location": "lab"}'}]}),
+        BotUttered(
+            "Pilih:",
+            data={"buttons": [{"title": "Lab", "payload": '/inform{"service_location": "lab"}'}]},
+        ),
     ]
     offer = offer_from_events(events)
     assert offer.payloads == ['/inform{"service_location": "lab"}']
@@ -60,7 +64,10 @@ def test_split_text_keeps_every_word_and_respects_the_limit():
 
 
 def test_reply_button_titles_are_unique_after_truncation():
-    buttons = [{"title": "Kalibrasi tekanan digital", "payload": "/a"}, {"title": "Kalibrasi tekanan analog", "payload": "/b"}]
+    buttons = [
+        {"title": "Kalibrasi tekanan digital", "payload": "/a"},
+        {"title": "Kalibrasi tekanan analog", "payload": "/b"},
+    ]
     [message] = button_messages("628123", "Pilih:", buttons)
     titles = [b["reply"]["title"] for b in message["interactive"]["action"]["buttons"]]
     assert len(set(titles)) == 2 and all(len(t) <= 20 for t in titles)
@@ -76,7 +83,10 @@ def test_meta_signature_checks():
     body = b'{"object":"whatsapp_business_account"}'
     good = meta_signature(body, "secret")
     assert check_meta_signature(body, good, "secret") is SignatureCheck.VALID
-    assert check_meta_signature(body, good.upper().replace("SHA256", "sha256"), "secret") is SignatureCheck.VALID
+    assert (
+        check_meta_signature(body, good.upper().replace("SHA256", "sha256"), "secret")
+        is SignatureCheck.VALID
+    )
     assert check_meta_signature(body, None, "secret") is SignatureCheck.MISSING
     assert check_meta_signature(body, "sha256=" + "0" * 64, "secret") is SignatureCheck.INVALID
     assert check_meta_signature(body + b" ", good, "secret") is SignatureCheck.INVALID

@@ -5,13 +5,16 @@ are python-socketio clients (polling transport: engine.io's websocket client nee
 aiohttp than Rasa allows; the browser test covers websockets). The bot is a stand-in that
 echoes what reached it, with a button, so every assertion is about what a customer sees.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import uuid
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Any, AsyncIterator, List, Optional, Tuple
+from typing import Any
 
 import pytest
 import socketio
@@ -39,13 +42,13 @@ def free_port() -> int:
 class ChatClient:
     """One browser tab: a socket.io client plus the events it received, in order."""
 
-    def __init__(self, url: str, origin: Optional[str]) -> None:
+    def __init__(self, url: str, origin: str | None) -> None:
         self.url, self.origin = url, origin
         self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: "asyncio.Queue[Tuple[str, Any]]" = asyncio.Queue()
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         for name in ("session_confirm", "bot_uttered", "chat_error"):
             self.sio.on(name, self._recorder(name))
-        self.session_id: Optional[str] = None
+        self.session_id: str | None = None
 
     def _recorder(self, name: str):
         async def record(data: Any = None) -> None:
@@ -55,7 +58,9 @@ class ChatClient:
 
     async def connect(self) -> None:
         headers = {"Origin": self.origin} if self.origin else {}
-        await self.sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], headers=headers)
+        await self.sio.connect(
+            self.url, socketio_path="/socket.io", transports=["polling"], headers=headers
+        )
 
     async def next(self, name: str, timeout: float = 5) -> Any:
         while True:
@@ -66,32 +71,36 @@ class ChatClient:
     async def nothing(self, timeout: float = 0.5) -> bool:
         try:
             await asyncio.wait_for(self.events.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return True
         return False
 
-    async def session(self, session_id: Optional[str] = None) -> str:
+    async def session(self, session_id: str | None = None) -> str:
         await self.sio.emit("session_request", {"session_id": session_id})
         self.session_id = await self.next("session_confirm")
         return self.session_id
 
-    async def say(self, text: Any, session_id: Optional[str] = None, **extra: Any) -> None:
-        await self.sio.emit("user_uttered", {"message": text, "session_id": session_id or self.session_id, **extra})
+    async def say(self, text: Any, session_id: str | None = None, **extra: Any) -> None:
+        await self.sio.emit(
+            "user_uttered", {"message": text, "session_id": session_id or self.session_id, **extra}
+        )
 
 
 class WebchatServer:
     def __init__(self) -> None:
-        self.received: List[UserMessage] = []
+        self.received: list[UserMessage] = []
         self.channel = WebchatInput(allowed_origins=(SHOP,))
         self.store = InMemoryTrackerStore(Domain.empty())
         self.port = free_port()
-        self.clients: List[ChatClient] = []
+        self.clients: list[ChatClient] = []
         self.server: Any = None
 
     async def _bot(self, message: UserMessage) -> None:
         self.received.append(message)
         await message.output_channel.send_text_with_buttons(
-            message.sender_id, f"echo: {message.text}", [{"title": "Bicara dengan CS", "payload": "/request_human"}]
+            message.sender_id,
+            f"echo: {message.text}",
+            [{"title": "Bicara dengan CS", "payload": "/request_human"}],
         )
 
     async def start(self) -> None:
@@ -110,7 +119,7 @@ class WebchatServer:
         await self.server.after_start()
         await self.server.start_serving()
 
-    async def client(self, origin: Optional[str] = SHOP, connect: bool = True) -> ChatClient:
+    async def client(self, origin: str | None = SHOP, connect: bool = True) -> ChatClient:
         client = ChatClient(f"http://127.0.0.1:{self.port}", origin)
         self.clients.append(client)
         if connect:
@@ -166,7 +175,9 @@ async def test_a_reload_keeps_the_session(chat):
     assert chat.received[-1].sender_id == session_id
 
 
-@pytest.mark.parametrize("requested", ["6281234567890", "whatsapp:+6281234567890", "../../admin", "A" * 32])
+@pytest.mark.parametrize(
+    "requested", ["6281234567890", "whatsapp:+6281234567890", "../../admin", "A" * 32]
+)
 async def test_a_session_id_we_did_not_issue_is_replaced(chat, requested):
     tab = await chat.client()
     session_id = await tab.session(requested)
@@ -222,14 +233,23 @@ async def test_an_offered_button_payload_passes_and_others_do_not(chat):
     session_id = await tab.session()
     tracker = DialogueStateTracker.from_events(
         session_id,
-        [UserUttered("halo"), BotUttered("Pilih:", data={"buttons": [{"title": "Kalibrasi", "payload": "/request_calibration"}]})],
+        [
+            UserUttered("halo"),
+            BotUttered(
+                "Pilih:",
+                data={"buttons": [{"title": "Kalibrasi", "payload": "/request_calibration"}]},
+            ),
+        ],
     )
     await chat.store.save(tracker)
     await tab.say("/request_calibration")
     await tab.next("bot_uttered")
     await tab.say('/inform{"phone": "000"}')
     await tab.next("bot_uttered")
-    assert [m.text for m in chat.received] == ["/request_calibration", NEUTRALISER + '/inform{"phone": "000"}']
+    assert [m.text for m in chat.received] == [
+        "/request_calibration",
+        NEUTRALISER + '/inform{"phone": "000"}',
+    ]
 
 
 async def test_client_metadata_is_dropped(chat):
@@ -250,7 +270,9 @@ async def test_a_10000_character_message_gets_a_polite_reply_and_not_the_bot(cha
     assert chat.received == []
 
 
-@pytest.mark.parametrize("payload", [["not", "a", "dict"], "just text", {"message": 42}, {"message": None}])
+@pytest.mark.parametrize(
+    "payload", [["not", "a", "dict"], "just text", {"message": 42}, {"message": None}]
+)
 async def test_wrong_shapes_get_an_error_event_and_the_server_keeps_serving(chat, payload):
     tab = await chat.client()
     await tab.session()
@@ -273,10 +295,8 @@ async def test_emoji_and_non_latin_scripts_pass_verbatim(chat):
 async def test_a_1_mb_message_is_refused_by_the_transport_and_others_keep_chatting(chat):
     big = await chat.client()
     await big.session()
-    try:
+    with contextlib.suppress(Exception):
         await big.say("x" * (1024 * 1024))
-    except Exception:  # noqa: BLE001 - the server may drop the connection mid-send
-        pass
     # Refused before parsing (max_http_buffer_size): no reply at all, not even "too long".
     assert await big.nothing(timeout=1.5)
     assert chat.received == []
@@ -288,8 +308,10 @@ async def test_a_1_mb_message_is_refused_by_the_transport_and_others_keep_chatti
 
 # ---- hook and agent delivery ---------------------------------------------------------
 async def test_customer_messages_are_reported_to_the_desk_hook(chat):
-    seen: List[Tuple[str, str, str]] = []
-    hooks.register_customer_message_hook(lambda sender, channel, text: seen.append((sender, channel, text)))
+    seen: list[tuple[str, str, str]] = []
+    hooks.register_customer_message_hook(
+        lambda sender, channel, text: seen.append((sender, channel, text))
+    )
     tab = await chat.client()
     session_id = await tab.session()
     await tab.say("halo CS")
@@ -317,19 +339,28 @@ async def test_agent_message_on_the_bus_reaches_every_tab_of_that_customer_only(
     await stranger.session()
     await get_bus().publish(
         TOPIC_DELIVER,
-        {"channel": "socketio", "recipient_id": session_id,
-         "message": {"text": "Halo, saya Rina dari CS.", "agent_name": "Rina"}},
-    )  # fmt: skip
+        {
+            "channel": "socketio",
+            "recipient_id": session_id,
+            "message": {"text": "Halo, saya Rina dari CS.", "agent_name": "Rina"},
+        },
+    )
     for tab in (tab1, tab2):
         event = await tab.next("bot_uttered")
-        assert event == {"text": "Halo, saya Rina dari CS.", "sender": "agent", "agent_name": "Rina"}
+        assert event == {
+            "text": "Halo, saya Rina dari CS.",
+            "sender": "agent",
+            "agent_name": "Rina",
+        }
     assert await stranger.nothing()
 
 
 async def test_bus_messages_for_other_channels_are_ignored(chat):
     tab = await chat.client()
     session_id = await tab.session()
-    await get_bus().publish(TOPIC_DELIVER, {"channel": "whatsapp", "recipient_id": session_id, "message": {"text": "x"}})
+    await get_bus().publish(
+        TOPIC_DELIVER, {"channel": "whatsapp", "recipient_id": session_id, "message": {"text": "x"}}
+    )
     assert await tab.nothing()
 
 
@@ -363,7 +394,12 @@ async def test_agent_message_published_by_another_replica_through_redis(redis_ch
     other_replica = RedisBus(get_bus().url, prefix=get_bus().prefix)
     try:
         await other_replica.publish(
-            TOPIC_DELIVER, {"channel": "socketio", "recipient_id": session_id, "message": {"text": "Dari replika lain"}}
+            TOPIC_DELIVER,
+            {
+                "channel": "socketio",
+                "recipient_id": session_id,
+                "message": {"text": "Dari replika lain"},
+            },
         )
         event = await tab.next("bot_uttered")
     finally:

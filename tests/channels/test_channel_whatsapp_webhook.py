@@ -4,16 +4,12 @@ Requests go through Sanic's ASGI test client into the real channel blueprint; "r
 bot" means the channel called Rasa's ``on_new_message``. Replies go to a local fake Graph
 API. Bodies follow Meta's documented webhook format (see channel_helpers).
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
-
-from bot.channels.typed_intents import NEUTRALISER
-from bot.channels.whatsapp import WhatsAppInput
 from channel_helpers import (
     APP_SECRET,
     CUSTOMER_WA_ID,
@@ -26,6 +22,11 @@ from channel_helpers import (
     wa_status,
     wa_text,
 )
+from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.channels.typed_intents import NEUTRALISER
+from bot.channels.whatsapp import WhatsAppInput
 
 URL = "/webhooks/whatsapp/webhook"
 
@@ -37,7 +38,8 @@ def wa(channel_app, whatsapp_env, crm_db):
 
 async def offer_buttons(store, sender: str, buttons: list) -> None:
     tracker = DialogueStateTracker.from_events(
-        sender, [UserUttered("halo"), BotUttered("Ada yang bisa kami bantu?", data={"buttons": buttons})]
+        sender,
+        [UserUttered("halo"), BotUttered("Ada yang bisa kami bantu?", data={"buttons": buttons})],
     )
     await store.save(tracker)
 
@@ -50,7 +52,11 @@ MENU = [
 
 # ---- GET verification -----------------------------------------------------------------
 async def test_get_challenge_is_echoed_with_the_right_verify_token(wa):
-    params = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    params = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": VERIFY_TOKEN,
+        "hub.challenge": "1158201444",
+    }
     response = await wa.get(URL, params=params)
     assert response.status == 200
     assert response.text == "1158201444"
@@ -84,7 +90,9 @@ async def test_missing_signature_is_401_and_nothing_reaches_the_bot(wa):
 
 
 async def test_signature_with_another_secret_is_403_and_nothing_reaches_the_bot(wa):
-    response = await wa.post(URL, **signed(wa_envelope([wa_text("Halo")]), secret="not-the-app-secret"))
+    response = await wa.post(
+        URL, **signed(wa_envelope([wa_text("Halo")]), secret="not-the-app-secret")
+    )
     assert response.status == 403
     assert wa.received == []
 
@@ -139,19 +147,29 @@ async def test_typed_payload_of_an_offered_button_is_still_text_if_not_offered(w
 
 async def test_button_reply_with_an_offered_payload_is_passed_as_the_payload(wa):
     await offer_buttons(wa.tracker_store, CUSTOMER_WA_ID, MENU)
-    await wa.post(URL, **signed(wa_envelope([wa_interactive("button_reply", "/request_human", "Bicara dengan CS")])))
+    await wa.post(
+        URL,
+        **signed(
+            wa_envelope([wa_interactive("button_reply", "/request_human", "Bicara dengan CS")])
+        ),
+    )
     assert wa.received[0].text == "/request_human"
 
 
 async def test_list_reply_with_an_offered_payload_is_passed_as_the_payload(wa):
     await offer_buttons(wa.tracker_store, CUSTOMER_WA_ID, MENU)
-    await wa.post(URL, **signed(wa_envelope([wa_interactive("list_reply", "/request_calibration", "Kalibrasi")])))
+    await wa.post(
+        URL,
+        **signed(wa_envelope([wa_interactive("list_reply", "/request_calibration", "Kalibrasi")])),
+    )
     assert wa.received[0].text == "/request_calibration"
 
 
 async def test_reply_id_that_was_not_offered_becomes_its_title_as_text(wa):
     await offer_buttons(wa.tracker_store, CUSTOMER_WA_ID, MENU)
-    await wa.post(URL, **signed(wa_envelope([wa_interactive("button_reply", "/restart", "Mulai ulang")])))
+    await wa.post(
+        URL, **signed(wa_envelope([wa_interactive("button_reply", "/restart", "Mulai ulang")]))
+    )
     assert wa.received[0].text == "Mulai ulang"
 
 
@@ -176,9 +194,28 @@ async def test_image_gets_a_polite_indonesian_reply_and_does_not_reach_the_bot(w
 @pytest.mark.parametrize(
     "message",
     [
-        {"type": "audio", "audio": {"mime_type": "audio/ogg; codecs=opus", "sha256": "abc", "id": "99", "voice": True}},
-        {"type": "location", "location": {"latitude": -6.2, "longitude": 106.8, "name": "Kantor", "address": "Jakarta"}},
-        {"type": "sticker", "sticker": {"mime_type": "image/webp", "sha256": "abc", "id": "98", "animated": False}},
+        {
+            "type": "audio",
+            "audio": {
+                "mime_type": "audio/ogg; codecs=opus",
+                "sha256": "abc",
+                "id": "99",
+                "voice": True,
+            },
+        },
+        {
+            "type": "location",
+            "location": {
+                "latitude": -6.2,
+                "longitude": 106.8,
+                "name": "Kantor",
+                "address": "Jakarta",
+            },
+        },
+        {
+            "type": "sticker",
+            "sticker": {"mime_type": "image/webp", "sha256": "abc", "id": "98", "animated": False},
+        },
         {"type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]},
         {"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}},
     ],
@@ -193,7 +230,9 @@ async def test_other_message_types_never_raise_and_never_reach_the_bot(wa, whats
 
 
 async def test_during_a_handoff_an_image_gets_no_bot_reply(wa, whatsapp_env):
-    tracker = DialogueStateTracker.from_events(CUSTOMER_WA_ID, [UserUttered("tolong CS"), ConversationPaused()])
+    tracker = DialogueStateTracker.from_events(
+        CUSTOMER_WA_ID, [UserUttered("tolong CS"), ConversationPaused()]
+    )
     await wa.tracker_store.save(tracker)
     response = await wa.post(URL, **signed(wa_envelope([wa_image()])))
     assert response.status == 200
@@ -216,10 +255,21 @@ async def test_malformed_json_with_a_valid_signature_is_400(wa):
         {"object": "page", "entry": []},
         {"object": "whatsapp_business_account", "entry": "not a list"},
         wa_envelope([{"from": CUSTOMER_WA_ID, "type": "text", "text": {"body": "tanpa id"}}]),
-        wa_envelope([{"from": 6281234567890, "id": "wamid.A", "type": "text", "text": {"body": "x"}}]),
-        wa_envelope([{"from": CUSTOMER_WA_ID, "id": "wamid.B", "type": "text", "text": {"body": 123}}]),
+        wa_envelope(
+            [{"from": 6281234567890, "id": "wamid.A", "type": "text", "text": {"body": "x"}}]
+        ),
+        wa_envelope(
+            [{"from": CUSTOMER_WA_ID, "id": "wamid.B", "type": "text", "text": {"body": 123}}]
+        ),
     ],
-    ids=["array", "wrong-object", "entry-not-list", "missing-id", "from-not-string", "body-not-string"],
+    ids=[
+        "array",
+        "wrong-object",
+        "entry-not-list",
+        "missing-id",
+        "from-not-string",
+        "body-not-string",
+    ],
 )
 async def test_missing_fields_or_wrong_types_are_400(wa, body):
     response = await wa.post(URL, **signed(body))

@@ -7,6 +7,7 @@ can publish agent messages like the desk on another replica would), and ``python
 serving the demo page. LEAD: swap ``widget_stack`` for a shared stack fixture once the
 shared one can take WEB_ORIGINS/REDIS_URL; nothing else here depends on how it is started.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,10 +17,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,8 +34,14 @@ from bot import PROJECT_ROOT
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 _ORIGINAL_WRITE_ENDPOINTS = bot.runner.write_runtime_endpoints
 
@@ -89,8 +97,12 @@ def _endpoints_with_rasa_redis_lock_store(settings: Any, target: Path) -> Path:
     lock = endpoints.get("lock_store") or {}
     if lock.get("type") == "redis" and "://" in str(lock.get("url", "")):
         parts = urlsplit(lock["url"])
-        endpoints["lock_store"] = {"type": "redis", "url": parts.hostname or "localhost",
-                                   "port": parts.port or 6379, "db": int((parts.path or "/0").strip("/") or 0)}  # fmt: skip
+        endpoints["lock_store"] = {
+            "type": "redis",
+            "url": parts.hostname or "localhost",
+            "port": parts.port or 6379,
+            "db": int((parts.path or "/0").strip("/") or 0),
+        }
         if parts.password:
             endpoints["lock_store"]["password"] = parts.password
         path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
@@ -108,7 +120,9 @@ def widget_model(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="module")
-def widget_stack(request: pytest.FixtureRequest, widget_model: Path, tmp_path_factory) -> Iterator[WidgetStack]:
+def widget_stack(
+    request: pytest.FixtureRequest, widget_model: Path, tmp_path_factory
+) -> Iterator[WidgetStack]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium")
     web_port = _free_port()
@@ -124,12 +138,20 @@ def widget_stack(request: pytest.FixtureRequest, widget_model: Path, tmp_path_fa
     web = None
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("bot.runner.write_runtime_endpoints", _endpoints_with_rasa_redis_lock_store)
+            patch.setattr(
+                "bot.runner.write_runtime_endpoints", _endpoints_with_rasa_redis_lock_store
+            )
             stack = stack_processes.start()
-        env = dict(stack.env, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=rasa_url)
+        env = dict(
+            stack.env, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=rasa_url
+        )
         log = open(var_dir / "web.log", "ab")
         web = subprocess.Popen(
-            [sys.executable, "-m", "bot", "web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "bot", "web"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while True:
@@ -177,11 +199,19 @@ def bot_messages(page: Any) -> Any:
     return page.locator(".lc-msg.lc-bot .lc-bubble")
 
 
-MAIN_TASKS = ["Tanya info (FAQ)", "Minta penawaran kalibrasi", "Ajukan pembiayaan",
-              "Sampaikan keluhan", "Cek status", "Bicara dengan petugas"]  # fmt: skip
+MAIN_TASKS = [
+    "Tanya info (FAQ)",
+    "Minta penawaran kalibrasi",
+    "Ajukan pembiayaan",
+    "Sampaikan keluhan",
+    "Cek status",
+    "Bicara dengan petugas",
+]
 
 
-def test_greeting_with_main_task_buttons_then_an_answer(widget_stack: WidgetStack, page: Any, tmp_path_factory) -> None:
+def test_greeting_with_main_task_buttons_then_an_answer(
+    widget_stack: WidgetStack, page: Any, tmp_path_factory
+) -> None:
     open_widget(page, widget_stack.page_url)
     greeting = bot_messages(page).first
     greeting.wait_for(timeout=60_000)
@@ -201,13 +231,19 @@ def test_greeting_with_main_task_buttons_then_an_answer(widget_stack: WidgetStac
     page.screenshot(path=str(shots / "widget.png"))
 
 
-def test_a_button_click_sends_its_payload_and_the_bot_follows_up(widget_stack: WidgetStack, page: Any) -> None:
+def test_a_button_click_sends_its_payload_and_the_bot_follows_up(
+    widget_stack: WidgetStack, page: Any
+) -> None:
     open_widget(page, widget_stack.page_url)
     page.locator(".lc-button", has_text="Minta penawaran kalibrasi").click()
     page.locator(".lc-msg.lc-user .lc-bubble", has_text="Minta penawaran kalibrasi").wait_for()
     page.locator(".lc-msg.lc-bot").nth(1).wait_for(timeout=30_000)
     session_id = page.evaluate("JSON.parse(localStorage.getItem('layanan-chat:v1')).sessionId")
-    intents = [e["parse_data"]["intent"]["name"] for e in widget_stack.tracker(session_id)["events"] if e["event"] == "user"]
+    intents = [
+        e["parse_data"]["intent"]["name"]
+        for e in widget_stack.tracker(session_id)["events"]
+        if e["event"] == "user"
+    ]
     assert "request_calibration" in intents  # the offered payload reached Rasa as an intent
 
 
@@ -221,8 +257,12 @@ def test_session_survives_a_reload(widget_stack: WidgetStack, page: Any) -> None
     page.get_by_role("textbox").fill("terima kasih")
     page.get_by_role("button", name="Kirim").click()
     page.locator(".lc-msg.lc-bot").nth(1).wait_for(timeout=30_000)
-    assert page.evaluate("JSON.parse(localStorage.getItem('layanan-chat:v1')).sessionId") == session_id
-    texts = [e.get("text") for e in widget_stack.tracker(session_id)["events"] if e["event"] == "user"]
+    assert (
+        page.evaluate("JSON.parse(localStorage.getItem('layanan-chat:v1')).sessionId") == session_id
+    )
+    texts = [
+        e.get("text") for e in widget_stack.tracker(session_id)["events"] if e["event"] == "user"
+    ]
     assert "/greet" in texts and "terima kasih" in texts
 
 
@@ -236,8 +276,14 @@ def test_agent_message_appears_in_the_same_widget(widget_stack: WidgetStack, pag
     async def publish() -> None:
         bus = RedisBus(REDIS_URL)
         try:
-            await bus.publish(TOPIC_DELIVER, {"channel": "socketio", "recipient_id": session_id,
-                                              "message": {"text": "Halo, saya Rina dari tim CS.", "agent_name": "Rina"}})  # fmt: skip
+            await bus.publish(
+                TOPIC_DELIVER,
+                {
+                    "channel": "socketio",
+                    "recipient_id": session_id,
+                    "message": {"text": "Halo, saya Rina dari tim CS.", "agent_name": "Rina"},
+                },
+            )
         finally:
             await bus.close()
 
@@ -261,13 +307,17 @@ def test_typed_restart_cannot_end_a_handoff(widget_stack: WidgetStack, page: Any
         page.locator(".lc-msg.lc-user .lc-bubble", has_text=typed).wait_for()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        user_events = [e for e in widget_stack.tracker(session_id)["events"] if e["event"] == "user"]
+        user_events = [
+            e for e in widget_stack.tracker(session_id)["events"] if e["event"] == "user"
+        ]
         if len(user_events) >= 4:
             break
         time.sleep(0.5)
     tracker = widget_stack.tracker(session_id)
     assert tracker["paused"] is True  # still in the handoff
-    intents = [e["parse_data"]["intent"]["name"] for e in tracker["events"] if e["event"] == "user"][1:]
+    intents = [
+        e["parse_data"]["intent"]["name"] for e in tracker["events"] if e["event"] == "user"
+    ][1:]
     assert len(intents) == 3 and "restart" not in intents
     assert bot_messages(page).count() == 1  # the bot stayed silent
 

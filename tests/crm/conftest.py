@@ -8,14 +8,16 @@ reached the PostgreSQL variants are skipped with the reason shown, except in CI
 ``crm_url`` is meant to be shared with other areas (actions, desk): it also points
 CRM_DATABASE_URL at the fresh database, so code using the default URL finds it.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterator, List, TypeVar
+from typing import TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -27,13 +29,17 @@ from tests.conftest import POSTGRES_ADMIN_URL, create_postgres_database, drop_po
 
 T = TypeVar("T")
 
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _admin_engine() -> sa.engine.Engine:
     return sa.create_engine(
-        POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", future=True, connect_args={"connect_timeout": 5}
+        POSTGRES_ADMIN_URL,
+        isolation_level="AUTOCOMMIT",
+        future=True,
+        connect_args={"connect_timeout": 5},
     )
 
 
@@ -44,8 +50,10 @@ def postgres_admin_url() -> str:
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
-        reason = f"PostgreSQL unreachable at {mask_url(POSTGRES_ADMIN_URL)}: {str(exc).splitlines()[0]}"
+    except Exception as exc:
+        reason = (
+            f"PostgreSQL unreachable at {mask_url(POSTGRES_ADMIN_URL)}: {str(exc).splitlines()[0]}"
+        )
         if in_ci():
             pytest.fail(reason + " (CI must run the PostgreSQL tests)")
         pytest.skip(reason)
@@ -84,7 +92,9 @@ def _empty_tables(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def crm_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def crm_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """URL of an empty, migrated CRM database (SQLite file or PostgreSQL), also set as CRM_DATABASE_URL."""
     from bot.config import get_settings
 
@@ -120,10 +130,10 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def race() -> Callable[[Callable[[int], T], int], List[T]]:
+def race() -> Callable[[Callable[[int], T], int], list[T]]:
     """Run ``work(i)`` for i in range(n) in n threads released at the same instant."""
 
-    def run(work: Callable[[int], T], n: int) -> List[T]:
+    def run(work: Callable[[int], T], n: int) -> list[T]:
         barrier = threading.Barrier(n)
 
         def start(i: int) -> T:

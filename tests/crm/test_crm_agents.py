@@ -1,4 +1,5 @@
 """Agent accounts: argon2 hashes, authentication, no username enumeration."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,15 @@ from bot.crm.models import Agent
 
 
 def test_create_and_authenticate(crm_url: str) -> None:
-    agent = create_agent(" Dina ", "s3cure-pass", role="supervisor", display_name="Dina CS", url=crm_url)
-    assert (agent.username, agent.role, agent.display_name, agent.active) == ("dina", "supervisor", "Dina CS", True)
+    agent = create_agent(
+        " Dina ", "s3cure-pass", role="supervisor", display_name="Dina CS", url=crm_url
+    )
+    assert (agent.username, agent.role, agent.display_name, agent.active) == (
+        "dina",
+        "supervisor",
+        "Dina CS",
+        True,
+    )
     with session_scope(crm_url) as session:
         stored_hash = session.execute(sa.select(Agent.password_hash)).scalar_one()
     assert stored_hash.startswith("$argon2id$") and "s3cure-pass" not in stored_hash
@@ -20,7 +28,9 @@ def test_create_and_authenticate(crm_url: str) -> None:
     assert list_agents(url=crm_url) == [agent]
 
 
-@pytest.mark.parametrize("username, password", [("dina", "wrong-pass"), ("nobody", "s3cure-pass"), ("dina", "")])
+@pytest.mark.parametrize(
+    "username, password", [("dina", "wrong-pass"), ("nobody", "s3cure-pass"), ("dina", "")]
+)
 def test_wrong_credentials_are_refused(crm_url: str, username: str, password: str) -> None:
     create_agent("dina", "s3cure-pass", url=crm_url)
     assert authenticate(username, password, url=crm_url) is None
@@ -34,9 +44,15 @@ def test_disabled_agent_cannot_log_in(crm_url: str) -> None:
 
 @pytest.mark.parametrize(
     "username, password, role",
-    [("dina", "short", "agent"), ("bad name!", "long-enough", "agent"), ("dina", "long-enough", "admin")],
+    [
+        ("dina", "short", "agent"),
+        ("bad name!", "long-enough", "agent"),
+        ("dina", "long-enough", "admin"),
+    ],
 )
-def test_invalid_accounts_are_refused(crm_url: str, username: str, password: str, role: str) -> None:
+def test_invalid_accounts_are_refused(
+    crm_url: str, username: str, password: str, role: str
+) -> None:
     with pytest.raises(ValueError):
         create_agent(username, password, role=role, url=crm_url)
 

@@ -1,10 +1,17 @@
 """Complaints follow Goodman's stages; invalid moves are refused and leave no trace."""
+
 from __future__ import annotations
 
 import pytest
 
 from bot.crm.agents import create_agent
-from bot.crm.complaints import ComplaintNotFound, InvalidStageTransition, advance_stage, create_complaint, get_complaint
+from bot.crm.complaints import (
+    ComplaintNotFound,
+    InvalidStageTransition,
+    advance_stage,
+    create_complaint,
+    get_complaint,
+)
 from bot.crm.customers import resolve_customer
 from bot.crm.types import ComplaintInput
 
@@ -40,8 +47,8 @@ def test_full_goodman_path_is_recorded(crm_url: str) -> None:
         record = advance_stage(reference, stage, note=f"to {stage}", agent_id=agent.id, url=crm_url)
         assert record.stage == stage
     history = get_complaint(reference, url=crm_url).history
-    assert [e.to_stage for e in history] == ["received"] + path
-    assert [e.from_stage for e in history[1:]] == ["received"] + path[:-1]
+    assert [e.to_stage for e in history] == ["received", *path]
+    assert [e.from_stage for e in history[1:]] == ["received", *path[:-1]]
     assert all(e.agent_id == agent.id for e in history[1:])
 
 
@@ -95,4 +102,9 @@ def test_idempotent_and_validated(crm_url: str) -> None:
         id=first.id, reference=first.reference, created=False
     )
     with pytest.raises(ValueError):
-        create_complaint(customer.id, ComplaintInput(category="x", description="y", severity="urgent"), "k2", url=crm_url)
+        create_complaint(
+            customer.id,
+            ComplaintInput(category="x", description="y", severity="urgent"),
+            "k2",
+            url=crm_url,
+        )

@@ -1,4 +1,5 @@
 """Customers: one person recognised across channels; the interaction log."""
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,12 @@ from bot.crm.types import (
 
 def _calibration() -> CalibrationRequestInput:
     return CalibrationRequestInput(
-        company_name="PT Maju", contact_name="Sari", phone="081234567890", service_type="tera",
-        service_location="lab", items=(CalibrationItemInput(instrument_type="timbangan", quantity=2),),
+        company_name="PT Maju",
+        contact_name="Sari",
+        phone="081234567890",
+        service_type="tera",
+        service_location="lab",
+        items=(CalibrationItemInput(instrument_type="timbangan", quantity=2),),
     )
 
 
@@ -50,8 +55,12 @@ def test_racing_first_messages_create_one_customer(crm_url: str, race) -> None:
 def test_phone_given_on_web_merges_with_the_whatsapp_customer(crm_url: str) -> None:
     wa = resolve_customer("whatsapp", "6281234567890", url=crm_url)
     complaint = create_complaint(
-        wa.id, ComplaintInput(category="late_certificate", description="Sertifikat telat", severity="medium"),
-        "wa:1", url=crm_url,
+        wa.id,
+        ComplaintInput(
+            category="late_certificate", description="Sertifikat telat", severity="medium"
+        ),
+        "wa:1",
+        url=crm_url,
     )
     log_interaction("6281234567890", "whatsapp", "in", "halo", url=crm_url)
 
@@ -60,7 +69,9 @@ def test_phone_given_on_web_merges_with_the_whatsapp_customer(crm_url: str) -> N
     record_feedback(web.id, FeedbackInput(rating=5, kind="pujian"), "web:fb", url=crm_url)
     log_interaction("browser-77", "socketio", "in", "mau kalibrasi", url=crm_url)
 
-    merged = attach_contact(web.id, phone="0812-3456-7890", name="Sari", company="PT Maju", url=crm_url)
+    merged = attach_contact(
+        web.id, phone="0812-3456-7890", name="Sari", company="PT Maju", url=crm_url
+    )
 
     assert merged.id == wa.id  # the older record survives
     assert (merged.name, merged.company) == ("Sari", "PT Maju")
@@ -70,7 +81,8 @@ def test_phone_given_on_web_merges_with_the_whatsapp_customer(crm_url: str) -> N
     assert reference_belongs_to(complaint.reference, wa.id, url=crm_url)
     overview = customer_overview(wa.id, url=crm_url)
     assert {(i.kind, i.value) for i in overview.identities} == {
-        ("whatsapp", "+6281234567890"), ("web", "browser-77"),
+        ("whatsapp", "+6281234567890"),
+        ("web", "browser-77"),
     }
     assert [r.reference for r in overview.open_requests] == [request.reference]
     assert [c.reference for c in overview.open_complaints] == [complaint.reference]
@@ -107,14 +119,22 @@ def test_overview_lists_only_open_records(crm_url: str) -> None:
     customer = resolve_customer("socketio", "s1", url=crm_url)
     financing = create_financing_request(
         customer.id,
-        FinancingRequestInput(product_type="motorcycle", amount=Decimal("25000000"), name="Ani",
-                              phone="081234567890", consent=True),
-        "k-fin", url=crm_url,
+        FinancingRequestInput(
+            product_type="motorcycle",
+            amount=Decimal("25000000"),
+            name="Ani",
+            phone="081234567890",
+            consent=True,
+        ),
+        "k-fin",
+        url=crm_url,
     )
     done = create_calibration_request(customer.id, _calibration(), "k-done", url=crm_url)
     with session_scope(crm_url) as session:
-        session.execute(sa.text("UPDATE calibration_requests SET status = 'completed' WHERE reference = :r"),
-                        {"r": done.reference})
+        session.execute(
+            sa.text("UPDATE calibration_requests SET status = 'completed' WHERE reference = :r"),
+            {"r": done.reference},
+        )
     overview = customer_overview(customer.id, url=crm_url)
     assert [r.reference for r in overview.open_requests] == [financing.reference]
     assert "Rp25.000.000" in overview.open_requests[0].summary
@@ -127,14 +147,18 @@ def test_log_interaction_keeps_text_verbatim_in_order(crm_url: str) -> None:
     log_interaction("web-9", "socketio", "agent", "Saya Dina dari CS", url=crm_url)
     events = recent_interactions("web-9", url=crm_url)
     assert [(e.direction, e.text, e.intent) for e in events] == [
-        ("in", payload, "greet"), ("out", "Halo Kak!", None), ("agent", "Saya Dina dari CS", None),
+        ("in", payload, "greet"),
+        ("out", "Halo Kak!", None),
+        ("agent", "Saya Dina dari CS", None),
     ]
     assert events[0].customer_id == resolve_customer("socketio", "web-9", url=crm_url).id
     with pytest.raises(ValueError):
         log_interaction("web-9", "socketio", "sideways", "x", url=crm_url)
 
 
-def test_contact_details_never_reach_the_logs(crm_url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_contact_details_never_reach_the_logs(
+    crm_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     wa = resolve_customer("whatsapp", "6281234567890", url=crm_url)
     web = resolve_customer("socketio", "b", url=crm_url)

@@ -1,10 +1,11 @@
 """Engine, URL handling and column types."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -35,8 +36,12 @@ def test_bad_url_gives_one_clear_line_without_password(url: str, expected: str) 
 
 @pytest.mark.postgres
 def test_wrong_database_name_gives_one_clear_line(postgres_admin_url: str) -> None:
-    wrong = sa.engine.make_url(postgres_admin_url).set(password="s3cret-pw", database="crm_no_such_db_x")
-    _assert_one_clear_line(wrong.render_as_string(hide_password=False), 'database "crm_no_such_db_x" does not exist')
+    wrong = sa.engine.make_url(postgres_admin_url).set(
+        password="s3cret-pw", database="crm_no_such_db_x"
+    )
+    _assert_one_clear_line(
+        wrong.render_as_string(hide_password=False), 'database "crm_no_such_db_x" does not exist'
+    )
 
 
 def _assert_one_clear_line(url: str, expected: str) -> None:
@@ -50,10 +55,18 @@ def _assert_one_clear_line(url: str, expected: str) -> None:
 
 
 def test_cli_with_bad_url_prints_one_line_and_no_traceback(tmp_path) -> None:
-    env = dict(os.environ, CRM_DATABASE_URL="postgresql://crm:s3cret-pw@127.0.0.1:1/crm", BOT_VAR_DIR=str(tmp_path))
+    env = dict(
+        os.environ,
+        CRM_DATABASE_URL="postgresql://crm:s3cret-pw@127.0.0.1:1/crm",
+        BOT_VAR_DIR=str(tmp_path),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -79,32 +92,40 @@ def test_engine_is_cached_per_url(crm_url: str) -> None:
 
 
 def test_session_scope_rolls_back_the_whole_unit_on_error(crm_url: str) -> None:
-    now = datetime.now(timezone.utc)
-    with pytest.raises(RuntimeError):
-        with session_scope(crm_url) as session:
-            session.add(Customer(name="Rolled Back", first_seen=now, last_seen=now))
-            session.flush()
-            raise RuntimeError("boom")
+    now = datetime.now(UTC)
+    with pytest.raises(RuntimeError), session_scope(crm_url) as session:
+        session.add(Customer(name="Rolled Back", first_seen=now, last_seen=now))
+        session.flush()
+        raise RuntimeError("boom")
     with session_scope(crm_url) as session:
         assert session.execute(sa.select(sa.func.count()).select_from(Customer)).scalar_one() == 0
 
 
 def test_foreign_keys_are_enforced(crm_url: str) -> None:
     data = FinancingRequestInput(
-        product_type="car", amount=Decimal("1000000.00"), name="Ani", phone="081234567890", consent=True
+        product_type="car",
+        amount=Decimal("1000000.00"),
+        name="Ani",
+        phone="081234567890",
+        consent=True,
     )
     with pytest.raises(sa.exc.IntegrityError):
         create_financing_request(999_999, data, "fk-check", url=crm_url)
 
 
 @pytest.mark.parametrize(
-    "amount", [Decimal("150000000.00"), Decimal("1234567890123456.78"), Decimal("0.10"), Decimal("99.99")]
+    "amount",
+    [Decimal("150000000.00"), Decimal("1234567890123456.78"), Decimal("0.10"), Decimal("99.99")],
 )
 def test_money_roundtrip_is_exact(crm_url: str, amount: Decimal) -> None:
     customer = resolve_customer("rest", "money-user", url=crm_url)
     data = FinancingRequestInput(
-        product_type="car", amount=amount, down_payment=Decimal("0.01"), name="Ani",
-        phone="081234567890", consent=True,
+        product_type="car",
+        amount=amount,
+        down_payment=Decimal("0.01"),
+        name="Ani",
+        phone="081234567890",
+        consent=True,
     )
     created = create_financing_request(customer.id, data, f"money-{amount}", url=crm_url)
     stored = get_financing_request(created.reference, url=crm_url)
@@ -119,7 +140,9 @@ def test_money_roundtrip_is_exact(crm_url: str, amount: Decimal) -> None:
 def test_money_refuses_floats_and_sub_cent_values(crm_url: str) -> None:
     customer = resolve_customer("rest", "money-user", url=crm_url)
     for bad in (150000000.0, Decimal("1.005")):
-        data = FinancingRequestInput(product_type="car", amount=bad, name="Ani", phone="081234567890", consent=True)
+        data = FinancingRequestInput(
+            product_type="car", amount=bad, name="Ani", phone="081234567890", consent=True
+        )
         with pytest.raises((TypeError, ValueError)):
             create_financing_request(customer.id, data, f"bad-{bad}", url=crm_url)
 
@@ -136,12 +159,13 @@ def test_timestamps_come_back_aware_utc(crm_url: str) -> None:
         stored = session.get(Customer, customer_id)
         assert stored.first_seen.tzinfo is not None
         assert stored.first_seen.utcoffset() == timedelta(0)
-        assert stored.first_seen == datetime(2026, 3, 1, 2, 30, tzinfo=timezone.utc)
+        assert stored.first_seen == datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
         assert stored.created_at.utcoffset() == timedelta(0)
 
 
 def test_naive_datetimes_are_refused(crm_url: str) -> None:
-    with pytest.raises(sa.exc.StatementError):
-        with session_scope(crm_url) as session:
-            session.add(Customer(name="T", first_seen=datetime(2026, 1, 1), last_seen=datetime(2026, 1, 1)))
-            session.flush()
+    with pytest.raises(sa.exc.StatementError), session_scope(crm_url) as session:
+        session.add(
+            Customer(name="T", first_seen=datetime(2026, 1, 1), last_seen=datetime(2026, 1, 1))
+        )
+        session.flush()

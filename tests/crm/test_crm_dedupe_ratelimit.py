@@ -1,4 +1,5 @@
 """Webhook dedupe and rate limits live in the database, shared by every replica."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,7 +27,13 @@ def test_purge_forgets_old_ids_only(crm_url: str) -> None:
 
 def test_rate_limit_window(crm_url: str) -> None:
     t0 = 1_800_000_000.0  # a multiple of 60
-    assert [hit("login:dina", 3, 60, now=t0 + i, url=crm_url) for i in range(5)] == [True, True, True, False, False]
+    assert [hit("login:dina", 3, 60, now=t0 + i, url=crm_url) for i in range(5)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert hit("login:other", 3, 60, now=t0 + 5, url=crm_url)  # keys are independent
     assert hit("login:dina", 3, 60, now=t0 + 60, url=crm_url)  # a new window starts over
     reset("login:dina", url=crm_url)
@@ -56,11 +63,18 @@ def test_claims_now_and_then_forget_ids_older_than_the_retention(crm_url: str) -
 
     claim_inbound_message("whatsapp", "old", url=crm_url, draw=keep)
     run_in_transaction(
-        lambda s: s.execute(sa.update(InboundMessage).values(received_at=utcnow() - timedelta(days=30))), crm_url
+        lambda s: s.execute(
+            sa.update(InboundMessage).values(received_at=utcnow() - timedelta(days=30))
+        ),
+        crm_url,
     )
     claim_inbound_message("whatsapp", "new-1", url=crm_url, draw=keep)
     assert not claim_inbound_message("whatsapp", "old", url=crm_url, draw=keep)
     claim_inbound_message("whatsapp", "new-2", url=crm_url, draw=lambda: 0.0)  # this claim purges
-    assert claim_inbound_message("whatsapp", "old", url=crm_url, draw=keep)  # forgotten after 30 days
-    assert not claim_inbound_message("whatsapp", "new-1", url=crm_url, draw=keep)  # recent ids are kept
-    assert dedupe.RETENTION < timedelta(days=30)
+    assert claim_inbound_message(
+        "whatsapp", "old", url=crm_url, draw=keep
+    )  # forgotten after 30 days
+    assert not claim_inbound_message(
+        "whatsapp", "new-1", url=crm_url, draw=keep
+    )  # recent ids are kept
+    assert timedelta(days=30) > dedupe.RETENTION

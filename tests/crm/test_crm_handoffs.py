@@ -1,7 +1,8 @@
 """Handoffs: one open per conversation, queue order, atomic claim, messages, callbacks, stats."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -16,13 +17,17 @@ from bot.crm.models import Feedback, Handoff
 from bot.crm.types import FeedbackInput
 
 
-def _open(url: str, sender: str, key: str = None, reason: str = "request_human"):
+def _open(url: str, sender: str, key: str | None = None, reason: str = "request_human"):
     customer = resolve_customer("socketio", sender, url=url)
     return handoffs.open_handoff(
-        sender, "socketio", customer.id, reason,
+        sender,
+        "socketio",
+        customer.id,
+        reason,
         {"amount": Decimal("150000000.00"), "instrument_type": "pressure gauge"},
         [{"from": "user", "text": "mau bicara dengan CS"}],
-        key or f"{sender}:handoff", url=url,
+        key or f"{sender}:handoff",
+        url=url,
     )
 
 
@@ -67,7 +72,10 @@ def test_concurrent_claims_give_exactly_one_owner(crm_url: str, race) -> None:
     stored = handoffs.get_handoff(handoff.id, url=crm_url)
     assert (stored.status, stored.agent_id) == ("active", winner.id)
     assert stored.claimed_at is not None
-    assert handoffs.queue(url=crm_url) == [] and handoffs.queue_position(handoff.id, url=crm_url) is None
+    assert (
+        handoffs.queue(url=crm_url) == []
+        and handoffs.queue_position(handoff.id, url=crm_url) is None
+    )
 
 
 def test_messages_close_and_resume(crm_url: str) -> None:
@@ -78,7 +86,9 @@ def test_messages_close_and_resume(crm_url: str) -> None:
     handoffs.add_message(handoff.id, "agent", "Halo Kak, saya Dina", agent_id=agent.id, url=crm_url)
     handoffs.add_message(handoff.id, "note", "pelanggan lama", agent_id=agent.id, url=crm_url)
     assert [(m.sender, m.text) for m in handoffs.messages(handoff.id, url=crm_url)] == [
-        ("customer", "halo? <b>"), ("agent", "Halo Kak, saya Dina"), ("note", "pelanggan lama"),
+        ("customer", "halo? <b>"),
+        ("agent", "Halo Kak, saya Dina"),
+        ("note", "pelanggan lama"),
     ]
     assert len(handoffs.messages(handoff.id, after_id=first.id, url=crm_url)) == 2
     with pytest.raises(ValueError):
@@ -96,7 +106,11 @@ def test_callback_ticket(crm_url: str) -> None:
     handoff = _open(crm_url, "cust-1")
     assert handoffs.mark_callback(handoff.id, "whatsapp", "besok pagi", url=crm_url)
     stored = handoffs.get_handoff(handoff.id, url=crm_url)
-    assert (stored.status, stored.callback_channel, stored.callback_time) == ("callback", "whatsapp", "besok pagi")
+    assert (stored.status, stored.callback_channel, stored.callback_time) == (
+        "callback",
+        "whatsapp",
+        "besok pagi",
+    )
     assert handoffs.active_handoff_for("cust-1", url=crm_url) is None  # the bot answers meanwhile
     assert [c.id for c in handoffs.callbacks(url=crm_url)] == [handoff.id]
     assert handoffs.queue(url=crm_url) == []
@@ -106,13 +120,13 @@ def test_callback_ticket(crm_url: str) -> None:
 
 def test_stats_for_a_day(crm_url: str) -> None:
     day = date(2026, 3, 2)
-    base = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
+    base = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
     agent = create_agent("dina", "password-123", url=crm_url)
     created = [_open(crm_url, f"s{i}") for i in range(4)]
     # (queued, claimed after s, closed after s); the last one is still waiting.
     timings = [(0, 60, 600), (10, 130, 430), (20, 320, None), (30, None, None)]
     with session_scope(crm_url) as session:
-        for record, (queued, claimed, closed) in zip(created, timings):
+        for record, (queued, claimed, closed) in zip(created, timings, strict=False):
             row = session.get(Handoff, record.id)
             row.queued_at = base + timedelta(seconds=queued)
             row.claimed_at = base + timedelta(seconds=queued + claimed) if claimed else None
@@ -121,7 +135,12 @@ def test_stats_for_a_day(crm_url: str) -> None:
             row.agent_id = agent.id if claimed else None
     customer = resolve_customer("socketio", "s0", url=crm_url)
     for i, rating in enumerate([5, 4]):
-        record_feedback(customer.id, FeedbackInput(rating=rating, handoff_id=created[i].id), f"fb{i}", url=crm_url)
+        record_feedback(
+            customer.id,
+            FeedbackInput(rating=rating, handoff_id=created[i].id),
+            f"fb{i}",
+            url=crm_url,
+        )
     record_feedback(customer.id, FeedbackInput(rating=1), "not-after-handoff", url=crm_url)
     with session_scope(crm_url) as session:
         session.execute(sa.update(Feedback).values(created_at=base + timedelta(hours=1)))

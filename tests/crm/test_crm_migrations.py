@@ -1,4 +1,5 @@
 """Alembic migrations: apply on an empty database, re-apply safely, match the models."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -1,8 +1,9 @@
 """Reference numbers: readable, sequential per prefix and year, unique under concurrency."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.crm.complaints import create_complaint
 from bot.crm.customers import resolve_customer
@@ -14,19 +15,27 @@ from bot.crm.types import CalibrationItemInput, CalibrationRequestInput, Complai
 
 def _calibration(i: int) -> CalibrationRequestInput:
     return CalibrationRequestInput(
-        company_name=f"PT Uji {i}", contact_name="Budi", phone="0812-3456-7890",
-        service_type="kalibrasi", service_location="lab",
-        items=(CalibrationItemInput(instrument_type="pressure gauge", quantity=i + 1, spec="digital"),),
+        company_name=f"PT Uji {i}",
+        contact_name="Budi",
+        phone="0812-3456-7890",
+        service_type="kalibrasi",
+        service_location="lab",
+        items=(
+            CalibrationItemInput(instrument_type="pressure gauge", quantity=i + 1, spec="digital"),
+        ),
     )
 
 
 def test_format_and_sequence_per_prefix(crm_url: str) -> None:
-    year = datetime.now(timezone.utc).year
+    year = datetime.now(UTC).year
     customer = resolve_customer("rest", "ref-user", url=crm_url)
     first = create_calibration_request(customer.id, _calibration(0), "ref-a", url=crm_url)
     second = create_calibration_request(customer.id, _calibration(1), "ref-b", url=crm_url)
     complaint = create_complaint(
-        customer.id, ComplaintInput(category="other", description="x", severity="low"), "ref-c", url=crm_url
+        customer.id,
+        ComplaintInput(category="other", description="x", severity="low"),
+        "ref-c",
+        url=crm_url,
     )
     assert first.reference == f"KAL-{year}-000001"
     assert second.reference == f"KAL-{year}-000002"
@@ -40,12 +49,16 @@ def test_counter_restarts_each_year(crm_url: str) -> None:
         assert allocate_reference(session, "KAL", year=2030) == "KAL-2030-000002"
 
 
-def test_sixteen_threads_creating_requests_get_distinct_gapless_references(crm_url: str, race) -> None:
+def test_sixteen_threads_creating_requests_get_distinct_gapless_references(
+    crm_url: str, race
+) -> None:
     customer = resolve_customer("rest", "ref-user", url=crm_url)
 
     def create_three(i: int) -> list:
         return [
-            create_calibration_request(customer.id, _calibration(i), f"race-{i}-{n}", url=crm_url).reference
+            create_calibration_request(
+                customer.id, _calibration(i), f"race-{i}-{n}", url=crm_url
+            ).reference
             for n in range(3)
         ]
 

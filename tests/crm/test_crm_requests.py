@@ -1,4 +1,5 @@
 """Calibration and financing requests: stored field by field, exactly once per key."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -97,7 +98,11 @@ def test_financing_request_is_stored_exactly(crm_url: str) -> None:
     assert created.reference.startswith("FIN-")
     assert stored.amount == Decimal("150000000.00")
     assert stored.down_payment == Decimal("30000000.00")
-    assert (stored.product_type, stored.vehicle_condition, stored.tenor_months) == ("car", "used", 36)
+    assert (stored.product_type, stored.vehicle_condition, stored.tenor_months) == (
+        "car",
+        "used",
+        36,
+    )
     assert (stored.city, stored.name, stored.phone) == ("Bekasi", "Budi Santoso", "+6281234567890")
     assert stored.consent is True and stored.consent_at.utcoffset().total_seconds() == 0
 

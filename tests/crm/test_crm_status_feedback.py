@@ -1,4 +1,5 @@
 """Status look-ups, ownership checks, and feedback."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,14 +12,23 @@ from bot.crm.feedback import record_feedback
 from bot.crm.models import Feedback
 from bot.crm.requests import create_calibration_request
 from bot.crm.status import find_by_reference, reference_belongs_to, reference_matches_phone
-from bot.crm.types import CalibrationItemInput, CalibrationRequestInput, ComplaintInput, FeedbackInput
+from bot.crm.types import (
+    CalibrationItemInput,
+    CalibrationRequestInput,
+    ComplaintInput,
+    FeedbackInput,
+)
 
 
 def _calibration_for(url: str, sender: str) -> tuple:
     customer = resolve_customer("socketio", sender, url=url)
     data = CalibrationRequestInput(
-        company_name="PT A", contact_name="B", phone="081234567890", service_type="kalibrasi",
-        service_location="lab", items=(CalibrationItemInput(instrument_type="gauge", quantity=1),),
+        company_name="PT A",
+        contact_name="B",
+        phone="081234567890",
+        service_type="kalibrasi",
+        service_location="lab",
+        items=(CalibrationItemInput(instrument_type="gauge", quantity=1),),
     )
     return customer, create_calibration_request(customer.id, data, f"{sender}:1", url=url).reference
 
@@ -26,7 +36,10 @@ def _calibration_for(url: str, sender: str) -> tuple:
 def test_find_by_reference_for_each_kind(crm_url: str) -> None:
     customer, kal = _calibration_for(crm_url, "owner")
     cmp_ref = create_complaint(
-        customer.id, ComplaintInput(category="other", description="d", severity="low"), "o:2", url=crm_url
+        customer.id,
+        ComplaintInput(category="other", description="d", severity="low"),
+        "o:2",
+        url=crm_url,
     ).reference
     advance_stage(cmp_ref, "identified", url=crm_url)
 
@@ -56,7 +69,10 @@ def test_ownership_by_identity_and_by_phone_on_record(crm_url: str) -> None:
 def test_complaint_phone_on_record_comes_from_the_whatsapp_identity(crm_url: str) -> None:
     customer = resolve_customer("whatsapp", "6281355550000", url=crm_url)
     reference = create_complaint(
-        customer.id, ComplaintInput(category="other", description="d", severity="low"), "wa:1", url=crm_url
+        customer.id,
+        ComplaintInput(category="other", description="d", severity="low"),
+        "wa:1",
+        url=crm_url,
     ).reference
     assert find_by_reference(reference, url=crm_url).phone_on_record == "+6281355550000"
     assert reference_matches_phone(reference, "0813-5555-0000", url=crm_url)
@@ -64,7 +80,9 @@ def test_complaint_phone_on_record_comes_from_the_whatsapp_identity(crm_url: str
 
 def test_feedback_is_recorded_once(crm_url: str) -> None:
     customer = resolve_customer("socketio", "fb", url=crm_url)
-    data = FeedbackInput(rating=4, kind="saran", would_recommend=True, comment="Balas lebih cepat ya")
+    data = FeedbackInput(
+        rating=4, kind="saran", would_recommend=True, comment="Balas lebih cepat ya"
+    )
     first = record_feedback(customer.id, data, "fb:1", url=crm_url)
     again = record_feedback(customer.id, data, "fb:1", url=crm_url)
     assert first.created and not again.created and again.id == first.id
@@ -75,7 +93,10 @@ def test_feedback_is_recorded_once(crm_url: str) -> None:
         ]
 
 
-@pytest.mark.parametrize("data", [FeedbackInput(rating=0), FeedbackInput(rating=6), FeedbackInput(rating=3, kind="marah")])
+@pytest.mark.parametrize(
+    "data",
+    [FeedbackInput(rating=0), FeedbackInput(rating=6), FeedbackInput(rating=3, kind="marah")],
+)
 def test_invalid_feedback_is_refused(crm_url: str, data: FeedbackInput) -> None:
     customer = resolve_customer("socketio", "fb", url=crm_url)
     with pytest.raises(ValueError):
@@ -84,7 +105,6 @@ def test_invalid_feedback_is_refused(crm_url: str, data: FeedbackInput) -> None:
 
 def test_rating_check_constraint_guards_the_table_too(crm_url: str) -> None:
     customer = resolve_customer("socketio", "fb", url=crm_url)
-    with pytest.raises(sa.exc.IntegrityError):
-        with session_scope(crm_url) as session:
-            session.add(Feedback(customer_id=customer.id, rating=9, idempotency_key="raw"))
-            session.flush()
+    with pytest.raises(sa.exc.IntegrityError), session_scope(crm_url) as session:
+        session.add(Feedback(customer_id=customer.id, rating=9, idempotency_key="raw"))
+        session.flush()

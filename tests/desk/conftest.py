@@ -9,20 +9,31 @@
   an auth token, the desk channel, the guarded REST channel and a recording channel), with a
   Rasa ``Agent`` holding real tracker and lock stores, on a free port.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import pytest
-from desk_helpers import PASSWORD, AUTH_TOKEN, ALL_DAYS, DeskServer, RecordingChannel, free_port, write_profile
+from desk_helpers import (
+    ALL_DAYS,
+    AUTH_TOKEN,
+    PASSWORD,
+    DeskServer,
+    RecordingChannel,
+    free_port,
+    write_profile,
+)
 from rasa.core.channels.channel import CollectingOutputChannel
 
 from bot import PROJECT_ROOT
 from tests.conftest import migrated_postgres_database
+
 
 # ---- database ---------------------------------------------------------------------------
 def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,7 +60,9 @@ def _desk_postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def desk_db(_desk_sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def desk_db(
+    _desk_sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     from bot.config import get_settings
     from bot.crm.db import dispose_engine
 
@@ -117,7 +130,9 @@ def make_agent() -> Callable[..., Any]:
     """Create agents in the database the test's DB fixture selected (desk_db / any_desk_db)."""
     from bot.crm import agents
 
-    def create(username: str, role: str = "agent", display_name: Optional[str] = None, online: bool = False):
+    def create(
+        username: str, role: str = "agent", display_name: str | None = None, online: bool = False
+    ):
         record = agents.create_agent(username, PASSWORD, role, display_name or username.title())
         if online:
             agents.touch_agent(record.id)
@@ -147,7 +162,10 @@ async def desk_server(desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPat
     RecordingChannel.outbox = CollectingOutputChannel()
     recording = RecordingChannel()
     app = configure_app(
-        [DeskChannel(), GuardedRestInput(), recording], cors="*", auth_token=AUTH_TOKEN, enable_api=True
+        [DeskChannel(), GuardedRestInput(), recording],
+        cors="*",
+        auth_token=AUTH_TOKEN,
+        enable_api=True,
     )
     domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
     # The tracker store streams to the handoff broker, as endpoints.yml configures it.
@@ -155,7 +173,9 @@ async def desk_server(desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPat
     store = InMemoryTrackerStore(domain, event_broker=broker)
     app.ctx.agent = Agent(domain=domain, tracker_store=store, lock_store=InMemoryLockStore())
     port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    server = await app.create_server(
+        host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+    )
     await server.startup()
     await server.before_start()
     await server.after_start()

@@ -1,13 +1,14 @@
 """Helpers shared by the desk tests (imported as ``desk_helpers``; fixtures are in conftest)."""
+
 from __future__ import annotations
 
 import copy
 import re
 import socket
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import httpx
 import yaml
@@ -25,13 +26,13 @@ ALL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 def _zone_with_local_hour(hour: int) -> str:
     """An Etc/GMT zone in which it is now about ``hour`` o'clock."""
-    offset = hour - datetime.now(timezone.utc).hour
+    offset = hour - datetime.now(UTC).hour
     offset = (offset + 12) % 24 - 12  # -12..11
     # Etc/GMT signs are inverted: Etc/GMT-7 is UTC+7.
     return "Etc/GMT" + (f"-{offset}" if offset > 0 else f"+{-offset}" if offset < 0 else "")
 
 
-def write_profile(path: Path, local_hour: int, agent_hours: Dict[str, Any]) -> Path:
+def write_profile(path: Path, local_hour: int, agent_hours: dict[str, Any]) -> Path:
     raw = yaml.safe_load((PROJECT_ROOT / "data" / "business_profile.yml").read_text())
     raw = copy.deepcopy(raw)
     raw["timezone"] = _zone_with_local_hour(local_hour)
@@ -51,12 +52,12 @@ class RecordingChannel(InputChannel):
     def name(cls) -> str:
         return "recording"
 
-    def blueprint(self, on_new_message):  # noqa: ANN001 - Rasa's signature
+    def blueprint(self, on_new_message):
         from sanic import Blueprint
 
         return Blueprint("recording_channel")
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         return self.outbox
 
 
@@ -72,7 +73,7 @@ class DeskServer:
     app: Any
     recording: RecordingChannel
     broker: Any
-    clients: List[httpx.AsyncClient] = field(default_factory=list)
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
 
     @property
     def agent(self) -> Any:
@@ -108,7 +109,12 @@ async def post_login(client: httpx.AsyncClient, username: str, password: str) ->
     page = await client.get("/desk/login")
     return await client.post(
         "/desk/login",
-        data={"username": username, "password": password, "csrf_token": csrf_from(page.text), "next": "/desk/"},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_from(page.text),
+            "next": "/desk/",
+        },
     )
 
 

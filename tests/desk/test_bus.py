@@ -1,10 +1,11 @@
 """The delivery bus: in-process, and Redis pub/sub shared by two "replicas" (real Redis)."""
+
 from __future__ import annotations
 
 import asyncio
 import os
 import uuid
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def _require_redis() -> None:
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"Redis unreachable: {exc}")
         pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
@@ -41,7 +42,7 @@ def _require_redis() -> None:
 
 async def test_in_process_bus_calls_subscribers_in_order_with_copies() -> None:
     bus = InProcessBus()
-    seen: List[Dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
 
     async def first(payload):
         payload["mutated"] = True  # must not leak into the second subscriber's copy
@@ -62,7 +63,7 @@ async def test_in_process_bus_calls_subscribers_in_order_with_copies() -> None:
 
 async def test_a_failing_subscriber_does_not_stop_the_others() -> None:
     bus = InProcessBus()
-    seen: List[str] = []
+    seen: list[str] = []
 
     async def broken(payload):
         raise RuntimeError("boom")
@@ -80,8 +81,8 @@ async def test_redis_bus_reaches_a_subscriber_in_another_replica(redis_prefix: s
     """Desk on replica A publishes; the socket.io channel on replica B receives it."""
     replica_a = RedisBus(REDIS_URL, prefix=redis_prefix)
     replica_b = RedisBus(REDIS_URL, prefix=redis_prefix)
-    got_b: List[Dict[str, Any]] = []
-    got_a: List[Dict[str, Any]] = []
+    got_b: list[dict[str, Any]] = []
+    got_a: list[dict[str, Any]] = []
 
     async def on_b(payload):
         got_b.append(payload)
@@ -94,7 +95,11 @@ async def test_redis_bus_reaches_a_subscriber_in_another_replica(redis_prefix: s
     await replica_b.start()
     await replica_a.start()
     try:
-        payload = {"channel": "socketio", "recipient_id": "f" * 32, "message": {"text": "Halo, saya Rina 😊"}}
+        payload = {
+            "channel": "socketio",
+            "recipient_id": "f" * 32,
+            "message": {"text": "Halo, saya Rina 😊"},
+        }
         await replica_a.publish("deliver", payload)
         await wait_for(lambda: got_b and got_a)
         assert got_b == [payload]
@@ -111,7 +116,7 @@ async def test_redis_bus_reaches_a_subscriber_in_another_replica(redis_prefix: s
 async def test_redis_bus_topic_subscribed_after_start_is_received(redis_prefix: str) -> None:
     bus = RedisBus(REDIS_URL, prefix=redis_prefix)
     publisher = RedisBus(REDIS_URL, prefix=redis_prefix)
-    got: List[Dict[str, Any]] = []
+    got: list[dict[str, Any]] = []
 
     async def on_desk(payload):
         got.append(payload)
@@ -130,7 +135,7 @@ async def test_redis_bus_topic_subscribed_after_start_is_received(redis_prefix: 
 async def test_redis_namespaces_do_not_mix(redis_prefix: str) -> None:
     mine = RedisBus(REDIS_URL, prefix=redis_prefix)
     other = RedisBus(REDIS_URL, prefix=f"test:{uuid.uuid4().hex}:")
-    got: List[Dict[str, Any]] = []
+    got: list[dict[str, Any]] = []
 
     async def on_message(payload):
         got.append(payload)

@@ -1,4 +1,5 @@
 """The desk's CRM side: customer context, complaint stages, supervisor figures, the CLI."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,20 +14,38 @@ from bot.crm.types import ComplaintInput, FeedbackInput
 
 def customer_with_history(sender: str) -> tuple:
     customer = customers.resolve_customer("socketio", sender)
-    customer = customers.attach_contact(customer.id, phone="0812-3456-7890", name="Budi Santoso", company="PT Maju")
+    customer = customers.attach_contact(
+        customer.id, phone="0812-3456-7890", name="Budi Santoso", company="PT Maju"
+    )
     complaint = complaints.create_complaint(
         customer.id,
-        ComplaintInput(category="late_certificate", description="Sertifikat <terlambat> 2 minggu", severity="high"),
+        ComplaintInput(
+            category="late_certificate",
+            description="Sertifikat <terlambat> 2 minggu",
+            severity="high",
+        ),
         f"cmp:{sender}",
     )
-    feedback.record_feedback(customer.id, FeedbackInput(rating=2, kind="kritik", comment="lambat"), f"fb:{sender}")
-    record = handoffs.open_handoff(sender, "socketio", customer.id, "high_severity_complaint", {"contact_phone": "+6281234567890"}, [], f"h:{sender}")
+    feedback.record_feedback(
+        customer.id, FeedbackInput(rating=2, kind="kritik", comment="lambat"), f"fb:{sender}"
+    )
+    record = handoffs.open_handoff(
+        sender,
+        "socketio",
+        customer.id,
+        "high_severity_complaint",
+        {"contact_phone": "+6281234567890"},
+        [],
+        f"h:{sender}",
+    )
     return customer, complaint, record
 
 
-async def test_conversation_view_shows_crm_context_and_moves_the_complaint(desk_server, make_agent) -> None:
+async def test_conversation_view_shows_crm_context_and_moves_the_complaint(
+    desk_server, make_agent
+) -> None:
     rina = make_agent("rina", display_name="Rina")
-    customer, complaint, record = customer_with_history("a" * 32)
+    _customer, complaint, record = customer_with_history("a" * 32)
     client = await desk_server.login("rina")
     token = await api_csrf(client)
     page = (await client.get(f"/desk/handoffs/{record.id}")).text
@@ -37,7 +56,9 @@ async def test_conversation_view_shows_crm_context_and_moves_the_complaint(desk_
     assert '<option value="identified">identified</option>' in page
     assert '<option value="resolved">' not in page
     skip = await client.post(
-        f"/desk/api/complaints/{complaint.reference}/stage", json={"to_stage": "resolved"}, headers={"X-CSRF-Token": token}
+        f"/desk/api/complaints/{complaint.reference}/stage",
+        json={"to_stage": "resolved"},
+        headers={"X-CSRF-Token": token},
     )
     assert skip.status_code == 409
     moved = await client.post(
@@ -48,9 +69,14 @@ async def test_conversation_view_shows_crm_context_and_moves_the_complaint(desk_
     assert moved.status_code == 200
     stored = complaints.get_complaint(complaint.reference)
     assert stored.stage == "identified"
-    assert (stored.history[-1].note, stored.history[-1].agent_id) == ("keterlambatan di lab", rina.id)
+    assert (stored.history[-1].note, stored.history[-1].agent_id) == (
+        "keterlambatan di lab",
+        rina.id,
+    )
     unknown = await client.post(
-        "/desk/api/complaints/CMP-2026-999999/stage", json={"to_stage": "identified"}, headers={"X-CSRF-Token": token}
+        "/desk/api/complaints/CMP-2026-999999/stage",
+        json={"to_stage": "identified"},
+        headers={"X-CSRF-Token": token},
     )
     assert unknown.status_code == 404
 
@@ -78,17 +104,57 @@ async def test_supervisor_sees_queue_handoffs_waits_and_csat(desk_server, make_a
 
 
 def test_cli_creates_an_agent_who_can_log_in(desk_db, tmp_path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "CRM_DATABASE_URL": desk_db,
-           "BOT_VAR_DIR": str(tmp_path), "HOME": str(tmp_path)}  # fmt: skip
-    command = [sys.executable, "-m", "bot", "agent", "create", "Rina", "--name", "Rina Wulandari",
-               "--role", "supervisor", "--password-stdin"]  # fmt: skip
-    done = subprocess.run(command, input=PASSWORD + "\n", env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "CRM_DATABASE_URL": desk_db,
+        "BOT_VAR_DIR": str(tmp_path),
+        "HOME": str(tmp_path),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "agent",
+        "create",
+        "Rina",
+        "--name",
+        "Rina Wulandari",
+        "--role",
+        "supervisor",
+        "--password-stdin",
+    ]
+    done = subprocess.run(
+        command,
+        input=PASSWORD + "\n",
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "rina" in done.stdout and "/desk/" in done.stdout
     assert PASSWORD not in done.stdout + done.stderr
     record = agents.authenticate("rina", PASSWORD)
     assert (record.display_name, record.role) == ("Rina Wulandari", "supervisor")
-    again = subprocess.run(command, input=PASSWORD + "\n", env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        command,
+        input=PASSWORD + "\n",
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 2 and "already exists" in again.stderr
-    weak = subprocess.run(command[:5] + ["budi", "--password-stdin"], input="short\n", env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    weak = subprocess.run(
+        [*command[:5], "budi", "--password-stdin"],
+        input="short\n",
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert weak.returncode == 2 and "at least 8" in weak.stderr

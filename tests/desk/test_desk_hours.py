@@ -1,4 +1,5 @@
 """When agents are next on duty, and how the customer is told (bot.desk.hours)."""
+
 from __future__ import annotations
 
 import copy
@@ -37,8 +38,14 @@ def test_saturday_evening_waits_for_monday_morning() -> None:
     period = current_or_next_period(profile, saturday_evening)
     assert period is not None
     assert period.start == datetime(2026, 11, 30, 8, 0, tzinfo=JKT)  # Monday
-    assert format_moment(profile, period.start, "id", saturday_evening) == "Senin, 30 November 2026 pukul 08.00 WIB"
-    assert format_moment(profile, period.start, "en", saturday_evening) == "Monday, 30 November 2026 at 08:00 WIB"
+    assert (
+        format_moment(profile, period.start, "id", saturday_evening)
+        == "Senin, 30 November 2026 pukul 08.00 WIB"
+    )
+    assert (
+        format_moment(profile, period.start, "en", saturday_evening)
+        == "Monday, 30 November 2026 at 08:00 WIB"
+    )
 
 
 def test_a_holiday_is_skipped() -> None:
@@ -67,15 +74,32 @@ def test_next_morning_is_said_as_tomorrow() -> None:
 def test_morning_preference_after_noon_moves_to_the_next_duty_day() -> None:
     profile = profile_with()
     friday_afternoon = datetime(2026, 12, 4, 14, 0, tzinfo=JKT)
-    assert callback_moment(profile, "morning", friday_afternoon).start == datetime(2026, 12, 5, 9, 0, tzinfo=JKT)
+    assert callback_moment(profile, "morning", friday_afternoon).start == datetime(
+        2026, 12, 5, 9, 0, tzinfo=JKT
+    )
     assert callback_moment(profile, "afternoon", friday_afternoon).start == friday_afternoon
     # Saturday's short shift ends at noon: an afternoon callback waits for Monday.
     saturday_morning = datetime(2026, 12, 5, 9, 30, tzinfo=JKT)
-    assert callback_moment(profile, "afternoon", saturday_morning).start == datetime(2026, 12, 7, 12, 0, tzinfo=JKT)
+    assert callback_moment(profile, "afternoon", saturday_morning).start == datetime(
+        2026, 12, 7, 12, 0, tzinfo=JKT
+    )
     assert callback_moment(profile, "asap", saturday_morning).start == saturday_morning
 
 
 def test_profile_without_any_duty_day_has_no_period() -> None:
-    profile = profile_with(agent_hours={day: None for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")})
+    profile = profile_with(
+        agent_hours={
+            day: None
+            for day in (
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+            )
+        }
+    )
     assert current_or_next_period(profile, datetime(2026, 11, 30, 10, 0, tzinfo=JKT)) is None
     assert callback_moment(profile, "asap", datetime(2026, 11, 30, 10, 0, tzinfo=JKT)) is None

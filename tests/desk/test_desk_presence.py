@@ -1,4 +1,5 @@
 """Agent presence in the database: what "an agent is online" means (bot.desk.presence)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,7 +12,9 @@ from bot.crm.sqltypes import utcnow
 from bot.desk import presence
 
 
-def test_online_means_seen_within_the_window_and_active(any_desk_db: str, make_agent, monkeypatch) -> None:
+def test_online_means_seen_within_the_window_and_active(
+    any_desk_db: str, make_agent, monkeypatch
+) -> None:
     monkeypatch.setenv("DESK_PRESENCE_SECONDS", "60")
     rina = make_agent("rina")
     budi = make_agent("budi")
@@ -31,6 +34,8 @@ def test_a_desk_not_seen_for_two_minutes_is_offline(desk_db: str, make_agent) ->
     assert presence.online_agent_count() == 1
     with get_engine(desk_db).begin() as connection:
         connection.execute(
-            sa.update(agents.Agent).where(agents.Agent.id == rina.id).values(last_seen_at=utcnow() - timedelta(seconds=120))
+            sa.update(agents.Agent)
+            .where(agents.Agent.id == rina.id)
+            .values(last_seen_at=utcnow() - timedelta(seconds=120))
         )
     assert presence.online_agent_count() == 0

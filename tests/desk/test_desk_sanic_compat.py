@@ -1,4 +1,5 @@
 """Sanic 21.12's websocket recv on Python 3.11 (bot.desk.sanic_compat)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Security of the desk and of conversation data, against a real Rasa server app."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,6 @@ import json
 
 import sqlalchemy as sa
 import websockets
-
 from desk_helpers import AUTH_TOKEN, PASSWORD, api_csrf, csrf_from, post_login
 
 from bot.crm import handoffs
@@ -22,7 +22,9 @@ API_POSTS = [
 
 
 def open_handoff(sender: str = "web-customer-1") -> int:
-    record = handoffs.open_handoff(sender, "recording", None, "customer_request", {}, [], f"k:{sender}")
+    record = handoffs.open_handoff(
+        sender, "recording", None, "customer_request", {}, [], f"k:{sender}"
+    )
     return record.id
 
 
@@ -41,7 +43,9 @@ async def test_desk_api_without_a_session_is_401_and_pages_redirect_to_login(des
         assert response.status_code == 302
         assert response.headers["location"].startswith("/desk/login?next=")
     # A forged session cookie is no session either.
-    client.cookies.set("desk_session", "eyJhIjoxLCJuIjoieCIsImUiOjk5OTk5OTk5OTl9.AAAA", path="/desk")
+    client.cookies.set(
+        "desk_session", "eyJhIjoxLCJuIjoieCIsImUiOjk5OTk5OTk5OTl9.AAAA", path="/desk"
+    )
     assert (await client.get("/desk/api/queue")).status_code == 401
 
 
@@ -56,7 +60,9 @@ async def test_another_customers_transcript_is_not_readable(desk_server) -> None
     for path in ("/conversations/customer-a/tracker", "/conversations/customer-a/story"):
         assert (await client.get(path)).status_code == 401
         assert (await client.get(path, params={"token": "wrong"})).status_code == 401
-    assert (await client.post("/conversations/customer-a/tracker/events", json=[{"event": "resume"}])).status_code == 401
+    assert (
+        await client.post("/conversations/customer-a/tracker/events", json=[{"event": "resume"}])
+    ).status_code == 401
     # The operator token gets past authentication (this test app has no model loaded, so
     # Rasa then answers 409; the model-backed stack test reads the tracker for real).
     authorised = await client.get("/conversations/customer-a/tracker", params={"token": AUTH_TOKEN})
@@ -74,7 +80,9 @@ async def test_missing_or_forged_csrf_token_is_refused(desk_server, make_agent) 
     for path in API_POSTS:
         url = path.format(id=handoff_id)
         missing = await client.post(url, json={"text": "x", "to_stage": "identified"})
-        forged = await client.post(url, json={"text": "x"}, headers={"X-CSRF-Token": token[:-2] + "xx"})
+        forged = await client.post(
+            url, json={"text": "x"}, headers={"X-CSRF-Token": token[:-2] + "xx"}
+        )
         assert missing.status_code == 403, url
         assert forged.status_code == 403, url
         assert missing.json()["error"] == "csrf"
@@ -82,14 +90,21 @@ async def test_missing_or_forged_csrf_token_is_refused(desk_server, make_agent) 
     make_agent("budi")
     other = await desk_server.login("budi")
     other_token = await api_csrf(other)
-    assert (await client.post(f"/desk/api/handoffs/{handoff_id}/claim", headers={"X-CSRF-Token": other_token})).status_code == 403
+    assert (
+        await client.post(
+            f"/desk/api/handoffs/{handoff_id}/claim", headers={"X-CSRF-Token": other_token}
+        )
+    ).status_code == 403
     # A right token from a foreign page (Origin of another site) is refused as well.
     cross = await client.post(
-        f"/desk/api/handoffs/{handoff_id}/claim", headers={"X-CSRF-Token": token, "Origin": "https://evil.example"}
+        f"/desk/api/handoffs/{handoff_id}/claim",
+        headers={"X-CSRF-Token": token, "Origin": "https://evil.example"},
     )
     assert cross.status_code == 403
     assert handoffs.get_handoff(handoff_id).status == "waiting"  # nothing happened
-    good = await client.post(f"/desk/api/handoffs/{handoff_id}/claim", headers={"X-CSRF-Token": token})
+    good = await client.post(
+        f"/desk/api/handoffs/{handoff_id}/claim", headers={"X-CSRF-Token": token}
+    )
     assert good.status_code == 200
 
 
@@ -106,12 +121,16 @@ async def test_logout_needs_csrf_and_ends_the_session(desk_server, make_agent) -
 async def test_login_form_needs_its_csrf_cookie(desk_server, make_agent) -> None:
     make_agent("rina")
     client = desk_server.client()
-    response = await client.post("/desk/login", data={"username": "rina", "password": PASSWORD, "csrf_token": "guess"})
+    response = await client.post(
+        "/desk/login", data={"username": "rina", "password": PASSWORD, "csrf_token": "guess"}
+    )
     assert response.status_code == 403
     assert "desk_session" not in response.cookies
 
 
-async def test_session_cookie_is_httponly_samesite_and_secure_when_configured(desk_server, make_agent, monkeypatch) -> None:
+async def test_session_cookie_is_httponly_samesite_and_secure_when_configured(
+    desk_server, make_agent, monkeypatch
+) -> None:
     make_agent("rina")
     response = await post_login(desk_server.client(), "rina", PASSWORD)
     cookie = response.headers["set-cookie"].lower()
@@ -122,7 +141,8 @@ async def test_session_cookie_is_httponly_samesite_and_secure_when_configured(de
     page = await client.get("/desk/login")
     monkeypatch.setenv("DESK_COOKIE_SECURE", "1")
     response = await client.post(
-        "/desk/login", data={"username": "rina", "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+        "/desk/login",
+        data={"username": "rina", "password": PASSWORD, "csrf_token": csrf_from(page.text)},
     )
     assert response.status_code == 302
     assert "secure" in response.headers["set-cookie"].lower()
@@ -149,7 +169,9 @@ async def test_wrong_password_and_login_rate_limit(desk_server, make_agent, monk
 async def test_passwords_are_stored_as_argon2_hashes(desk_db, make_agent) -> None:
     make_agent("rina")
     with get_engine(desk_db).connect() as connection:
-        stored = connection.execute(sa.text("SELECT password_hash FROM agents WHERE username = 'rina'")).scalar_one()
+        stored = connection.execute(
+            sa.text("SELECT password_hash FROM agents WHERE username = 'rina'")
+        ).scalar_one()
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
 
@@ -160,7 +182,12 @@ async def test_open_redirect_after_login_is_not_possible(desk_server, make_agent
     page = await client.get("/desk/login", params={"next": "https://evil.example/x"})
     response = await client.post(
         "/desk/login",
-        data={"username": "rina", "password": PASSWORD, "csrf_token": csrf_from(page.text), "next": "//evil.example"},
+        data={
+            "username": "rina",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(page.text),
+            "next": "//evil.example",
+        },
     )
     assert response.headers["location"] == "/desk/"
 
@@ -182,7 +209,12 @@ async def test_websocket_needs_session_csrf_and_same_origin(desk_server, make_ag
     origin = {"Origin": desk_server.url}
     assert await outcome(f"{ws_url}?csrf={token}", origin) == "closed 4401"  # no cookie
     assert await outcome(ws_url, {"Cookie": cookie, **origin}) == "closed 4401"  # no CSRF
-    assert await outcome(f"{ws_url}?csrf={token}", {"Cookie": cookie, "Origin": "https://evil.example"}) == "closed 4401"
+    assert (
+        await outcome(
+            f"{ws_url}?csrf={token}", {"Cookie": cookie, "Origin": "https://evil.example"}
+        )
+        == "closed 4401"
+    )
     assert await outcome(f"{ws_url}?csrf={token}", {"Cookie": cookie, **origin}) == "hello"
 
 
@@ -194,17 +226,31 @@ async def test_only_the_owner_or_a_supervisor_replies_and_closes(desk_server, ma
     rina = await desk_server.login("rina")
     budi = await desk_server.login("budi")
     rina_token, budi_token = await api_csrf(rina), await api_csrf(budi)
-    early = await rina.post(f"/desk/api/handoffs/{handoff_id}/reply", json={"text": "halo"}, headers={"X-CSRF-Token": rina_token})
+    early = await rina.post(
+        f"/desk/api/handoffs/{handoff_id}/reply",
+        json={"text": "halo"},
+        headers={"X-CSRF-Token": rina_token},
+    )
     assert early.status_code == 409  # claim first
-    assert (await rina.post(f"/desk/api/handoffs/{handoff_id}/claim", headers={"X-CSRF-Token": rina_token})).status_code == 200
+    assert (
+        await rina.post(
+            f"/desk/api/handoffs/{handoff_id}/claim", headers={"X-CSRF-Token": rina_token}
+        )
+    ).status_code == 200
     for action in ("reply", "close"):
-        refused = await budi.post(f"/desk/api/handoffs/{handoff_id}/{action}", json={"text": "x"}, headers={"X-CSRF-Token": budi_token})
+        refused = await budi.post(
+            f"/desk/api/handoffs/{handoff_id}/{action}",
+            json={"text": "x"},
+            headers={"X-CSRF-Token": budi_token},
+        )
         assert refused.status_code == 403
     assert (await budi.get("/desk/api/stats")).status_code == 403  # supervisors only
     sari = await desk_server.login("sari")
     assert (await sari.get("/desk/api/stats")).status_code == 200
     sari_token = await api_csrf(sari)
-    closed = await sari.post(f"/desk/api/handoffs/{handoff_id}/close", headers={"X-CSRF-Token": sari_token})
+    closed = await sari.post(
+        f"/desk/api/handoffs/{handoff_id}/close", headers={"X-CSRF-Token": sari_token}
+    )
     assert closed.status_code == 200
 
 
@@ -216,7 +262,11 @@ async def test_customer_text_is_escaped_on_the_desk(desk_server, make_agent) -> 
 
     from bot.desk.conversation import append_events
 
-    await append_events(desk_server.agent, sender, [UserUttered('<script>alert("x")</script><img src=x onerror=alert(1)>')])
+    await append_events(
+        desk_server.agent,
+        sender,
+        [UserUttered('<script>alert("x")</script><img src=x onerror=alert(1)>')],
+    )
     client = await desk_server.login("rina")
     page = await client.get(f"/desk/handoffs/{handoff_id}")
     assert page.status_code == 200

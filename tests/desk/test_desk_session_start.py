@@ -1,7 +1,14 @@
 """A handoff's pause must survive a new Rasa session (session_expiration_time)."""
+
 from __future__ import annotations
 
-from rasa.shared.core.events import ActionExecuted, ConversationPaused, Event, SessionStarted, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ConversationPaused,
+    Event,
+    SessionStarted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.crm import handoffs
@@ -11,7 +18,9 @@ from bot.desk.start import session_start_events
 def test_session_start_keeps_an_open_handoff_paused(desk_db) -> None:
     record = handoffs.open_handoff("web-s", "socketio", None, "customer_request", {}, [], "k-s")
     # What Rasa does: SessionStarted resets the tracker, including the paused flag ...
-    tracker = DialogueStateTracker.from_events("web-s", [UserUttered("mau ke CS"), ConversationPaused(), SessionStarted()])
+    tracker = DialogueStateTracker.from_events(
+        "web-s", [UserUttered("mau ke CS"), ConversationPaused(), SessionStarted()]
+    )
     assert not tracker.is_paused()
     # ... so action_session_start adds the pause back while the handoff is open.
     extra = [Event.from_parameters(e) for e in session_start_events("web-s")]

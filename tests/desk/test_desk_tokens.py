@@ -1,4 +1,5 @@
 """Signed session tokens and session-bound CSRF tokens (bot.desk.tokens)."""
+
 from __future__ import annotations
 
 from bot.desk import tokens
@@ -15,7 +16,7 @@ def test_a_session_round_trips_and_expires() -> None:
 
 def test_a_tampered_or_foreign_token_is_refused() -> None:
     token = tokens.issue_session(SECRET, 7)
-    body, signature = token.split(".")
+    _body, signature = token.split(".")
     forged_body = tokens._b64(b'{"a":1,"n":"x","e":9999999999}')
     assert tokens.read_session(SECRET, f"{forged_body}.{signature}") is None
     assert tokens.read_session("another-secret", token) is None

@@ -1,4 +1,5 @@
 """Reading the tracker for the agent: transcript lines, captured slots, handoff reason."""
+
 from __future__ import annotations
 
 from bot.desk.reasons import CUSTOMER_REQUEST, NOT_HELPFUL, REPEATED_FALLBACK, infer_reason
@@ -6,8 +7,13 @@ from bot.desk.transcript import captured_slots, latest_user_timestamp, transcrip
 
 
 def user(text, intent, ts):
-    return {"event": "user", "text": text, "timestamp": ts, "parse_data": {"intent": {"name": intent}},
-            "input_channel": "socketio"}
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": ts,
+        "parse_data": {"intent": {"name": intent}},
+        "input_channel": "socketio",
+    }
 
 
 def bot(text, ts, utter=None, agent=None, buttons=None):
@@ -16,7 +22,13 @@ def bot(text, ts, utter=None, agent=None, buttons=None):
         metadata["utter_action"] = utter
     if agent:
         metadata["agent"] = agent
-    return {"event": "bot", "text": text, "timestamp": ts, "metadata": metadata, "data": {"buttons": buttons or []}}
+    return {
+        "event": "bot",
+        "text": text,
+        "timestamp": ts,
+        "metadata": metadata,
+        "data": {"buttons": buttons or []},
+    }
 
 
 def test_transcript_keeps_who_said_what_verbatim() -> None:
@@ -28,7 +40,7 @@ def test_transcript_keeps_who_said_what_verbatim() -> None:
         bot("Saya Rina dari CS", 5.0, agent="Rina"),
     ]
     lines = transcript_lines(events)
-    assert [(l["sender"], l["text"]) for l in lines] == [
+    assert [(line["sender"], line["text"]) for line in lines] == [
         ("customer", "<b>halo</b>"),
         ("bot", "Halo!"),
         ("system", "pause"),
@@ -40,17 +52,28 @@ def test_transcript_keeps_who_said_what_verbatim() -> None:
 
 
 def test_captured_slots_leave_out_bookkeeping_and_empty_values() -> None:
-    slots = {"phone": "+6281234567890", "requested_slot": "phone", "handoff_reason": "x", "city": None, "language": "id"}
+    slots = {
+        "phone": "+6281234567890",
+        "requested_slot": "phone",
+        "handoff_reason": "x",
+        "city": None,
+        "language": "id",
+    }
     assert captured_slots(slots) == {"phone": "+6281234567890", "language": "id"}
 
 
 def test_reason_comes_from_the_slot_first() -> None:
-    assert infer_reason("price_negotiation", [user("mau nego", "request_human", 1.0)]) == "price_negotiation"
+    assert (
+        infer_reason("price_negotiation", [user("mau nego", "request_human", 1.0)])
+        == "price_negotiation"
+    )
 
 
 def test_reason_not_helpful_and_plain_request() -> None:
     assert infer_reason(None, [user("tidak membantu", "not_helpful", 1.0)]) == NOT_HELPFUL
-    assert infer_reason(None, [user("mau bicara dengan CS", "request_human", 1.0)]) == CUSTOMER_REQUEST
+    assert (
+        infer_reason(None, [user("mau bicara dengan CS", "request_human", 1.0)]) == CUSTOMER_REQUEST
+    )
     assert infer_reason(None, []) == CUSTOMER_REQUEST
 
 
@@ -64,7 +87,11 @@ def test_tapping_the_fallback_offer_counts_as_repeated_fallback() -> None:
     ]
     assert infer_reason(None, events) == REPEATED_FALLBACK
     # The same button tapped later, after another turn, is an ordinary request.
-    later = events + [bot("...", 6.0, utter="utter_greet"), user("/request_human", "request_human", 7.0)]
+    later = [
+        *events,
+        bot("...", 6.0, utter="utter_greet"),
+        user("/request_human", "request_human", 7.0),
+    ]
     assert infer_reason(None, later) == CUSTOMER_REQUEST
 
 
@@ -80,7 +107,11 @@ def test_the_channels_neutraliser_is_not_shown_to_the_agent() -> None:
 
 def test_a_tapped_button_reads_as_its_title_but_typed_slashes_stay() -> None:
     events = [
-        bot("Mau saya sambungkan?", 1.0, buttons=[{"title": "Ya, sambungkan", "payload": "/request_human"}]),
+        bot(
+            "Mau saya sambungkan?",
+            1.0,
+            buttons=[{"title": "Ya, sambungkan", "payload": "/request_human"}],
+        ),
         user("/request_human", "request_human", 2.0),
         user("/request_human", "request_human", 3.0),  # not offered again: shown as typed
     ]

@@ -12,14 +12,16 @@ the lock store, as with two replicas):
 
 The desk screenshot in docs/img/desk.png is written by this test (docs/agents.md).
 """
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -32,8 +34,14 @@ from tests.conftest import StackProcesses
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "desk.png"
 
@@ -44,17 +52,31 @@ def handoff_stack(handoff_model: Path, tmp_path: Path) -> Iterator[Any]:
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium")
     web_port = free_port()
     page_url = f"http://127.0.0.1:{web_port}"
-    profile = write_profile(tmp_path / "profile.yml", 12, {d: {"open": "00:00", "close": "23:59"} for d in ALL_DAYS})
+    profile = write_profile(
+        tmp_path / "profile.yml", 12, {d: {"open": "00:00", "close": "23:59"} for d in ALL_DAYS}
+    )
     processes = StackProcesses(
         handoff_model,
         f"sqlite:///{tmp_path / 'crm.sqlite3'}",
         tmp_path / "stack",
-        extra_env={"WEB_ORIGINS": page_url, "REDIS_URL": REDIS_URL, "BUSINESS_PROFILE": str(profile)},
+        extra_env={
+            "WEB_ORIGINS": page_url,
+            "REDIS_URL": REDIS_URL,
+            "BUSINESS_PROFILE": str(profile),
+        },
     )
     stack = processes.start()
-    env = dict(stack.env, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=stack.rasa_url)
+    env = dict(
+        stack.env, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=stack.rasa_url
+    )
     log = open(tmp_path / "web.log", "ab")
-    web = subprocess.Popen([sys.executable, "-m", "bot", "web"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "bot", "web"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -87,7 +109,9 @@ def browser() -> Iterator[Any]:
 
 def paused(stack: Any, sender_id: str) -> bool:
     response = requests.get(
-        f"{stack.rasa_url}/conversations/{sender_id}/tracker", params={"token": stack.auth_token}, timeout=10
+        f"{stack.rasa_url}/conversations/{sender_id}/tracker",
+        params={"token": stack.auth_token},
+        timeout=10,
     )
     response.raise_for_status()
     return bool(response.json()["paused"])
@@ -130,7 +154,9 @@ def test_customer_and_agent_complete_a_handoff(handoff_stack: Any, browser: Any)
     claim.click()
     desk.wait_for_url("**/desk/handoffs/*")
     desk.locator("#live-status.on").wait_for(timeout=15_000)
-    desk.get_by_label("Balasan ke pelanggan").fill("Halo, saya Rina dari tim CS. Ada yang bisa saya bantu?")
+    desk.get_by_label("Balasan ke pelanggan").fill(
+        "Halo, saya Rina dari tim CS. Ada yang bisa saya bantu?"
+    )
     desk.get_by_role("button", name="Kirim").click()
 
     # 3. The customer sees the reply; the bot stays silent on the next message.
@@ -143,13 +169,17 @@ def test_customer_and_agent_complete_a_handoff(handoff_stack: Any, browser: Any)
     # The desk shows the customer's message only after Rasa processed it, so by then any
     # bot answer would already have been sent.
     desk.locator(".line.customer", has_text="KAL-2026-000123").wait_for(timeout=15_000)
-    desk.get_by_label("Catatan internal (tidak dikirim ke pelanggan)").fill("Cek status sertifikat di sistem lab.")
+    desk.get_by_label("Catatan internal (tidak dikirim ke pelanggan)").fill(
+        "Cek status sertifikat di sistem lab."
+    )
     desk.get_by_role("button", name="Simpan catatan").click()
     desk.locator(".line.note", has_text="Cek status sertifikat").wait_for(timeout=15_000)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     desk.screenshot(path=str(SCREENSHOT), full_page=True)
     assert widget.locator(".lc-msg.lc-bot").count() == bot_count
-    assert widget.locator(".lc-msg", has_text="Cek status sertifikat").count() == 0  # notes stay internal
+    assert (
+        widget.locator(".lc-msg", has_text="Cek status sertifikat").count() == 0
+    )  # notes stay internal
     assert paused(stack, session_id)
 
     # 4. The agent closes the handoff: closing message and the rating prompt reach the widget.

@@ -4,12 +4,13 @@ Over the REST channel: a customer asks for a human, the bot goes silent (also ac
 restart of the servers, and when the customer types "/restart" or "/greet"), the agent
 claims, replies and closes on the desk, and the bot answers again.
 """
+
 from __future__ import annotations
 
 import re
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 import requests
@@ -23,9 +24,11 @@ pytestmark = pytest.mark.model
 ASK_HUMAN = "saya mau bicara langsung dengan customer service, bukan bot"
 
 
-def tracker(stack: Any, sender: str) -> Dict[str, Any]:
+def tracker(stack: Any, sender: str) -> dict[str, Any]:
     response = requests.get(
-        f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.auth_token}, timeout=30
+        f"{stack.rasa_url}/conversations/{sender}/tracker",
+        params={"token": stack.auth_token},
+        timeout=30,
     )
     response.raise_for_status()
     return response.json()
@@ -57,15 +60,19 @@ def eventually(check, timeout: float = 20.0) -> Any:
         time.sleep(0.2)
 
 
-def texts(replies: List[Dict[str, Any]]) -> str:
+def texts(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 
 
 @pytest.fixture
 def stack_on_duty(handoff_model: Path, tmp_path: Path):
-    profile = write_profile(tmp_path / "profile.yml", 12, {d: {"open": "00:00", "close": "23:59"} for d in ALL_DAYS})
+    profile = write_profile(
+        tmp_path / "profile.yml", 12, {d: {"open": "00:00", "close": "23:59"} for d in ALL_DAYS}
+    )
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    processes = StackProcesses(handoff_model, url, tmp_path / "stack", extra_env={"BUSINESS_PROFILE": str(profile)})
+    processes = StackProcesses(
+        handoff_model, url, tmp_path / "stack", extra_env={"BUSINESS_PROFILE": str(profile)}
+    )
     processes.start()
     try:
         yield processes
@@ -73,7 +80,9 @@ def stack_on_duty(handoff_model: Path, tmp_path: Path):
         processes.stop()
 
 
-def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(stack_on_duty) -> None:
+def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(
+    stack_on_duty,
+) -> None:
     processes = stack_on_duty
     stack = processes.stack
     db = processes.database_url
@@ -99,19 +108,31 @@ def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(st
     assert state["paused"] is True
     expected = ["halo, masih ada orang?", "/restart", "/greet"]  # verbatim, for the agent
 
-    def stored() -> List[str]:
+    def stored() -> list[str]:
         return [m.text for m in handoffs.messages(record.id, url=db) if m.sender == "customer"]
 
     assert eventually(lambda: stored() == expected), stored()
 
     desk = desk_login(stack, "rina")
-    assert desk.post(f"{stack.rasa_url}/desk/api/handoffs/{record.id}/claim", timeout=30).status_code == 200
-    reply = desk.post(f"{stack.rasa_url}/desk/api/handoffs/{record.id}/reply", json={"text": "Halo, saya Rina."}, timeout=30)
+    assert (
+        desk.post(f"{stack.rasa_url}/desk/api/handoffs/{record.id}/claim", timeout=30).status_code
+        == 200
+    )
+    reply = desk.post(
+        f"{stack.rasa_url}/desk/api/handoffs/{record.id}/reply",
+        json={"text": "Halo, saya Rina."},
+        timeout=30,
+    )
     assert reply.status_code == 200
     assert reply.json()["delivered"] is False  # REST cannot push; it is in the transcript
     assert stack.say(sender, "oh ok, sertifikat saya kapan jadi?") == []
     events = tracker(stack, sender)["events"]
-    assert any(e["event"] == "bot" and e.get("text") == "Halo, saya Rina." and e["metadata"].get("agent") == "Rina" for e in events)
+    assert any(
+        e["event"] == "bot"
+        and e.get("text") == "Halo, saya Rina."
+        and e["metadata"].get("agent") == "Rina"
+        for e in events
+    )
 
     closed = desk.post(f"{stack.rasa_url}/desk/api/handoffs/{record.id}/close", timeout=30)
     assert closed.status_code == 200
@@ -123,9 +144,13 @@ def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(st
 
 @pytest.fixture
 def stack_off_duty(handoff_model: Path, tmp_path: Path):
-    profile = write_profile(tmp_path / "profile.yml", 2, {d: {"open": "08:00", "close": "17:00"} for d in ALL_DAYS})
+    profile = write_profile(
+        tmp_path / "profile.yml", 2, {d: {"open": "08:00", "close": "17:00"} for d in ALL_DAYS}
+    )
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    processes = StackProcesses(handoff_model, url, tmp_path / "stack", extra_env={"BUSINESS_PROFILE": str(profile)})
+    processes = StackProcesses(
+        handoff_model, url, tmp_path / "stack", extra_env={"BUSINESS_PROFILE": str(profile)}
+    )
     processes.start()
     try:
         yield processes
@@ -133,7 +158,9 @@ def stack_off_duty(handoff_model: Path, tmp_path: Path):
         processes.stop()
 
 
-def test_out_of_hours_the_customer_leaves_a_callback_ticket_and_the_bot_keeps_answering(stack_off_duty) -> None:
+def test_out_of_hours_the_customer_leaves_a_callback_ticket_and_the_bot_keeps_answering(
+    stack_off_duty,
+) -> None:
     stack = stack_off_duty.stack
     db = stack_off_duty.database_url
     sender = "rest-customer-2"
@@ -157,6 +184,9 @@ def test_out_of_hours_the_customer_leaves_a_callback_ticket_and_the_bot_keeps_an
     assert tracker(stack, sender)["paused"] is False
     assert handoffs.active_handoff_for(sender, url=db) is None
     [ticket] = handoffs.callbacks(url=db)
-    assert (ticket.callback_channel, ticket.captured_fields["callback_contact"]) == ("phone", "+6281234567890")
+    assert (ticket.callback_channel, ticket.captured_fields["callback_contact"]) == (
+        "phone",
+        "+6281234567890",
+    )
     assert ticket.callback_time.startswith("morning ")
     assert texts(stack.say(sender, "jam buka kantor kapan?"))  # the bot still answers

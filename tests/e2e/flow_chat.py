@@ -1,9 +1,10 @@
 """A customer chatting with the running stack over the REST channel, plus CRM read helpers."""
+
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -11,10 +12,10 @@ REFERENCE = re.compile(r"\b(KAL|FIN|CMP)-\d{4}-\d{6}\b")
 
 
 class Chat:
-    def __init__(self, stack: Any, sender: Optional[str] = None) -> None:
+    def __init__(self, stack: Any, sender: str | None = None) -> None:
         self.stack = stack
         self.sender = sender or f"e2e-{uuid.uuid4().hex[:10]}"
-        self.last: List[Dict[str, Any]] = []
+        self.last: list[dict[str, Any]] = []
 
     def say(self, text: str) -> str:
         self.last = self.stack.say(self.sender, text, timeout=60)
@@ -25,7 +26,7 @@ class Chat:
         return "\n".join(str(m.get("text") or "") for m in self.last)
 
     @property
-    def buttons(self) -> List[Dict[str, str]]:
+    def buttons(self) -> list[dict[str, str]]:
         return [b for m in self.last for b in (m.get("buttons") or [])]
 
     def click(self, title: str) -> str:
@@ -40,7 +41,7 @@ class Chat:
         return found.group(0)
 
 
-def rows(url: str, table: str, **where: Any) -> List[Dict[str, Any]]:
+def rows(url: str, table: str, **where: Any) -> list[dict[str, Any]]:
     """Rows of ``table`` in the stack's CRM database, decoded by the CRM's own column types
     (money is stored as integer cents on SQLite)."""
     from bot.crm.db import session_scope

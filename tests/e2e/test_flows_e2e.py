@@ -4,6 +4,7 @@ Uses the session's stack (trained model, `rasa run`, action server, fresh SQLite
 asserts the stored rows field by field. The restart test stops and starts both servers in
 the middle of a form and expects the form to carry on from the SQL tracker store.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,7 +41,9 @@ def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
     chat.say("besok")
     assert "perusahaan" in chat.text.lower()
     chat.say("jam buka kantornya kapan ya?")  # a FAQ question in the middle of the form
-    assert "Senin" in chat.text and chat.text.strip().endswith("Nama perusahaan/instansi Bapak/Ibu?")
+    assert "Senin" in chat.text and chat.text.strip().endswith(
+        "Nama perusahaan/instansi Bapak/Ibu?"
+    )
     chat.say("PT Maju <b>Jaya</b>")
     chat.say("Budi Santoso")
     chat.say("0812-3456-7890")
@@ -48,8 +51,13 @@ def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
     assert "email itu belum valid" in chat.text
     chat.say("budi@majujaya.co.id")
     summary = chat.text
-    for expected in ("12 × pressure gauge / manometer (analog)", "5 × termometer (digital)",
-                     "PT Maju <b>Jaya</b>", "+6281234567890", "budi@majujaya.co.id"):
+    for expected in (
+        "12 × pressure gauge / manometer (analog)",
+        "5 × termometer (digital)",
+        "PT Maju <b>Jaya</b>",
+        "+6281234567890",
+        "budi@majujaya.co.id",
+    ):
         assert expected in summary
     chat.click("Ya, kirim")
     reference = chat.reference()
@@ -66,7 +74,8 @@ def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
     assert str(row["preferred_date"]) == str(_today() + timedelta(days=1))
     items = rows(stack.database_url, "calibration_request_items", request_id=row["id"])
     assert [(i["instrument_type"], i["spec"], i["quantity"]) for i in items] == [
-        ("pressure_gauge", "analog", 12), ("thermometer", "digital", 5)
+        ("pressure_gauge", "analog", 12),
+        ("thermometer", "digital", 5),
     ]
 
 
@@ -92,7 +101,11 @@ def test_financing_application_in_english(stack) -> None:
     reference = chat.reference()
     assert reference.startswith("FIN-") and "We have received your application" in chat.text
     (row,) = rows(stack.database_url, "financing_requests", reference=reference)
-    assert (row["product_type"], row["vehicle_condition"], row["tenor_months"]) == ("car", "new", 36)
+    assert (row["product_type"], row["vehicle_condition"], row["tenor_months"]) == (
+        "car",
+        "new",
+        36,
+    )
     assert Decimal(str(row["amount"])) == Decimal("200000000")
     assert Decimal(str(row["down_payment"])) == Decimal("50000000")
     assert (row["city"], row["name"], row["phone"]) == ("Surabaya", "Andi Wijaya", "+6281322223333")
@@ -173,8 +186,14 @@ def test_complaint_with_own_reference_and_urgent_severity(stack) -> None:
     assert reference.startswith("CMP-")
     assert any(b["payload"] == "/request_human" for b in chat.buttons)  # a human is offered at once
     (row,) = rows(stack.database_url, "complaints", reference=reference)
-    assert (row["category"], row["related_reference"], row["severity"]) == ("late_certificate", kal, "high")
-    assert row["description"] == description and row["desired_resolution"] == "Dikirim hari ini juga"
+    assert (row["category"], row["related_reference"], row["severity"]) == (
+        "late_certificate",
+        kal,
+        "high",
+    )
+    assert (
+        row["description"] == description and row["desired_resolution"] == "Dikirim hari ini juga"
+    )
     assert row["stage"] == "received"
 
 
@@ -196,8 +215,14 @@ def test_status_is_shown_only_to_its_owner(stack) -> None:
     other.say("0899 1111 2222")
     refused_missing = other.text.replace("KAL-2026-999999", kal)
     # Whether the reference exists or not, the stranger sees the very same conversation.
-    assert asked_for_someone_elses == asked_for_missing and "nomor telepon yang terdaftar" in asked_for_missing
-    assert refused_wrong_phone == refused_missing and "tidak dapat menampilkan status" in refused_missing
+    assert (
+        asked_for_someone_elses == asked_for_missing
+        and "nomor telepon yang terdaftar" in asked_for_missing
+    )
+    assert (
+        refused_wrong_phone == refused_missing
+        and "tidak dapat menampilkan status" in refused_missing
+    )
 
     english = Chat(stack)
     english.say(f"what is the status of {kal}?")
@@ -248,5 +273,6 @@ def test_a_form_resumes_after_both_servers_restart(stack_processes) -> None:
     reference = chat.reference()
     (row,) = rows(stack.database_url, "calibration_requests", reference=reference)
     assert (row["company_name"], str(row["preferred_date"])) == (
-        "PT Aliran Deras", str(_today() + timedelta(days=2))
+        "PT Aliran Deras",
+        str(_today() + timedelta(days=2)),
     )

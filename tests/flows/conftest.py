@@ -1,4 +1,5 @@
 """Fixtures for the flow tests. ``crm_url`` (SQLite and PostgreSQL) comes from the CRM tests."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 
+from bot.flows.base import Context
+from bot.profile import get_profile
 from tests.crm.conftest import (  # noqa: F401 - fixtures re-exported for this directory
     crm_url,
     postgres_admin_url,
     postgres_crm_url,
     sqlite_template,
 )
-from bot.flows.base import Context
-from bot.profile import get_profile
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 
@@ -34,7 +35,11 @@ class Records:
     def __init__(self) -> None:
         from bot.crm.customers import resolve_customer
         from bot.crm.requests import create_calibration_request, create_financing_request
-        from bot.crm.types import CalibrationItemInput, CalibrationRequestInput, FinancingRequestInput
+        from bot.crm.types import (
+            CalibrationItemInput,
+            CalibrationRequestInput,
+            FinancingRequestInput,
+        )
 
         # The owner writes on WhatsApp; her calibration request carries her number.
         self.owner = resolve_customer("whatsapp", "6281234567890")
@@ -42,9 +47,16 @@ class Records:
         self.kal = create_calibration_request(
             self.owner.id,
             CalibrationRequestInput(
-                company_name="PT Maju Jaya", contact_name="Budi", phone="0812-3456-7890",
-                service_type="kalibrasi", service_location="lab",
-                items=(CalibrationItemInput(instrument_type="pressure_gauge", quantity=2, spec="analog"),),
+                company_name="PT Maju Jaya",
+                contact_name="Budi",
+                phone="0812-3456-7890",
+                service_type="kalibrasi",
+                service_location="lab",
+                items=(
+                    CalibrationItemInput(
+                        instrument_type="pressure_gauge", quantity=2, spec="analog"
+                    ),
+                ),
             ),
             "test:owner:1",
         ).reference
@@ -53,12 +65,17 @@ class Records:
         self.other_phone = "+6281399998888"
         self.fin = create_financing_request(
             self.other.id,
-            FinancingRequestInput(product_type="car", amount=Decimal("150000000"), name="Rina",
-                                  phone="0813-9999-8888", consent=True),
+            FinancingRequestInput(
+                product_type="car",
+                amount=Decimal("150000000"),
+                name="Rina",
+                phone="0813-9999-8888",
+                consent=True,
+            ),
             "test:other:1",
         ).reference
 
 
 @pytest.fixture
-def records(crm_url: str) -> Records:
+def records(crm_url: str) -> Records:  # noqa: F811 - overrides the imported fixture
     return Records()

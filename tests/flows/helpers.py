@@ -1,12 +1,14 @@
 """A tiny driver that runs a flow turn by turn like Rasa would, without Rasa."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 from bot.flows.base import Context, Entity, FormFlow, Reply, StepResult, Turn, form_step
 
 
-def ent(name: str, value: Any, text: Optional[str] = None, within: Optional[str] = None) -> Entity:
+def ent(name: str, value: Any, text: str | None = None, within: str | None = None) -> Entity:
     """An entity; with ``text``/``within`` its span is where ``text`` occurs in ``within``."""
     if text is not None and within is not None:
         start = within.index(text)
@@ -15,15 +17,15 @@ def ent(name: str, value: Any, text: Optional[str] = None, within: Optional[str]
 
 
 class Conversation:
-    def __init__(self, flow: FormFlow, ctx: Context, state: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(self, flow: FormFlow, ctx: Context, state: dict[str, Any] | None = None) -> None:
         self.flow = flow
         self.ctx = ctx
-        self.state: Dict[str, Any] = dict(state or {})
-        self.replies: List[Reply] = []
-        self.last: Optional[StepResult] = None
+        self.state: dict[str, Any] = dict(state or {})
+        self.replies: list[Reply] = []
+        self.last: StepResult | None = None
 
     @property
-    def asked(self) -> Optional[str]:
+    def asked(self) -> str | None:
         return self.state.get("requested_slot")
 
     def say(
@@ -35,7 +37,14 @@ class Conversation:
         interrupted: bool = False,
     ) -> StepResult:
         turn = Turn(text=text, intent=intent, confidence=confidence, entities=tuple(entities))
-        result = form_step(self.flow, self.state, self.state.get("requested_slot"), turn, self.ctx, interrupted=interrupted)
+        result = form_step(
+            self.flow,
+            self.state,
+            self.state.get("requested_slot"),
+            turn,
+            self.ctx,
+            interrupted=interrupted,
+        )
         self.last = result
         if not result.rejected:
             self.state.update(result.slots)
@@ -43,18 +52,26 @@ class Conversation:
         return result
 
     def click(self, choice: str, intent: str = "inform") -> StepResult:
-        return self.say(f'/{intent}{{"choice": "{choice}"}}', intent, [Entity("choice", choice)], confidence=1.0)
+        return self.say(
+            f'/{intent}{{"choice": "{choice}"}}', intent, [Entity("choice", choice)], confidence=1.0
+        )
 
     @property
-    def responses(self) -> List[str]:
+    def responses(self) -> list[str]:
         return [r.response for r in self.replies]
 
-    def reply_values(self, response: str) -> Dict[str, Any]:
+    def reply_values(self, response: str) -> dict[str, Any]:
         return dict(next(r.values for r in self.replies if r.response == response))
 
 
-def start(flow: FormFlow, ctx: Context, text: str, intent: str, entities: Sequence[Entity] = (),
-          state: Optional[Dict[str, Any]] = None) -> Tuple[Conversation, StepResult]:
+def start(
+    flow: FormFlow,
+    ctx: Context,
+    text: str,
+    intent: str,
+    entities: Sequence[Entity] = (),
+    state: dict[str, Any] | None = None,
+) -> tuple[Conversation, StepResult]:
     conversation = Conversation(flow, ctx, state)
     result = conversation.say(text, intent, entities)
     return conversation, result

@@ -1,4 +1,5 @@
 """Calibration request form, turn by turn, as the customer experiences it."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -61,32 +62,58 @@ def test_naming_the_next_instrument_counts_as_yes(ctx: Context) -> None:
     conversation, _ = start(cal.FLOW, ctx, FIRST, "request_calibration", FIRST_ENTITIES)
     conversation.click("analog")
     text = "5 termometer digital"
-    conversation.say(text, entities=[
-        ent("quantity", "5", "5", text), ent("instrument_type", "thermometer", "termometer", text),
-        ent("instrument_spec", "digital", "digital", text),
-    ])
-    assert [line["type"] for line in conversation.state[cal.INSTRUMENTS]] == ["pressure_gauge", "thermometer"]
+    conversation.say(
+        text,
+        entities=[
+            ent("quantity", "5", "5", text),
+            ent("instrument_type", "thermometer", "termometer", text),
+            ent("instrument_spec", "digital", "digital", text),
+        ],
+    )
+    assert [line["type"] for line in conversation.state[cal.INSTRUMENTS]] == [
+        "pressure_gauge",
+        "thermometer",
+    ]
     assert conversation.asked == cal.MORE
 
 
 def test_two_instruments_in_the_first_message_are_two_lines(ctx: Context) -> None:
     text = "kalibrasi 12 pressure gauge analog dan 5 termometer"
-    conversation, _ = start(cal.FLOW, ctx, text, "request_calibration", [
-        ent("service_type", "kalibrasi", "kalibrasi", text),
-        ent("quantity", "12", "12", text), ent("instrument_type", "pressure_gauge", "pressure gauge", text),
-        ent("instrument_spec", "analog", "analog", text),
-        ent("quantity", "5", "5", text), ent("instrument_type", "thermometer", "termometer", text),
-    ])
-    assert conversation.state[cal.INSTRUMENTS] == [{"type": "pressure_gauge", "spec": "analog", "quantity": 12}]
+    conversation, _ = start(
+        cal.FLOW,
+        ctx,
+        text,
+        "request_calibration",
+        [
+            ent("service_type", "kalibrasi", "kalibrasi", text),
+            ent("quantity", "12", "12", text),
+            ent("instrument_type", "pressure_gauge", "pressure gauge", text),
+            ent("instrument_spec", "analog", "analog", text),
+            ent("quantity", "5", "5", text),
+            ent("instrument_type", "thermometer", "termometer", text),
+        ],
+    )
+    assert conversation.state[cal.INSTRUMENTS] == [
+        {"type": "pressure_gauge", "spec": "analog", "quantity": 12}
+    ]
     assert conversation.state[cal.INSTRUMENT_TYPE] == "thermometer"
     assert conversation.asked == cal.INSTRUMENT_SPEC  # only the thermometer's spec is missing
     conversation.click("unknown")
-    assert conversation.state[cal.INSTRUMENTS][-1] == {"type": "thermometer", "spec": "unknown", "quantity": 5}
+    assert conversation.state[cal.INSTRUMENTS][-1] == {
+        "type": "thermometer",
+        "spec": "unknown",
+        "quantity": 5,
+    }
 
 
 def test_lab_service_does_not_ask_for_a_site_address(ctx: Context) -> None:
-    conversation, _ = start(cal.FLOW, ctx, "mau tera ulang timbangan", "request_calibration",
-                            [ent("service_type", "tera_ulang"), ent("instrument_type", "scale")])
+    conversation, _ = start(
+        cal.FLOW,
+        ctx,
+        "mau tera ulang timbangan",
+        "request_calibration",
+        [ent("service_type", "tera_ulang"), ent("instrument_type", "scale")],
+    )
     conversation.click("digital")
     conversation.say("3")
     conversation.say("tidak", "deny")
@@ -95,9 +122,16 @@ def test_lab_service_does_not_ask_for_a_site_address(ctx: Context) -> None:
     assert conversation.asked == cal.PREFERRED_DATE
 
 
-def test_invalid_answers_are_asked_again_with_the_reason_and_three_offer_a_human(ctx: Context) -> None:
-    conversation, _ = start(cal.FLOW, ctx, "mau kalibrasi pressure gauge", "request_calibration",
-                            [ent("instrument_type", "pressure_gauge"), ent("service_type", "kalibrasi")])
+def test_invalid_answers_are_asked_again_with_the_reason_and_three_offer_a_human(
+    ctx: Context,
+) -> None:
+    conversation, _ = start(
+        cal.FLOW,
+        ctx,
+        "mau kalibrasi pressure gauge",
+        "request_calibration",
+        [ent("instrument_type", "pressure_gauge"), ent("service_type", "kalibrasi")],
+    )
     conversation.click("analog")
     assert conversation.asked == cal.QUANTITY
     conversation.say("banyak sekali")
@@ -148,7 +182,9 @@ def test_cancel_human_and_other_requests_are_not_answers(ctx: Context) -> None:
     for intent in ("cancel", "request_human", "request_financing", "check_status"):
         assert conversation.say("batal saja", intent).rejected
     # An address is free text: a less certain guess of another request does not interrupt it.
-    assert not conversation.say("Kawasan komplain industri blok C", "file_complaint", confidence=0.6).rejected
+    assert not conversation.say(
+        "Kawasan komplain industri blok C", "file_complaint", confidence=0.6
+    ).rejected
 
 
 def test_free_text_is_kept_verbatim(ctx: Context) -> None:
@@ -173,9 +209,16 @@ def test_summary_then_confirmation(ctx: Context) -> None:
     conversation = _complete(ctx)
     assert conversation.asked == cal.CONFIRM
     summary = cal.summary(conversation.state, ctx)
-    for expected in ("Kalibrasi", "12 × pressure gauge / manometer (analog)", "Jl. Industri Raya No. 5",
-                     "Sabtu, 5 Desember 2026", "PT Maju Jaya", "Budi Santoso", "+6281234567890",
-                     "budi@majujaya.co.id"):
+    for expected in (
+        "Kalibrasi",
+        "12 × pressure gauge / manometer (analog)",
+        "Jl. Industri Raya No. 5",
+        "Sabtu, 5 Desember 2026",
+        "PT Maju Jaya",
+        "Budi Santoso",
+        "+6281234567890",
+        "budi@majujaya.co.id",
+    ):
         assert expected in summary
     conversation.say("ya", "affirm")
     assert conversation.state[cal.CONFIRM] is True and conversation.asked is None
@@ -185,7 +228,9 @@ def test_summary_then_confirmation(ctx: Context) -> None:
     assert data.service_type == "kalibrasi" and data.service_location == "onsite"
     assert data.site_address == "Jl. Industri Raya No. 5, Cikarang Utara"
     assert data.preferred_date == date(2026, 12, 5)
-    assert [(i.instrument_type, i.spec, i.quantity) for i in data.items] == [("pressure_gauge", "analog", 12)]
+    assert [(i.instrument_type, i.spec, i.quantity) for i in data.items] == [
+        ("pressure_gauge", "analog", 12)
+    ]
 
 
 def test_no_at_the_summary_lets_the_customer_change_one_field(ctx: Context) -> None:
@@ -209,8 +254,12 @@ def test_changing_the_instruments_starts_the_list_again(ctx: Context) -> None:
 
 def test_known_customer_details_are_prefilled(ctx: Context) -> None:
     ctx.known_contact = {"name": "Siti", "phone": "+6281111111111", "company": "PT Lama"}
-    conversation, _ = start(cal.FLOW, ctx, "mau kalibrasi", "request_calibration", [ent("service_type", "kalibrasi")])
-    assert conversation.state[cal.NAME] == "Siti" and conversation.state[cal.PHONE] == "+6281111111111"
+    conversation, _ = start(
+        cal.FLOW, ctx, "mau kalibrasi", "request_calibration", [ent("service_type", "kalibrasi")]
+    )
+    assert (
+        conversation.state[cal.NAME] == "Siti" and conversation.state[cal.PHONE] == "+6281111111111"
+    )
     assert conversation.state.get(cal.EMAIL) is None
 
 
@@ -218,7 +267,9 @@ def test_english_messages_use_english_values(ctx_en: Context) -> None:
     conversation = _through_instruments(ctx_en)
     conversation.say("Plant 3, Jl. Industri 5, Cikarang")
     conversation.say("20/11/2026")
-    assert conversation.reply_values("utter_invalid_date_past") == {"date": "Friday, 20 November 2026"}
+    assert conversation.reply_values("utter_invalid_date_past") == {
+        "date": "Friday, 20 November 2026"
+    }
     conversation.say("next Monday")
     assert conversation.state[cal.PREFERRED_DATE] == "2026-11-30"
     assert "On site, at your premises" in cal.summary(conversation.state, ctx_en)
@@ -250,12 +301,16 @@ def test_a_confident_short_question_interrupts_even_a_free_text_answer(ctx: Cont
     assert conversation.asked == cal.SITE_ADDRESS
     assert conversation.say("jam buka kantornya kapan ya?", "faq", confidence=0.97).rejected
     # An address that NLU happens to read as a question is still an address.
-    assert not conversation.say("Jl. Industri Raya 5, Cikarang, dekat pintu tol?", "faq", confidence=0.6).rejected
+    assert not conversation.say(
+        "Jl. Industri Raya 5, Cikarang, dekat pintu tol?", "faq", confidence=0.6
+    ).rejected
     assert conversation.state[cal.SITE_ADDRESS] == "Jl. Industri Raya 5, Cikarang, dekat pintu tol?"
     conversation.state[cal.SITE_ADDRESS] = None
     conversation.state["requested_slot"] = cal.SITE_ADDRESS
     # Not just a question: "...? <more>" is an answer even when NLU is sure it is a FAQ.
-    assert not conversation.say("Pabrik kami? Jl. Industri 5, Cikarang", "faq", confidence=0.97).rejected
+    assert not conversation.say(
+        "Pabrik kami? Jl. Industri 5, Cikarang", "faq", confidence=0.97
+    ).rejected
     conversation.say("besok")
     assert conversation.asked == cal.COMPANY
     assert conversation.say("jam buka kantornya kapan ya?", "faq", confidence=0.97).rejected

@@ -1,4 +1,5 @@
 """Complaint form: taxonomy from the profile, related reference owned by the customer, human offer."""
+
 from __future__ import annotations
 
 from bot.flows import complaints as cmp
@@ -14,7 +15,9 @@ def _start(ctx: Context, text: str = "saya mau komplain") -> Conversation:
 
 def test_category_buttons_come_from_the_business_profile(ctx: Context) -> None:
     reply = cmp.ask_category(ctx)
-    assert [b.title for b in reply.buttons] == [c.label["id"] for c in ctx.profile.complaint_categories]
+    assert [b.title for b in reply.buttons] == [
+        c.label["id"] for c in ctx.profile.complaint_categories
+    ]
     assert reply.buttons[0].payload == '/inform{"choice": "late_certificate"}'
 
 
@@ -73,9 +76,11 @@ def test_someone_elses_reference_reads_exactly_like_a_missing_one(
     other = conversation.replies
     missing = records.fin[:-6] + "999999"
     conversation.say(missing)  # does not exist
-    assert [r.response for r in other] == [r.response for r in conversation.replies] == [
-        "utter_invalid_related_reference"
-    ]
+    assert (
+        [r.response for r in other]
+        == [r.response for r in conversation.replies]
+        == ["utter_invalid_related_reference"]
+    )
     assert dict(other[0].values) == {"reference": records.fin}
     assert dict(conversation.replies[0].values) == {"reference": missing}
     assert conversation.state[cmp.RELATED] is None
@@ -86,7 +91,10 @@ def test_someone_elses_reference_reads_exactly_like_a_missing_one(
 def test_no_reference_typed(ctx: Context) -> None:
     conversation = _to_reference(ctx)
     conversation.say("tidak ada")
-    assert conversation.state[cmp.RELATED] == cmp.NO_REFERENCE and conversation.asked == cmp.DESCRIPTION
+    assert (
+        conversation.state[cmp.RELATED] == cmp.NO_REFERENCE
+        and conversation.asked == cmp.DESCRIPTION
+    )
 
 
 def test_descriptions_are_answers_even_when_nlu_thinks_they_are_questions(ctx: Context) -> None:
@@ -111,8 +119,15 @@ def _complete(ctx: Context, description: str, severity: str = "medium") -> Conve
 def test_complete_complaint_record(ctx: Context) -> None:
     conversation = _complete(ctx, "Sertifikat belum diterima")
     data = cmp.build_input(conversation.state)
-    assert (data.category, data.severity, data.related_reference) == ("late_certificate", "medium", None)
-    assert (data.description, data.desired_resolution) == ("Sertifikat belum diterima", "Mohon dikirim minggu ini")
+    assert (data.category, data.severity, data.related_reference) == (
+        "late_certificate",
+        "medium",
+        None,
+    )
+    assert (data.description, data.desired_resolution) == (
+        "Sertifikat belum diterima",
+        "Mohon dikirim minggu ini",
+    )
     assert cmp.human_reason(conversation.state) is None
     assert [r.response for r in cmp.saved_replies("CMP-2026-000001", conversation.state, ctx)] == [
         "utter_complaint_saved"
@@ -123,13 +138,19 @@ def test_high_severity_price_negotiation_and_spec_dispute_offer_a_human(ctx: Con
     cases = [
         ("Sertifikat belum diterima", "high", "high_severity_complaint"),
         ("Harganya bisa nego? Penawaran terlalu mahal", "low", "price_negotiation"),
-        ("Di PO kami tulis digital tapi di lapangan analog, kok ada selisih harga?", "medium", "spec_dispute"),
+        (
+            "Di PO kami tulis digital tapi di lapangan analog, kok ada selisih harga?",
+            "medium",
+            "spec_dispute",
+        ),
         ("The instrument on site does not match the PO specification", "low", "spec_dispute"),
     ]
     for description, severity, reason in cases:
         conversation = _complete(ctx, description, severity)
         assert cmp.human_reason(conversation.state) == reason
-        responses = [r.response for r in cmp.saved_replies("CMP-2026-000002", conversation.state, ctx)]
+        responses = [
+            r.response for r in cmp.saved_replies("CMP-2026-000002", conversation.state, ctx)
+        ]
         assert responses == ["utter_complaint_saved", f"utter_complaint_offer_human_{reason}"]
 
 
@@ -152,7 +173,10 @@ def test_failure_counters_are_set_only_when_they_change(ctx: Context) -> None:
 
     conversation = _start(ctx)
     conversation.say("pokoknya kesal")  # not a category: counted
-    assert (conversation.state[FAILURES_SLOT], conversation.state[FAILED_SLOT_SLOT]) == (1, cmp.CATEGORY)
+    assert (conversation.state[FAILURES_SLOT], conversation.state[FAILED_SLOT_SLOT]) == (
+        1,
+        cmp.CATEGORY,
+    )
     result = conversation.say("invoice salah")  # answered: counters reset
     assert (result.slots[FAILURES_SLOT], result.slots[FAILED_SLOT_SLOT]) == (0, None)
     result = conversation.say("Budi")  # already clear: no redundant slot events

@@ -1,4 +1,5 @@
 """Financing application form: ranges from the profile, consent before personal data."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,12 +12,18 @@ FIRST = "mau kredit mobil bekas 150 juta dp 30 juta"
 
 
 def _first(ctx: Context) -> Conversation:
-    conversation, _ = start(fin.FLOW, ctx, FIRST, "request_financing", [
-        ent("product_type", "car", "mobil", FIRST),
-        ent("vehicle_condition", "used", "bekas", FIRST),
-        ent("amount", "150000000", "150 juta", FIRST),
-        ent("amount", "30000000", "30 juta", FIRST),
-    ])
+    conversation, _ = start(
+        fin.FLOW,
+        ctx,
+        FIRST,
+        "request_financing",
+        [
+            ent("product_type", "car", "mobil", FIRST),
+            ent("vehicle_condition", "used", "bekas", FIRST),
+            ent("amount", "150000000", "150 juta", FIRST),
+            ent("amount", "30000000", "30 juta", FIRST),
+        ],
+    )
     return conversation
 
 
@@ -45,12 +52,19 @@ def test_tenor_in_years_or_months_must_be_offered_by_the_product(ctx: Context) -
 def test_tenor_buttons_come_from_the_product(ctx: Context) -> None:
     conversation = _first(ctx)
     reply = fin.ask_tenor(conversation.state, ctx)
-    assert [b.payload for b in reply.buttons] == [f'/inform{{"choice": "{m}"}}' for m in (12, 24, 36, 48, 60)]
+    assert [b.payload for b in reply.buttons] == [
+        f'/inform{{"choice": "{m}"}}' for m in (12, 24, 36, 48, 60)
+    ]
 
 
 def test_down_payment_outside_the_products_range_is_refused_with_the_range(ctx: Context) -> None:
-    conversation, _ = start(fin.FLOW, ctx, "kredit mobil baru", "request_financing",
-                            [ent("product_type", "car"), ent("vehicle_condition", "new")])
+    conversation, _ = start(
+        fin.FLOW,
+        ctx,
+        "kredit mobil baru",
+        "request_financing",
+        [ent("product_type", "car"), ent("vehicle_condition", "new")],
+    )
     conversation.say("200 juta", entities=[ent("amount", "200000000")])
     assert conversation.asked == fin.DOWN_PAYMENT
     conversation.say("10 juta", entities=[ent("amount", "10000000")])
@@ -61,7 +75,9 @@ def test_down_payment_outside_the_products_range_is_refused_with_the_range(ctx: 
 
 
 def test_down_payment_must_be_less_than_the_amount(ctx: Context) -> None:
-    conversation, _ = start(fin.FLOW, ctx, "kredit motor", "request_financing", [ent("product_type", "motorcycle")])
+    conversation, _ = start(
+        fin.FLOW, ctx, "kredit motor", "request_financing", [ent("product_type", "motorcycle")]
+    )
     conversation.click("new")
     conversation.say("20jt")
     conversation.say("25jt")
@@ -69,8 +85,13 @@ def test_down_payment_must_be_less_than_the_amount(ctx: Context) -> None:
 
 
 def test_multipurpose_needs_neither_condition_nor_down_payment(ctx: Context) -> None:
-    conversation, _ = start(fin.FLOW, ctx, "pinjaman jaminan bpkb", "request_financing",
-                            [ent("product_type", "multipurpose")])
+    conversation, _ = start(
+        fin.FLOW,
+        ctx,
+        "pinjaman jaminan bpkb",
+        "request_financing",
+        [ent("product_type", "multipurpose")],
+    )
     assert conversation.state[fin.CONDITION] == "used"
     conversation.say("Rp50.000.000")
     assert conversation.state[fin.DOWN_PAYMENT] == "0"
@@ -79,8 +100,13 @@ def test_multipurpose_needs_neither_condition_nor_down_payment(ctx: Context) -> 
 
 def test_same_amount_whatever_the_notation(ctx: Context) -> None:
     for text in ("150 juta", "Rp150.000.000", "150jt"):
-        conversation, _ = start(fin.FLOW, ctx, "kredit mobil baru", "request_financing",
-                                [ent("product_type", "car"), ent("vehicle_condition", "new")])
+        conversation, _ = start(
+            fin.FLOW,
+            ctx,
+            "kredit mobil baru",
+            "request_financing",
+            [ent("product_type", "car"), ent("vehicle_condition", "new")],
+        )
         conversation.say(text)
         assert Decimal(conversation.state[fin.AMOUNT]) == Decimal("150000000")
 
@@ -111,14 +137,28 @@ def test_consent_then_contact_summary_and_record(ctx: Context) -> None:
     conversation.click("late_afternoon")
     assert conversation.asked == fin.CONFIRM
     summary = fin.summary(conversation.state, ctx)
-    for expected in ("Pembiayaan mobil", "Bekas", "Rp150.000.000", "Rp30.000.000", "36 bulan (3 tahun)",
-                     "Surabaya", "Andi Wijaya", "+6281322223333", "Sore (15.00–18.00)"):
+    for expected in (
+        "Pembiayaan mobil",
+        "Bekas",
+        "Rp150.000.000",
+        "Rp30.000.000",
+        "36 bulan (3 tahun)",
+        "Surabaya",
+        "Andi Wijaya",
+        "+6281322223333",
+        "Sore (15.00–18.00)",
+    ):
         assert expected in summary
     conversation.say("ya", "affirm")
     data = fin.build_input(conversation.state)
     assert (data.product_type, data.vehicle_condition, data.tenor_months) == ("car", "used", 36)
     assert (data.amount, data.down_payment) == (Decimal("150000000"), Decimal("30000000"))
-    assert (data.name, data.phone, data.city, data.consent) == ("Andi Wijaya", "+6281322223333", "Surabaya", True)
+    assert (data.name, data.phone, data.city, data.consent) == (
+        "Andi Wijaya",
+        "+6281322223333",
+        "Surabaya",
+        True,
+    )
     assert data.preferred_contact_time == "Sore (15.00–18.00)"
 
 
@@ -128,10 +168,17 @@ def test_a_typed_contact_time_is_kept_verbatim(ctx: Context) -> None:
     conversation.say("Andi")
     conversation.say("081322223333")
     conversation.say("besok jam 10 pagi")
-    assert fin.build_input({**conversation.state, fin.CONFIRM: True}).preferred_contact_time == "besok jam 10 pagi"
+    assert (
+        fin.build_input({**conversation.state, fin.CONFIRM: True}).preferred_contact_time
+        == "besok jam 10 pagi"
+    )
 
 
 def test_english_summary(ctx_en: Context) -> None:
     conversation = _to_consent(ctx_en)
     summary = fin.summary(conversation.state, ctx_en)
-    assert "Car financing" in summary and "IDR 150,000,000" in summary and "36 months (3 years)" in summary
+    assert (
+        "Car financing" in summary
+        and "IDR 150,000,000" in summary
+        and "36 months (3 years)" in summary
+    )

@@ -1,4 +1,5 @@
 """Idempotency keys: same conversation + same confirming message -> same key."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,7 +25,9 @@ def test_key_depends_on_sender_and_confirming_message_only() -> None:
     assert key != idempotency_key("calibration", "6281234567890", EVENTS[0])
     assert key != idempotency_key("calibration", "someone-else", EVENTS[2])
     assert key != idempotency_key("financing", "6281234567890", EVENTS[2])
-    assert key.startswith("calibration:") and "6281234567890" not in key  # no phone number in the key
+    assert (
+        key.startswith("calibration:") and "6281234567890" not in key
+    )  # no phone number in the key
     assert len(key) <= 200
 
 

@@ -1,24 +1,39 @@
 """Saving confirmed flows: every field stored, once, under the right (merged) customer."""
+
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from bot.crm.customers import resolve_customer
 from bot.crm.db import session_scope
-from bot.crm.models import CalibrationRequest, Complaint, Customer, CustomerIdentity, Feedback, FinancingRequest
+from bot.crm.models import (
+    CalibrationRequest,
+    Complaint,
+    Customer,
+    CustomerIdentity,
+    Feedback,
+    FinancingRequest,
+)
 from bot.flows import calibration as cal
 from bot.flows import complaints as cmp
 from bot.flows import feedback as fb
 from bot.flows import financing as fin
 from bot.flows.base import Context
-from bot.flows.records import NoConsent, known_contact, save_calibration, save_complaint, save_feedback, save_financing
+from bot.flows.records import (
+    NoConsent,
+    known_contact,
+    save_calibration,
+    save_complaint,
+    save_feedback,
+    save_financing,
+)
 
-CALIBRATION_STATE: Dict[str, Any] = {
+CALIBRATION_STATE: dict[str, Any] = {
     cal.SERVICE_TYPE: "tera_ulang",
     cal.INSTRUMENTS: [
         {"type": "pressure_gauge", "spec": "analog", "quantity": 12},
@@ -50,18 +65,25 @@ def test_calibration_is_stored_field_by_field_and_once(crm_url: str, ctx: Contex
         rows = session.execute(sa.select(CalibrationRequest)).scalars().all()
         assert len(rows) == 1
         row = rows[0]
-        assert (row.reference, row.customer_id, row.status) == (first.reference, first.customer_id, "new")
+        assert (row.reference, row.customer_id, row.status) == (
+            first.reference,
+            first.customer_id,
+            "new",
+        )
         assert (row.company_name, row.contact_name) == ("PT Maju Jaya", "Budi Santoso")
         assert (row.phone, row.email) == ("+6281234567890", "budi@majujaya.co.id")
         assert (row.service_type, row.service_location) == ("tera_ulang", "onsite")
         assert row.site_address == "Pabrik 2, Jl. Industri <b>5</b>; DROP TABLE x;--"
         assert row.preferred_date == date(2026, 12, 5)
         assert [(i.instrument_type, i.spec, i.quantity) for i in row.items] == [
-            ("pressure_gauge", "analog", 12), ("timbangan analitik", None, 1)
+            ("pressure_gauge", "analog", 12),
+            ("timbangan analitik", None, 1),
         ]
 
 
-def test_the_same_person_on_whatsapp_and_web_becomes_one_customer(crm_url: str, ctx: Context) -> None:
+def test_the_same_person_on_whatsapp_and_web_becomes_one_customer(
+    crm_url: str, ctx: Context
+) -> None:
     whatsapp = resolve_customer("whatsapp", "6281234567890")  # first contact on WhatsApp
     web = resolve_customer("socketio", "web-session-2")
     assert web.id != whatsapp.id
@@ -70,18 +92,26 @@ def test_the_same_person_on_whatsapp_and_web_becomes_one_customer(crm_url: str, 
     assert saved.customer_id == whatsapp.id  # the older record survives
     with session_scope(readonly=True) as session:
         customers = session.execute(sa.select(Customer)).scalars().all()
-        assert [(c.id, c.name, c.company) for c in customers] == [(whatsapp.id, "Budi Santoso", "PT Maju Jaya")]
-        identities = {(i.kind, i.value) for i in session.execute(sa.select(CustomerIdentity)).scalars()}
+        assert [(c.id, c.name, c.company) for c in customers] == [
+            (whatsapp.id, "Budi Santoso", "PT Maju Jaya")
+        ]
+        identities = {
+            (i.kind, i.value) for i in session.execute(sa.select(CustomerIdentity)).scalars()
+        }
         assert identities == {
-            ("whatsapp", "+6281234567890"), ("web", "web-session-2"), ("email", "budi@majujaya.co.id")
+            ("whatsapp", "+6281234567890"),
+            ("web", "web-session-2"),
+            ("email", "budi@majujaya.co.id"),
         }
     assert known_contact(whatsapp.id) == {
-        "name": "Budi Santoso", "company": "PT Maju Jaya", "phone": "+6281234567890",
+        "name": "Budi Santoso",
+        "company": "PT Maju Jaya",
+        "phone": "+6281234567890",
         "email": "budi@majujaya.co.id",
     }
 
 
-FINANCING_STATE: Dict[str, Any] = {
+FINANCING_STATE: dict[str, Any] = {
     fin.PRODUCT: "heavy_equipment",
     fin.CONDITION: "new",
     fin.AMOUNT: "1500000000",
@@ -101,8 +131,16 @@ def test_financing_is_stored_field_by_field(crm_url: str, ctx: Context) -> None:
     saved = save_financing(ctx, FINANCING_STATE, "financing:1")
     assert saved.reference.startswith("FIN-")
     (row,) = _rows(FinancingRequest)
-    assert (row.reference, row.product_type, row.vehicle_condition) == (saved.reference, "heavy_equipment", "new")
-    assert (row.amount, row.down_payment, row.tenor_months) == (Decimal("1500000000"), Decimal("300000000"), 36)
+    assert (row.reference, row.product_type, row.vehicle_condition) == (
+        saved.reference,
+        "heavy_equipment",
+        "new",
+    )
+    assert (row.amount, row.down_payment, row.tenor_months) == (
+        Decimal("1500000000"),
+        Decimal("300000000"),
+        36,
+    )
     assert (row.city, row.name, row.phone) == ("Banjarmasin", "Andi Wijaya", "+6281322223333")
     assert (row.preferred_contact_time, row.consent) == ("Pagi (08.00–12.00)", True)
     assert row.consent_at is not None
@@ -119,25 +157,43 @@ def test_financing_without_consent_stores_nothing(crm_url: str, ctx: Context) ->
 def test_complaint_starts_at_the_first_goodman_stage(crm_url: str, ctx: Context) -> None:
     ctx.customer_id = resolve_customer("socketio", "web-session-5").id
     state = {
-        cmp.CATEGORY: "wrong_invoice", cmp.RELATED: cmp.NO_REFERENCE, cmp.NAME: "Siti",
-        cmp.PHONE: "+6281255556666", cmp.DESCRIPTION: "Nilai PPN di faktur salah", cmp.RESOLUTION: "Faktur direvisi",
-        cmp.SEVERITY: "low", cmp.CONFIRM: True,
+        cmp.CATEGORY: "wrong_invoice",
+        cmp.RELATED: cmp.NO_REFERENCE,
+        cmp.NAME: "Siti",
+        cmp.PHONE: "+6281255556666",
+        cmp.DESCRIPTION: "Nilai PPN di faktur salah",
+        cmp.RESOLUTION: "Faktur direvisi",
+        cmp.SEVERITY: "low",
+        cmp.CONFIRM: True,
     }
     saved = save_complaint(ctx, state, "complaint:1")
     (row,) = _rows(Complaint)
-    assert (row.reference, row.category, row.related_reference) == (saved.reference, "wrong_invoice", None)
+    assert (row.reference, row.category, row.related_reference) == (
+        saved.reference,
+        "wrong_invoice",
+        None,
+    )
     assert (row.description, row.desired_resolution, row.severity, row.stage) == (
-        "Nilai PPN di faktur salah", "Faktur direvisi", "low", "received"
+        "Nilai PPN di faktur salah",
+        "Faktur direvisi",
+        "low",
+        "received",
     )
 
 
 def test_feedback_is_stored_once_and_a_skip_stores_nothing(crm_url: str, ctx: Context) -> None:
     ctx.customer_id = resolve_customer("socketio", "web-session-6").id
-    state = {fb.RATING: 5, fb.KIND: "pujian", fb.RECOMMEND: True, fb.COMMENT: "Cepat!", fb.REFERENCE: "KAL-2026-000001"}
+    state = {
+        fb.RATING: 5,
+        fb.KIND: "pujian",
+        fb.RECOMMEND: True,
+        fb.COMMENT: "Cepat!",
+        fb.REFERENCE: "KAL-2026-000001",
+    }
     assert save_feedback(ctx, state, "feedback:1").created
     assert not save_feedback(ctx, state, "feedback:1").created
     assert save_feedback(ctx, {fb.SKIPPED: True}, "feedback:2") is None
     rows = _rows(Feedback)
-    assert [(r.rating, r.kind, r.would_recommend, r.comment, r.related_reference) for r in rows] == [
-        (5, "pujian", True, "Cepat!", "KAL-2026-000001")
-    ]
+    assert [
+        (r.rating, r.kind, r.would_recommend, r.comment, r.related_reference) for r in rows
+    ] == [(5, "pujian", True, "Cepat!", "KAL-2026-000001")]

@@ -1,7 +1,8 @@
 """Status check: only the owner sees a record; nobody learns whether another's exists."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -19,12 +20,14 @@ def _check(ctx: Context, reference: str) -> Conversation:
     return conversation
 
 
-def test_the_owner_sees_stage_and_last_update_at_once(crm_url: str, records: Records, ctx: Context) -> None:
+def test_the_owner_sees_stage_and_last_update_at_once(
+    crm_url: str, records: Records, ctx: Context
+) -> None:
     with session_scope() as session:
         session.execute(
             sa.update(CalibrationRequest)
             .where(CalibrationRequest.reference == records.kal)
-            .values(status="quote_sent", updated_at=datetime(2026, 11, 24, 20, 0, tzinfo=timezone.utc))
+            .values(status="quote_sent", updated_at=datetime(2026, 11, 24, 20, 0, tzinfo=UTC))
         )
     ctx.customer_id = records.owner.id
     conversation = _check(ctx, records.kal)
@@ -33,17 +36,25 @@ def test_the_owner_sees_stage_and_last_update_at_once(crm_url: str, records: Rec
     # 20:00 UTC on 24 November is 25 November in Jakarta.
     assert reply.response == "utter_status_result"
     assert dict(reply.values) == {
-        "reference": records.kal, "kind": "Permintaan kalibrasi", "stage": "Penawaran sudah dikirim",
+        "reference": records.kal,
+        "kind": "Permintaan kalibrasi",
+        "stage": "Penawaran sudah dikirim",
         "updated": "25 November 2026",
     }
-    ctx_en = Context(language="en", today=ctx.today, profile=ctx.profile, customer_id=records.owner.id)
+    ctx_en = Context(
+        language="en", today=ctx.today, profile=ctx.profile, customer_id=records.owner.id
+    )
     reply_en = status.status_reply(conversation.state, ctx_en)
     assert (reply_en.values["kind"], reply_en.values["stage"], reply_en.values["updated"]) == (
-        "Calibration request", "Quotation sent", "25 November 2026"
+        "Calibration request",
+        "Quotation sent",
+        "25 November 2026",
     )
 
 
-def test_a_stranger_is_asked_for_the_phone_on_record(crm_url: str, records: Records, ctx: Context) -> None:
+def test_a_stranger_is_asked_for_the_phone_on_record(
+    crm_url: str, records: Records, ctx: Context
+) -> None:
     ctx.customer_id = records.other.id
     conversation = _check(ctx, records.kal)
     assert conversation.asked == status.PHONE
@@ -51,7 +62,9 @@ def test_a_stranger_is_asked_for_the_phone_on_record(crm_url: str, records: Reco
     assert status.status_reply(conversation.state, ctx).response == "utter_status_result"
 
 
-def test_wrong_phone_and_unknown_reference_look_the_same(crm_url: str, records: Records, ctx: Context) -> None:
+def test_wrong_phone_and_unknown_reference_look_the_same(
+    crm_url: str, records: Records, ctx: Context
+) -> None:
     ctx.customer_id = records.other.id
     someone_elses = _check(ctx, records.kal)
     missing = _check(ctx, "KAL-2026-999999")
@@ -66,13 +79,17 @@ def test_wrong_phone_and_unknown_reference_look_the_same(crm_url: str, records: 
     assert set(first.values) == set(second.values) == {"reference"}
 
 
-def test_the_reply_is_checked_again_not_taken_from_the_slots(crm_url: str, records: Records, ctx: Context) -> None:
+def test_the_reply_is_checked_again_not_taken_from_the_slots(
+    crm_url: str, records: Records, ctx: Context
+) -> None:
     ctx.customer_id = records.other.id
     forged = {status.REFERENCE: records.kal, status.VERIFIED: True, status.PHONE: None}
     assert status.status_reply(forged, ctx).response == "utter_status_not_available"
 
 
-def test_reference_typed_later_and_bad_formats(crm_url: str, records: Records, ctx: Context) -> None:
+def test_reference_typed_later_and_bad_formats(
+    crm_url: str, records: Records, ctx: Context
+) -> None:
     ctx.customer_id = records.owner.id
     conversation, _ = start(status.FLOW, ctx, "cek status dong", "check_status")
     assert conversation.asked == status.REFERENCE

@@ -1,4 +1,5 @@
 """Validators: the normalised value, or the reason (a response name) it was refused."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,7 +13,8 @@ TODAY = date(2026, 11, 25)  # Wednesday
 
 
 @pytest.mark.parametrize(
-    "text", ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "0812 3456 7890", "(0812) 3456 7890"]
+    "text",
+    ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "0812 3456 7890", "(0812) 3456 7890"],
 )
 def test_indonesian_phone_formats_become_e164(text: str) -> None:
     checked = v.check_phone(text)
@@ -32,7 +34,9 @@ def test_email_syntax_is_checked_without_dns() -> None:
         assert v.check_email(bad).error == "utter_invalid_email"
 
 
-@pytest.mark.parametrize("text,value", [("12", 12), ("12 unit", 12), ("dua belas", 12), ("1000", 1000)])
+@pytest.mark.parametrize(
+    "text,value", [("12", 12), ("12 unit", 12), ("dua belas", 12), ("1000", 1000)]
+)
 def test_quantities_are_positive_whole_numbers(text: str, value: int) -> None:
     assert v.check_quantity(text).value == value
 
@@ -48,7 +52,9 @@ def test_too_large_quantity_has_its_own_reason() -> None:
     assert checked.error == "utter_invalid_quantity_too_large"
 
 
-@pytest.mark.parametrize("text", ["150 juta", "Rp150.000.000", "150jt", "Rp 150.000.000,00", "IDR 150,000,000"])
+@pytest.mark.parametrize(
+    "text", ["150 juta", "Rp150.000.000", "150jt", "Rp 150.000.000,00", "IDR 150,000,000"]
+)
 def test_amount_forms_give_the_same_decimal(text: str) -> None:
     assert v.check_amount(text, "id").value == Decimal("150000000")
 
@@ -77,7 +83,9 @@ def test_dates_in_both_languages(text: str, lang: str, expected: date) -> None:
 
 def test_past_and_far_dates_are_refused_with_the_date_shown() -> None:
     past = v.check_date("20/11/2026", "id", TODAY)
-    assert past.error == "utter_invalid_date_past" and past.values["date"] == "Jumat, 20 November 2026"
+    assert (
+        past.error == "utter_invalid_date_past" and past.values["date"] == "Jumat, 20 November 2026"
+    )
     assert v.check_date("20/11/2026", "en", TODAY).values["date"] == "Friday, 20 November 2026"
     assert v.check_date("05/12/2028", "id", TODAY).error == "utter_invalid_date_far"
     assert v.check_date("kapan-kapan", "id", TODAY).error == "utter_invalid_date"
@@ -87,7 +95,10 @@ def test_free_text_is_stored_verbatim_and_capped() -> None:
     payload = "PT Maju'; DROP TABLE customers;-- <script>alert(1)</script>"
     assert v.check_text(f"  {payload} ", "company").value == payload
     too_long = v.check_text("x" * 201, "company")
-    assert too_long.error == "utter_invalid_text_long" and too_long.values == {"max": 200, "length": 201}
+    assert too_long.error == "utter_invalid_text_long" and too_long.values == {
+        "max": 200,
+        "length": 201,
+    }
     assert v.check_text(" ", "company").error == "utter_invalid_text_short"
 
 

@@ -1,4 +1,5 @@
 """The Rasa graph components, run through Rasa's component API without training a model."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,10 +31,12 @@ def test_tokenizer_splits_indonesian_clitics_and_drops_punctuation() -> None:
     tokens = [t.text for t in message.get("text_tokens")]
     assert tokens == ["pressure", "gauge", "-nya", "2", "unit", "kak"]
     text = message.get("text")
-    assert all(text[t.start:t.end] == t.text for t in message.get("text_tokens"))
+    assert all(text[t.start : t.end] == t.text for t in message.get("text_tokens"))
 
 
-def test_extractor_persists_patterns_in_the_model_and_loads_them(storage: LocalModelStorage) -> None:
+def test_extractor_persists_patterns_in_the_model_and_loads_them(
+    storage: LocalModelStorage,
+) -> None:
     resource = Resource("entities")
     config = {"patterns_dir": str(PROJECT_ROOT / "data" / "entities")}
     trained = RuleEntityExtractor.create(config, storage, resource, _context())
@@ -54,7 +57,10 @@ def test_edited_pattern_files_change_the_training_fingerprint(tmp_path: Path) ->
     assert RuleEntityExtractor.fingerprint_addon({"patterns_dir": str(tmp_path)}) != before
 
 
-@pytest.mark.parametrize(("text", "language"), [("jam buka kantor kapan kak?", "id"), ("what are your opening hours?", "en")])
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("jam buka kantor kapan kak?", "id"), ("what are your opening hours?", "en")],
+)
 def test_language_entity_when_sure(text: str, language: str) -> None:
     message = Message.build(text)
     LanguageDetector().process([message])

@@ -1,14 +1,15 @@
 """Rule-based entity extraction over spaCy blank("id") + data/entities patterns."""
+
 from __future__ import annotations
 
-from typing import List, Tuple
+import itertools
 
 import pytest
 
 from bot.nlp.entities import EntityRecognizer, extract_entities
 
 
-def found(text: str) -> List[Tuple[str, str, str]]:
+def found(text: str) -> list[tuple[str, str, str]]:
     return [(e.entity, e.text, e.value) for e in extract_entities(text)]
 
 
@@ -79,7 +80,7 @@ def test_no_false_entity(text: str, kind: str) -> None:
 def test_entities_never_overlap() -> None:
     entities = extract_entities("jangka sorong 5 unit di Sorong, Rp 1.500.000, 0812-3456-7890")
     spans = sorted((e.start, e.end) for e in entities)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
     assert ("instrument_type", "jangka sorong") in [(e.entity, e.text) for e in entities]
     assert ("city", "Sorong") in [(e.entity, e.text) for e in entities]
 

@@ -1,4 +1,5 @@
 """The held-out metrics themselves (no model needed)."""
+
 from __future__ import annotations
 
 import pytest

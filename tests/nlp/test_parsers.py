@@ -1,4 +1,5 @@
 """The parsers that forms use to validate what customers type (no Rasa involved)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,7 +23,13 @@ WEDNESDAY = date(2026, 11, 25)
 
 @pytest.mark.parametrize(
     "text",
-    ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "081234567890", "wa sy 0812 3456 7890 ya"],
+    [
+        "0812-3456-7890",
+        "+62 812 3456 7890",
+        "6281234567890",
+        "081234567890",
+        "wa sy 0812 3456 7890 ya",
+    ],
 )
 def test_phone_formats_normalise_to_e164(text: str) -> None:
     assert parse_phone(text) == "+6281234567890"
@@ -32,7 +39,9 @@ def test_landline_with_area_code() -> None:
     assert parse_phone("(021) 5550-1000") == "+622155501000"
 
 
-@pytest.mark.parametrize("text", ["12345", "0812", "budi@gmail.com", "KAL-2026-000123", "Rp150.000.000", ""])
+@pytest.mark.parametrize(
+    "text", ["12345", "0812", "budi@gmail.com", "KAL-2026-000123", "Rp150.000.000", ""]
+)
 def test_not_a_phone(text: str) -> None:
     assert parse_phone(text) is None
 
@@ -48,7 +57,17 @@ def test_invalid_email(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["150 juta", "Rp 150 juta", "150jt", "150 jt", "Rp150.000.000", "Rp 150.000.000,00", "IDR 150,000,000", "150000000", "150 million"],
+    [
+        "150 juta",
+        "Rp 150 juta",
+        "150jt",
+        "150 jt",
+        "Rp150.000.000",
+        "Rp 150.000.000,00",
+        "IDR 150,000,000",
+        "150000000",
+        "150 million",
+    ],
 )
 def test_amount_spellings_parse_to_the_same_number(text: str) -> None:
     assert parse_amount(text) == Decimal("150000000")
@@ -101,7 +120,9 @@ def test_quantity(text: str, expected: int) -> None:
     assert parse_quantity(text) == expected
 
 
-@pytest.mark.parametrize("text", ["0", "-3", "2.5", "banyak", "tgl 05/12 ya", "Rp150.000", "", "20000"])
+@pytest.mark.parametrize(
+    "text", ["0", "-3", "2.5", "banyak", "tgl 05/12 ya", "Rp150.000", "", "20000"]
+)
 def test_not_a_quantity(text: str) -> None:
     assert parse_quantity(text) is None
 

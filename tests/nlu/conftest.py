@@ -4,6 +4,7 @@ The model is the session-wide ``trained_model`` from tests/conftest.py (the full
 model, trained once per test session in a temporary directory), so every area shares one
 training run. ``core_agent`` runs it in-process against a real action server subprocess.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -47,8 +48,11 @@ def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     log = open(var_dir / "actions.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 120
     try:
         while True:

@@ -1,8 +1,8 @@
 """FAQ answers and the two-step fallback through the trained model and the real action server."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import List
 
 import pytest
 
@@ -12,7 +12,7 @@ from bot.profile import get_profile
 pytestmark = pytest.mark.model
 
 
-def say(agent, sender: str, text: str) -> List[str]:
+def say(agent, sender: str, text: str) -> list[str]:
     replies = asyncio.run(agent.handle_text(text, sender_id=sender))
     return [r.get("text") or "" for r in replies or []]
 
@@ -20,17 +20,43 @@ def say(agent, sender: str, text: str) -> List[str]:
 @pytest.mark.parametrize(
     ("question", "language", "fact"),
     [
-        ("jam buka kantornya kapan ya kak?", "id", lambda p: p.template_values("id")["office_hours"]),
-        ("what time does your office open?", "en", lambda p: p.template_values("en")["office_hours"]),
+        (
+            "jam buka kantornya kapan ya kak?",
+            "id",
+            lambda p: p.template_values("id")["office_hours"],
+        ),
+        (
+            "what time does your office open?",
+            "en",
+            lambda p: p.template_values("en")["office_hours"],
+        ),
         ("alamat kantor pusat kalian dimana?", "id", lambda p: p.branches[0].address),
         ("where are your branches?", "en", lambda p: p.branches[0].address),
-        ("berkas apa aja yg harus disiapin buat kredit mobil?", "id", lambda p: p.financing_documents("individual", "id")[0]),
-        ("what documents are required for a car loan?", "en", lambda p: p.financing_documents("individual", "en")[0]),
-        ("berapa hari penawaran kalibrasi dikirim?", "id", lambda p: f"{p.quotation_working_days} hari kerja"),
-        ("how many days until I receive a quotation?", "en", lambda p: f"{p.quotation_working_days} working days"),
+        (
+            "berkas apa aja yg harus disiapin buat kredit mobil?",
+            "id",
+            lambda p: p.financing_documents("individual", "id")[0],
+        ),
+        (
+            "what documents are required for a car loan?",
+            "en",
+            lambda p: p.financing_documents("individual", "en")[0],
+        ),
+        (
+            "berapa hari penawaran kalibrasi dikirim?",
+            "id",
+            lambda p: f"{p.quotation_working_days} hari kerja",
+        ),
+        (
+            "how many days until I receive a quotation?",
+            "en",
+            lambda p: f"{p.quotation_working_days} working days",
+        ),
     ],
 )
-def test_faq_answer_in_the_customers_language_with_profile_facts(core_agent, sender, question, language, fact) -> None:
+def test_faq_answer_in_the_customers_language_with_profile_facts(
+    core_agent, sender, question, language, fact
+) -> None:
     replies = say(core_agent, sender, question)
     text = "\n".join(replies)
     assert fact(get_profile()) in text, replies

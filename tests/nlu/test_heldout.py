@@ -3,6 +3,7 @@
 Reproduce the full Rasa report and confusion matrix with:
     rasa test nlu --nlu tests/nlu/heldout.yml --model <model> --out results/nlu
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@
 SQLite pragmas as the application. Without one (e.g. the ``alembic`` CLI), the URL comes
 from the same place the application reads it.
 """
+
 from __future__ import annotations
 
 from alembic import context

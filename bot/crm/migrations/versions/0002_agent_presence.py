@@ -7,22 +7,23 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25 17:57:00
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
+
 from bot.crm.sqltypes import UTCDateTime
 
-
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('agents', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_seen_at', UTCDateTime(), nullable=True))
+    with op.batch_alter_table("agents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_seen_at", UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('agents', schema=None) as batch_op:
-        batch_op.drop_column('last_seen_at')
+    with op.batch_alter_table("agents", schema=None) as batch_op:
+        batch_op.drop_column("last_seen_at")
