@@ -351,3 +351,46 @@ class RateLimitHit(Base):
     key = Column(String(255), primary_key=True)
     window_start = Column(Integer, primary_key=True)  # Unix seconds, a multiple of the window
     count = Column(Integer, nullable=False)
+
+
+# --- notification outbox (bot/notify/) --------------------------------------------------------
+NOTIFICATION_CHANNELS = ("whatsapp", "email", "widget")
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "read", "failed", "dead")
+
+
+class Notification(Base):
+    """One message the business owes a customer (or an agent), written in the same transaction
+    as the change that causes it and sent later by the worker (``python -m bot worker``).
+
+    ``idempotency_key`` makes the write exactly-once (a retried action or a duplicated stage
+    change adds nothing); ``status``/``attempts``/``next_attempt_at`` drive the worker's claims
+    and retries; ``provider_message_id`` records what the provider accepted, so a worker that
+    dies after sending and before committing can be reconciled instead of sending twice.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        one_of("channel", NOTIFICATION_CHANNELS, "channel"),
+        one_of("status", NOTIFICATION_STATUSES, "status"),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(64), nullable=False)  # e.g. otp_code, stage_changed, agent_reply
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    channel = Column(String(16), nullable=False)
+    recipient = Column(String(320), nullable=False)  # wa_id, e-mail address or web sender id
+    language = Column(String(2), nullable=False, default="id")
+    reference = Column(String(20), index=True)  # the request/complaint it is about, if any
+    payload = Column(JSON, nullable=False, default=dict)  # kind-specific parameters
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    status = Column(String(16), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    claimed_by = Column(String(64))
+    claimed_at = Column(UTCDateTime)
+    provider_message_id = Column(String(255), index=True)
+    last_error = Column(Text)
+    sent_at = Column(UTCDateTime)
+    created_at = created_column()
+    updated_at = updated_column()
