@@ -201,9 +201,6 @@ class BusinessProfile:
         """True when a human agent is on duty at ``now`` (default: the current time)."""
         return self._open_at(self.agent_hours, now)
 
-    def is_within_office_hours(self, now: datetime | None = None) -> bool:
-        return self._open_at(self.office_hours, now)
-
     def add_working_days(self, start: date, days: int) -> date:
         """``start`` plus ``days`` working days (Mon-Fri, holidays skipped)."""
         current = start

@@ -59,13 +59,13 @@ def pooled_sqlite_engine(url: Any) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 
-    @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+    sa.event.listen(engine, "connect", _on_connect)
     return engine
 
 

@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.models import AGENT_ROLES, Agent
 from bot.crm.sqltypes import utcnow
 from bot.crm.types import AgentRecord
@@ -118,7 +118,7 @@ def set_active(agent_id: int, active: bool, *, url: str | None = None) -> bool:
     """Disable (or re-enable) an account without deleting its history."""
     return run_in_transaction(
         lambda s: (
-            s.execute(sa.update(Agent).where(Agent.id == agent_id).values(active=active)).rowcount
+            affected_rows(s, sa.update(Agent).where(Agent.id == agent_id).values(active=active))
             == 1
         ),
         url,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.idempotency import create_once
 from bot.crm.models import SEVERITIES, Complaint, ComplaintStageEvent
 from bot.crm.references import COMPLAINT, allocate_reference, normalize_reference
@@ -97,12 +97,13 @@ def advance_stage(
             )
         now = utcnow()
         # Conditional on the stage we read, so two agents acting at once cannot both apply.
-        moved = session.execute(
+        moved = affected_rows(
+            session,
             sa.update(Complaint)
             .where(Complaint.id == complaint.id, Complaint.stage == current)
             .values(stage=to_stage, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if moved != 1:
             raise InvalidStageTransition(f"{reference} was changed by someone else; reload it")
         session.add(
@@ -131,7 +132,7 @@ def get_complaint(reference: str, *, url: str | None = None) -> ComplaintRecord 
 
 
 def _load(session: Session, reference: str) -> Complaint:
-    complaint = session.execute(
+    complaint: Complaint | None = session.execute(
         sa.select(Complaint)
         .options(selectinload(Complaint.events))
         .where(Complaint.reference == reference)

@@ -73,7 +73,7 @@ def resolve_in(session: Session, channel: str, sender_id: str) -> Customer:
     """``resolve_customer`` inside an existing unit of work (used by conversations)."""
     kind, value = identity_for_channel(channel, sender_id)
     now = utcnow()
-    customer = session.execute(
+    customer: Customer | None = session.execute(
         sa.select(Customer)
         .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
         .where(CustomerIdentity.kind == kind, CustomerIdentity.value == value)

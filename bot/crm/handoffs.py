@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.idempotency import check_key
 from bot.crm.models import (
     CALLBACK_CHANNELS,
@@ -294,13 +294,14 @@ def _conditional_update(
     values = {**values, "updated_at": utcnow()}
 
     def work(session: Session) -> bool:
-        result = session.execute(
+        changed = affected_rows(
+            session,
             sa.update(Handoff)
             .where(Handoff.id == handoff_id, Handoff.status.in_(from_statuses))
             .values(**values)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        return result.rowcount == 1
+        return changed == 1
 
     return run_in_transaction(work, url)
 

@@ -61,17 +61,6 @@ class CustomerOverview:
 
 
 @dataclass(frozen=True)
-class InteractionRecord:
-    id: int
-    conversation_id: int
-    customer_id: int | None
-    direction: str
-    text: str = field(repr=False)
-    intent: str | None = None
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class CreatedRecord:
     """Result of an idempotent create: ``created`` is False when the key was seen before."""
 

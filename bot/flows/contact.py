@@ -123,7 +123,3 @@ def prefill_contact(
 def contact_rows(state: Mapping[str, Any], wanted: tuple) -> list:
     names = {COMPANY: "company", NAME: "contact_name", PHONE: "phone", EMAIL: "email"}
     return [(names[slot], state.get(slot)) for slot in wanted]
-
-
-def optional_str(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,7 +186,3 @@ def default_recognizer() -> EntityRecognizer:
 
 def extract_entities(text: str) -> list[Entity]:
     return default_recognizer().extract(text)
-
-
-def values_of(entities: Sequence[Entity], kind: str) -> list[str]:
-    return [e.value for e in entities if e.entity == kind]
