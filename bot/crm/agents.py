@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.models import AGENT_ROLES, Agent
 from bot.crm.sqltypes import utcnow
-from bot.crm.types import AgentRecord
+from bot.crm.types import AgentRecord, from_row
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -166,11 +166,4 @@ def _get_dummy_hash() -> str:
 
 
 def _record(row: Agent) -> AgentRecord:
-    return AgentRecord(
-        id=row.id,
-        username=row.username,
-        display_name=row.display_name,
-        role=row.role,
-        active=row.active,
-        created_at=row.created_at,
-    )
+    return from_row(AgentRecord, row)

@@ -16,7 +16,7 @@ from bot.crm.idempotency import create_once
 from bot.crm.models import SEVERITIES, Complaint, ComplaintStageEvent
 from bot.crm.references import COMPLAINT, allocate_reference, normalize_reference
 from bot.crm.sqltypes import utcnow
-from bot.crm.types import ComplaintInput, ComplaintRecord, CreatedRecord, StageEvent
+from bot.crm.types import ComplaintInput, ComplaintRecord, CreatedRecord, StageEvent, from_row
 
 FIRST_STAGE = "received"
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -143,19 +143,8 @@ def _load(session: Session, reference: str) -> Complaint:
 
 
 def _record(complaint: Complaint) -> ComplaintRecord:
-    return ComplaintRecord(
-        id=complaint.id,
-        reference=complaint.reference,
-        customer_id=complaint.customer_id,
-        category=complaint.category,
-        related_reference=complaint.related_reference,
-        description=complaint.description,
-        desired_resolution=complaint.desired_resolution,
-        severity=complaint.severity,
-        stage=complaint.stage,
-        created_at=complaint.created_at,
-        updated_at=complaint.updated_at,
-        history=tuple(
-            StageEvent(e.from_stage, e.to_stage, e.note, e.agent_id, e.at) for e in complaint.events
-        ),
+    return from_row(
+        ComplaintRecord,
+        complaint,
+        history=tuple(from_row(StageEvent, event) for event in complaint.events),
     )

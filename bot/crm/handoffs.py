@@ -30,7 +30,13 @@ from bot.crm.models import (
 )
 from bot.crm.references import HANDOFF, allocate_reference
 from bot.crm.sqltypes import utcnow
-from bot.crm.types import HandoffMessageRecord, HandoffRecord, HandoffStats, QueueEntry
+from bot.crm.types import (
+    HandoffMessageRecord,
+    HandoffRecord,
+    HandoffStats,
+    QueueEntry,
+    from_row,
+)
 
 
 def open_handoff(
@@ -311,32 +317,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _record(row: Handoff, created: bool = False) -> HandoffRecord:
-    return HandoffRecord(
-        id=row.id,
-        reference=row.reference,
-        sender_id=row.sender_id,
-        channel=row.channel,
-        customer_id=row.customer_id,
-        reason=row.reason,
-        status=row.status,
-        agent_id=row.agent_id,
-        captured_fields=row.captured_fields,
-        transcript=row.transcript,
-        queued_at=row.queued_at,
-        claimed_at=row.claimed_at,
-        closed_at=row.closed_at,
-        callback_channel=row.callback_channel,
-        callback_time=row.callback_time,
-        created=created,
-    )
+    return from_row(HandoffRecord, row, created=created)
 
 
 def _message_record(row: HandoffMessage) -> HandoffMessageRecord:
-    return HandoffMessageRecord(
-        id=row.id,
-        handoff_id=row.handoff_id,
-        sender=row.sender,
-        agent_id=row.agent_id,
-        text=row.text,
-        created_at=row.created_at,
-    )
+    return from_row(HandoffMessageRecord, row)

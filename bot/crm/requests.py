@@ -29,6 +29,7 @@ from bot.crm.types import (
     CreatedRecord,
     FinancingRequestInput,
     FinancingRequestRecord,
+    from_row,
 )
 
 SERVICE_TYPES = ("kalibrasi", "tera", "tera_ulang")
@@ -158,27 +159,10 @@ def get_calibration_request(
         ).scalar_one_or_none()
         if row is None:
             return None
-        return CalibrationRequestRecord(
-            id=row.id,
-            reference=row.reference,
-            customer_id=row.customer_id,
-            company_name=row.company_name,
-            contact_name=row.contact_name,
-            phone=row.phone,
-            email=row.email,
-            service_type=row.service_type,
-            service_location=row.service_location,
-            site_address=row.site_address,
-            preferred_date=row.preferred_date,
-            status=row.status,
-            items=tuple(
-                CalibrationItemInput(
-                    instrument_type=i.instrument_type, quantity=i.quantity, spec=i.spec
-                )
-                for i in row.items
-            ),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+        return from_row(
+            CalibrationRequestRecord,
+            row,
+            items=tuple(from_row(CalibrationItemInput, item) for item in row.items),
         )
 
 
@@ -193,25 +177,7 @@ def get_financing_request(
         ).scalar_one_or_none()
         if row is None:
             return None
-        return FinancingRequestRecord(
-            id=row.id,
-            reference=row.reference,
-            customer_id=row.customer_id,
-            product_type=row.product_type,
-            vehicle_condition=row.vehicle_condition,
-            amount=row.amount,
-            down_payment=row.down_payment,
-            tenor_months=row.tenor_months,
-            city=row.city,
-            name=row.name,
-            phone=row.phone,
-            preferred_contact_time=row.preferred_contact_time,
-            consent=row.consent,
-            consent_at=row.consent_at,
-            status=row.status,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return from_row(FinancingRequestRecord, row)
 
 
 def _require(value: str | None, name: str) -> None:

@@ -6,10 +6,22 @@ that logging a record by accident does not write them to plain logs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
+
+def from_row(record: type[R], row: object, **computed: Any) -> R:
+    """``record`` filled from the ORM ``row``: each field is the row's attribute of the same
+    name, except those given in ``computed`` (nested records, values the row lacks)."""
+    values = {f.name: getattr(row, f.name) for f in fields(record) if f.name not in computed}
+    return record(**values, **computed)
 
 
 @dataclass(frozen=True)
