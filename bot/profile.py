@@ -152,7 +152,8 @@ class BusinessProfile:
 
     @property
     def contact(self) -> Mapping[str, str]:
-        return self.raw["contact"]
+        contact: Mapping[str, str] = self.raw["contact"]
+        return contact
 
     @property
     def quotation_working_days(self) -> int:

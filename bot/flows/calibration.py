@@ -149,9 +149,8 @@ def _line_from_entities(turn: Turn) -> list[dict[str, Any]]:
             and entity.end is not None
             and all(None not in line["_span"] for line in candidates)
         ):
-            target = min(
-                candidates, key=lambda line: _gap(line["_span"], (entity.start, entity.end))
-            )
+            span = (entity.start, entity.end)
+            target = min(candidates, key=lambda line: _gap(line["_span"], span))
         else:
             target = candidates[0]
         target[key] = value
@@ -286,10 +285,10 @@ class CalibrationFlow(FormFlow):
             return Attempt(updates=updates)
         if slot == QUANTITY:
             raw = turn.first("quantity")
-            checked = check_quantity(str(raw) if raw is not None else turn.plain_text)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{QUANTITY: checked.value})
+            count = check_quantity(str(raw) if raw is not None else turn.plain_text)
+            if not count.ok:
+                return Attempt.from_checked(count)
+            return Attempt.ok(**{QUANTITY: count.value})
         if slot == MORE:
             lines = _line_from_entities(turn)
             if lines:  # "5 termometer digital": naming the next instrument means yes

@@ -141,10 +141,10 @@ class FeedbackFlow(FormFlow):
                 turn.intent == "deny" and len(turn.plain_text) < 15
             ):
                 return Attempt.ok(**{COMMENT: NO_COMMENT})
-            checked = check_text(turn.plain_text, "comment", min_length=1)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{COMMENT: checked.value})
+            comment = check_text(turn.plain_text, "comment", min_length=1)
+            if not comment.ok:
+                return Attempt.from_checked(comment)
+            return Attempt.ok(**{COMMENT: comment.value})
         raise KeyError(slot)
 
 

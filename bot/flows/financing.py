@@ -238,10 +238,10 @@ class FinancingFlow(FormFlow):
             return Attempt.ok(**{TENOR: tenor})
         if slot == CITY:
             city = turn.first("city")
-            checked = check_text(str(city) if city else turn.plain_text, "city", min_length=3)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{CITY: checked.value})
+            city_text = check_text(str(city) if city else turn.plain_text, "city", min_length=3)
+            if not city_text.ok:
+                return Attempt.from_checked(city_text)
+            return Attempt.ok(**{CITY: city_text.value})
         if slot == CONSENT:
             answer = read_yes_no(turn)
             if answer is None:
@@ -254,10 +254,10 @@ class FinancingFlow(FormFlow):
                 key = match_label(turn.plain_text, CONTACT_TIME_SYNONYMS)
             if key in CONTACT_TIME_SYNONYMS:
                 return Attempt.ok(**{CONTACT_TIME: key})
-            checked = check_text(turn.plain_text, "contact_time", min_length=2)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{CONTACT_TIME: checked.value})
+            time_text = check_text(turn.plain_text, "contact_time", min_length=2)
+            if not time_text.ok:
+                return Attempt.from_checked(time_text)
+            return Attempt.ok(**{CONTACT_TIME: time_text.value})
         raise KeyError(slot)
 
     def _read_down_payment(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:

@@ -99,12 +99,12 @@ def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | N
     return Saved(None, created.created, customer_id)
 
 
-def known_contact(customer_id: int) -> dict:
+def known_contact(customer_id: int) -> dict[str, str]:
     """What the CRM knows about this customer's contact details (for prefilling forms)."""
     overview = crm_customers.customer_overview(customer_id)
     if overview is None:
         return {}
-    known: dict = {}
+    known: dict[str, str] = {}
     if overview.customer.name:
         known["name"] = overview.customer.name
     if overview.customer.company:
