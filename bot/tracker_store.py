@@ -70,6 +70,8 @@ def pooled_sqlite_engine(url: Any) -> Engine:
 
 
 class CrmSqlTrackerStore(SQLTrackerStore):
+    engine: Engine  # set by SQLTrackerStore.__init__ (mypy cannot infer it there)
+
     def __init__(
         self,
         domain: Domain | None = None,

@@ -43,7 +43,7 @@ def _render(
 ) -> HTTPResponse:
     agent = getattr(request.ctx, "agent", None) if request is not None else None
     context: dict[str, Any] = {"agent": agent, "company": get_profile().short_name, **values}
-    if agent is not None:
+    if request is not None and agent is not None:
         context["csrf_token"] = web.csrf_for(request)
     html = _templates.get_template(name).render(**context)
     resp = response.html(html, status=status)
@@ -292,6 +292,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
         # so the Origin and the session's CSRF token are both required.
         if (
             agent is None
+            or session is None
             or not web.same_origin(request)
             or not tokens.csrf_valid(web.secret(), session, request.args.get("csrf"))
         ):
@@ -324,7 +325,8 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
             await ws.send(web.dumps({"kind": "error", "error": "csrf"}))
             return
         try:
-            handoff_id = int(message.get("handoff_id"))
+            raw_id: Any = message.get("handoff_id")  # any JSON value; int() refuses the wrong ones
+            handoff_id = int(raw_id)
             result = await service.reply(_desk(request), handoff_id, agent, message.get("text"))
         except (TypeError, ValueError):
             await ws.send(web.dumps({"kind": "error", "error": "bad_request"}))
