@@ -365,6 +365,21 @@ NO_WORDS = frozenset(
 )
 
 
+def picked_option(
+    turn: Turn, options: Mapping[str, Sequence[str]], entity: str | None = None
+) -> str | None:
+    """The key of ``options`` that a choice button, the ``entity`` or the typed words name.
+
+    None when the answer names none of them (the caller asks again).
+    """
+    value = (
+        chosen(turn)
+        or (turn.first(entity) if entity else None)
+        or match_label(turn.plain_text, options)
+    )
+    return value if value in options else None
+
+
 def match_label(text: str, labels: Mapping[str, Sequence[str]]) -> str | None:
     """The key whose label or synonym the text names; a number picks the n-th key.
 

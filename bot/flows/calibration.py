@@ -24,6 +24,7 @@ from bot.flows.base import (
     Turn,
     chosen,
     match_label,
+    picked_option,
     read_yes_no,
 )
 from bot.flows.contact import (
@@ -256,12 +257,8 @@ class CalibrationFlow(FormFlow):
         if slot in CONTACT:
             return read_contact(slot, turn)
         if slot == SERVICE_TYPE:
-            value = (
-                chosen(turn)
-                or turn.first("service_type")
-                or match_label(turn.plain_text, SERVICE_SYNONYMS)
-            )
-            if value not in SERVICE_SYNONYMS:
+            value = picked_option(turn, SERVICE_SYNONYMS, "service_type")
+            if value is None:
                 return Attempt.fail("utter_invalid_choice")
             return Attempt.ok(**{SERVICE_TYPE: value})
         if slot == INSTRUMENT_TYPE:
@@ -300,12 +297,8 @@ class CalibrationFlow(FormFlow):
                 return Attempt.fail("utter_invalid_yes_no")
             return Attempt.ok(**{MORE: answer})
         if slot == LOCATION:
-            value = (
-                chosen(turn)
-                or turn.first("service_location")
-                or match_label(turn.plain_text, LOCATION_SYNONYMS)
-            )
-            if value not in LOCATION_SYNONYMS:
+            value = picked_option(turn, LOCATION_SYNONYMS, "service_location")
+            if value is None:
                 return Attempt.fail("utter_invalid_choice")
             updates = {LOCATION: value}
             if turn.first("city"):

@@ -21,7 +21,7 @@ from bot.flows.base import (
     Reply,
     Turn,
     chosen,
-    match_label,
+    picked_option,
     read_yes_no,
 )
 from bot.flows.validators import check_rating, check_text
@@ -127,8 +127,8 @@ class FeedbackFlow(FormFlow):
                 return Attempt.from_checked(checked, "utter_invalid_rating")
             return Attempt.ok(**{RATING: checked.value})
         if slot == KIND:
-            key = chosen(turn) or match_label(turn.plain_text, KIND_SYNONYMS)
-            if key not in KIND_SYNONYMS:
+            key = picked_option(turn, KIND_SYNONYMS)
+            if key is None:
                 return Attempt.fail("utter_invalid_choice")
             return Attempt.ok(**{KIND: key})
         if slot == RECOMMEND:

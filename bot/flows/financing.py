@@ -25,6 +25,7 @@ from bot.flows.base import (
     choice_payload,
     chosen,
     match_label,
+    picked_option,
     read_yes_no,
 )
 from bot.flows.contact import (
@@ -186,12 +187,8 @@ class FinancingFlow(FormFlow):
         if slot in CONTACT:
             return read_contact(slot, turn)
         if slot == PRODUCT:
-            value = (
-                chosen(turn)
-                or turn.first("product_type")
-                or match_label(turn.plain_text, PRODUCT_SYNONYMS)
-            )
-            if value not in PRODUCT_SYNONYMS or ctx.profile.financing_product(str(value)) is None:
+            value = picked_option(turn, PRODUCT_SYNONYMS, "product_type")
+            if value is None or ctx.profile.financing_product(value) is None:
                 return Attempt.fail("utter_invalid_choice")
             updates: dict[str, Any] = {PRODUCT: value}
             condition = turn.first("vehicle_condition")
@@ -199,13 +196,9 @@ class FinancingFlow(FormFlow):
                 updates[CONDITION] = condition
             return Attempt(updates=updates)
         if slot == CONDITION:
-            value = (
-                chosen(turn)
-                or turn.first("vehicle_condition")
-                or match_label(turn.plain_text, CONDITION_SYNONYMS)
-            )
+            value = picked_option(turn, CONDITION_SYNONYMS, "vehicle_condition")
             product = product_of(state, ctx)
-            if value not in CONDITION_SYNONYMS:
+            if value is None:
                 return Attempt.fail("utter_invalid_choice")
             if product is not None and value not in product.conditions:
                 return Attempt.refuse("utter_invalid_fin_condition")
