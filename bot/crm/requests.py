@@ -59,11 +59,7 @@ def create_calibration_request(
         raise ValueError("at least one instrument line is required")
     for item in data.items:
         _require(item.instrument_type, "instrument_type")
-        if (
-            isinstance(item.quantity, bool)
-            or not isinstance(item.quantity, int)
-            or item.quantity < 1
-        ):
+        if not _positive_whole(item.quantity):
             raise ValueError("quantity must be a positive whole number")
 
     def build(session: Session) -> CalibrationRequest:
@@ -117,11 +113,7 @@ def create_financing_request(
     down_payment = to_money(data.down_payment) if data.down_payment is not None else None
     if down_payment is not None and not (0 <= down_payment <= amount):
         raise ValueError("down_payment must be between 0 and the amount")
-    if data.tenor_months is not None and (
-        isinstance(data.tenor_months, bool)
-        or not isinstance(data.tenor_months, int)
-        or data.tenor_months < 1
-    ):
+    if data.tenor_months is not None and not _positive_whole(data.tenor_months):
         raise ValueError("tenor_months must be a positive whole number")
 
     def build(session: Session) -> FinancingRequest:
@@ -178,6 +170,11 @@ def get_financing_request(
         if row is None:
             return None
         return from_row(FinancingRequestRecord, row)
+
+
+def _positive_whole(value: object) -> bool:
+    """A whole number of at least 1 (``True`` is an int to Python, never a count here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _require(value: str | None, name: str) -> None:
