@@ -239,34 +239,40 @@ def stop_flow_events(flow_name: str | None) -> list[EventType]:
     return events
 
 
-class ActionCancelFlow(Action):
+class StopFlowAction(Action, ABC):
+    """Stop the active form without saving it and say so with ``{response_prefix}_{flow}``."""
+
+    response_prefix: str
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        active = tracker.active_loop_name
+        kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
+        dispatcher.utter_message(response=f"{self.response_prefix}_{kind}")
+        return stop_flow_events(active)
+
+
+class ActionCancelFlow(StopFlowAction):
     """``cancel`` inside a form: stop it; nothing is saved."""
+
+    response_prefix = "utter_flow_cancelled"
 
     def name(self) -> str:
         return "action_cancel_flow"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        active = tracker.active_loop_name
-        kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
-        dispatcher.utter_message(response=f"utter_flow_cancelled_{kind}")
-        return stop_flow_events(active)
 
-
-class ActionSwitchFlow(Action):
+class ActionSwitchFlow(StopFlowAction):
     """Another request asked for in the middle of a form: drop the unfinished one (unsaved)."""
+
+    response_prefix = "utter_flow_switched"
 
     def name(self) -> str:
         return "action_switch_flow"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        active = tracker.active_loop_name
-        kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
-        dispatcher.utter_message(response=f"utter_flow_switched_{kind}")
-        return stop_flow_events(active)
 
 
 class SubmitAction(Action, ABC):

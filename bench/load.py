@@ -141,7 +141,7 @@ async def run_conversation(
                 )
             elif asked_question(reply_messages(body)) in NOT_UNDERSTOOD:
                 run.error("not_understood", conversation, turn, text, f"reply: {reply!r}")
-            if not reached and re.search(goal, reply, re.I | re.S):
+            if not reached and goal is not None and re.search(goal, reply, re.I | re.S):
                 reached = True
                 # The reference this customer was given (questions quote example references).
                 found = REFERENCE.search(reply)

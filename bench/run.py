@@ -26,13 +26,25 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import PROJECT_ROOT
 
 DEFAULT_OUT = PROJECT_ROOT / "bench" / "results"
 README = PROJECT_ROOT / "bench" / "README.md"
 README_START, README_END = "<!-- bench-results:start -->", "<!-- bench-results:end -->"
+
+
+if TYPE_CHECKING:
+    from bench.stack import Server
+
+
+def _pids(**servers: Server | None) -> dict[str, int]:
+    """Process ids of a stack's servers, which exist once its start() has returned."""
+    pids = {name: server.pid for name, server in servers.items() if server is not None}
+    if len(pids) != len(servers):
+        raise RuntimeError(f"servers not started: {sorted(servers.keys() - pids.keys())}")
+    return pids
 
 
 def _log(message: str) -> None:
@@ -206,7 +218,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         if bare is not None:
             _log("starting the bare bot ...")
             bare.start()
-            bare_sampler = ProcessSampler({"rasa": bare.rasa.pid}).start()
+            bare_sampler = ProcessSampler(_pids(rasa=bare.rasa)).start()
             _warm_up(bare.url, args.rest_path, args.warmup, f"bench-{run_id}-warmup-bare")
 
         for db in databases:
@@ -262,7 +274,7 @@ def _run_stack(
         _log(f"[{db}] starting action server + Rasa server ...")
         started = time.monotonic()
         stack.start()
-        sampler = ProcessSampler({"rasa": stack.rasa.pid, "actions": stack.actions.pid}).start()
+        sampler = ProcessSampler(_pids(rasa=stack.rasa, actions=stack.actions)).start()
         summary["startup_s"] = round(time.monotonic() - started, 1)
         _warm_up(stack.url, args.rest_path, args.warmup, f"bench-{senders.run_id}-warmup-{db}")
 

@@ -152,7 +152,8 @@ class BusinessProfile:
 
     @property
     def contact(self) -> Mapping[str, str]:
-        return self.raw["contact"]
+        contact: Mapping[str, str] = self.raw["contact"]
+        return contact
 
     @property
     def quotation_working_days(self) -> int:
@@ -200,9 +201,6 @@ class BusinessProfile:
     def is_within_agent_hours(self, now: datetime | None = None) -> bool:
         """True when a human agent is on duty at ``now`` (default: the current time)."""
         return self._open_at(self.agent_hours, now)
-
-    def is_within_office_hours(self, now: datetime | None = None) -> bool:
-        return self._open_at(self.office_hours, now)
 
     def add_working_days(self, start: date, days: int) -> date:
         """``start`` plus ``days`` working days (Mon-Fri, holidays skipped)."""

@@ -73,6 +73,6 @@ def install() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
 
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result
     _original_resolve_by_type = Event.resolve_by_type
-    Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_event_type)

@@ -59,17 +59,19 @@ def pooled_sqlite_engine(url: Any) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 30},
     )
 
-    @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+    sa.event.listen(engine, "connect", _on_connect)
     return engine
 
 
 class CrmSqlTrackerStore(SQLTrackerStore):
+    engine: Engine  # set by SQLTrackerStore.__init__ (mypy cannot infer it there)
+
     def __init__(
         self,
         domain: Domain | None = None,

@@ -29,7 +29,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rasa.core.channels.channel
 from rasa.core.channels.channel import UserMessage
@@ -49,19 +49,24 @@ from bot.channels.limits import (
 )
 from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
 logger = logging.getLogger(__name__)
 
 CHANNEL = "socketio"
 _SESSION_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def is_valid_session_id(value: Any) -> bool:
+def is_valid_session_id(value: Any) -> TypeIs[str]:
     return isinstance(value, str) and bool(_SESSION_ID.fullmatch(value))
 
 
 def widget_event(message: dict[str, Any]) -> dict[str, Any]:
     """A bus message (Rasa response dict) as the ``bot_uttered`` payload the widget renders."""
-    metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     agent_name = message.get("agent_name") or metadata.get("agent_name")
     sender = message.get("sender") or metadata.get("sender") or ("agent" if agent_name else "bot")
     event: dict[str, Any] = {"text": str(message.get("text") or ""), "sender": sender}

@@ -12,7 +12,7 @@ wrong types in the fields we read raise :class:`WebhookFormatError` (-> 400).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 TEXT_KINDS = {"text", "interactive", "button"}
 
@@ -59,6 +59,10 @@ def _dict(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+@overload
+def _str(value: Any, where: str, required: Literal[True] = True) -> str: ...
+@overload
+def _str(value: Any, where: str, required: bool) -> str | None: ...
 def _str(value: Any, where: str, required: bool = True) -> str | None:
     if value is None and not required:
         return None
@@ -131,10 +135,8 @@ def parse_webhook(data: Any) -> tuple[list[InboundMessage], list[StatusUpdate]]:
             names: dict[str, str] = {}
             for contact in _list(value.get("contacts"), "value.contacts"):
                 if isinstance(contact, dict) and isinstance(contact.get("wa_id"), str):
-                    profile = (
-                        contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
-                    )
-                    if isinstance(profile.get("name"), str):
+                    profile = contact.get("profile")
+                    if isinstance(profile, dict) and isinstance(profile.get("name"), str):
                         names[contact["wa_id"]] = profile["name"]
             messages += [
                 _message(m, metadata, names) for m in _list(value.get("messages"), "value.messages")

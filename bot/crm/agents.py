@@ -17,10 +17,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.models import AGENT_ROLES, Agent
 from bot.crm.sqltypes import utcnow
-from bot.crm.types import AgentRecord
+from bot.crm.types import AgentRecord, from_row
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -118,7 +118,7 @@ def set_active(agent_id: int, active: bool, *, url: str | None = None) -> bool:
     """Disable (or re-enable) an account without deleting its history."""
     return run_in_transaction(
         lambda s: (
-            s.execute(sa.update(Agent).where(Agent.id == agent_id).values(active=active)).rowcount
+            affected_rows(s, sa.update(Agent).where(Agent.id == agent_id).values(active=active))
             == 1
         ),
         url,
@@ -166,11 +166,4 @@ def _get_dummy_hash() -> str:
 
 
 def _record(row: Agent) -> AgentRecord:
-    return AgentRecord(
-        id=row.id,
-        username=row.username,
-        display_name=row.display_name,
-        role=row.role,
-        active=row.active,
-        created_at=row.created_at,
-    )
+    return from_row(AgentRecord, row)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.idempotency import create_once
 from bot.crm.models import SEVERITIES, Complaint, ComplaintStageEvent
 from bot.crm.references import COMPLAINT, allocate_reference, normalize_reference
 from bot.crm.sqltypes import utcnow
-from bot.crm.types import ComplaintInput, ComplaintRecord, CreatedRecord, StageEvent
+from bot.crm.types import ComplaintInput, ComplaintRecord, CreatedRecord, StageEvent, from_row
 
 FIRST_STAGE = "received"
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -97,12 +97,13 @@ def advance_stage(
             )
         now = utcnow()
         # Conditional on the stage we read, so two agents acting at once cannot both apply.
-        moved = session.execute(
+        moved = affected_rows(
+            session,
             sa.update(Complaint)
             .where(Complaint.id == complaint.id, Complaint.stage == current)
             .values(stage=to_stage, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if moved != 1:
             raise InvalidStageTransition(f"{reference} was changed by someone else; reload it")
         session.add(
@@ -131,7 +132,7 @@ def get_complaint(reference: str, *, url: str | None = None) -> ComplaintRecord 
 
 
 def _load(session: Session, reference: str) -> Complaint:
-    complaint = session.execute(
+    complaint: Complaint | None = session.execute(
         sa.select(Complaint)
         .options(selectinload(Complaint.events))
         .where(Complaint.reference == reference)
@@ -142,19 +143,8 @@ def _load(session: Session, reference: str) -> Complaint:
 
 
 def _record(complaint: Complaint) -> ComplaintRecord:
-    return ComplaintRecord(
-        id=complaint.id,
-        reference=complaint.reference,
-        customer_id=complaint.customer_id,
-        category=complaint.category,
-        related_reference=complaint.related_reference,
-        description=complaint.description,
-        desired_resolution=complaint.desired_resolution,
-        severity=complaint.severity,
-        stage=complaint.stage,
-        created_at=complaint.created_at,
-        updated_at=complaint.updated_at,
-        history=tuple(
-            StageEvent(e.from_stage, e.to_stage, e.note, e.agent_id, e.at) for e in complaint.events
-        ),
+    return from_row(
+        ComplaintRecord,
+        complaint,
+        history=tuple(from_row(StageEvent, event) for event in complaint.events),
     )

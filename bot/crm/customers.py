@@ -35,6 +35,7 @@ from bot.crm.types import (
     FeedbackSummary,
     IdentityRecord,
     RecordSummary,
+    from_row,
 )
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def resolve_in(session: Session, channel: str, sender_id: str) -> Customer:
     """``resolve_customer`` inside an existing unit of work (used by conversations)."""
     kind, value = identity_for_channel(channel, sender_id)
     now = utcnow()
-    customer = session.execute(
+    customer: Customer | None = session.execute(
         sa.select(Customer)
         .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
         .where(CustomerIdentity.kind == kind, CustomerIdentity.value == value)
@@ -224,17 +225,7 @@ def customer_overview(
 
 
 def customer_record(customer: Customer) -> CustomerRecord:
-    return CustomerRecord(
-        id=customer.id,
-        name=customer.name,
-        company=customer.company,
-        type=customer.type,
-        city=customer.city,
-        first_seen=customer.first_seen,
-        last_seen=customer.last_seen,
-        created_at=customer.created_at,
-        updated_at=customer.updated_at,
-    )
+    return from_row(CustomerRecord, customer)
 
 
 def _calibration_summary(row: CalibrationRequest) -> RecordSummary:

@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, CursorResult, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -38,6 +38,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
+from sqlalchemy.sql.base import Executable
 
 from bot.errors import StartupError
 
@@ -87,14 +88,6 @@ def dispose_engine(url: str | None = None) -> None:
         pair = _engines.pop(key, None)
     if pair:
         pair[0].dispose()
-
-
-def dispose_all() -> None:
-    with _engines_lock:
-        pairs = list(_engines.values())
-        _engines.clear()
-    for engine, _ in pairs:
-        engine.dispose()
 
 
 @contextmanager
@@ -237,7 +230,6 @@ def _create_sqlite_engine(parsed: URL) -> Engine:
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
 
-    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see the module doc
         cursor = dbapi_connection.cursor()
@@ -247,11 +239,12 @@ def _create_sqlite_engine(parsed: URL) -> Engine:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.engine.Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
     return engine
 
 
@@ -272,3 +265,9 @@ def _check_connection(engine: Engine, parsed: URL) -> None:
 def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else exc.__class__.__name__
+
+
+def affected_rows(session: Session, statement: Executable) -> int:
+    """Rows an UPDATE or DELETE changed (the stubs type ``Session.execute`` as a plain
+    ``Result``; for these statements it is a ``CursorResult``)."""
+    return cast(CursorResult, session.execute(statement)).rowcount

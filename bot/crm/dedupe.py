@@ -9,7 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot.crm.db import run_in_transaction
+from bot.crm.db import affected_rows, run_in_transaction
 from bot.crm.models import InboundMessage
 from bot.crm.sqltypes import utcnow
 
@@ -51,8 +51,8 @@ def purge_inbound_messages(older_than: timedelta, *, url: str | None = None) -> 
     """Forget ids older than any plausible redelivery (providers retry for hours, not weeks)."""
     cutoff = utcnow() - older_than
     return run_in_transaction(
-        lambda s: (
-            s.execute(sa.delete(InboundMessage).where(InboundMessage.received_at < cutoff)).rowcount
+        lambda s: affected_rows(
+            s, sa.delete(InboundMessage).where(InboundMessage.received_at < cutoff)
         ),
         url,
     )

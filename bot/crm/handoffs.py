@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.crm.db import run_in_transaction, session_scope
+from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.idempotency import check_key
 from bot.crm.models import (
     CALLBACK_CHANNELS,
@@ -30,7 +30,13 @@ from bot.crm.models import (
 )
 from bot.crm.references import HANDOFF, allocate_reference
 from bot.crm.sqltypes import utcnow
-from bot.crm.types import HandoffMessageRecord, HandoffRecord, HandoffStats, QueueEntry
+from bot.crm.types import (
+    HandoffMessageRecord,
+    HandoffRecord,
+    HandoffStats,
+    QueueEntry,
+    from_row,
+)
 
 
 def open_handoff(
@@ -294,13 +300,14 @@ def _conditional_update(
     values = {**values, "updated_at": utcnow()}
 
     def work(session: Session) -> bool:
-        result = session.execute(
+        changed = affected_rows(
+            session,
             sa.update(Handoff)
             .where(Handoff.id == handoff_id, Handoff.status.in_(from_statuses))
             .values(**values)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        return result.rowcount == 1
+        return changed == 1
 
     return run_in_transaction(work, url)
 
@@ -310,32 +317,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _record(row: Handoff, created: bool = False) -> HandoffRecord:
-    return HandoffRecord(
-        id=row.id,
-        reference=row.reference,
-        sender_id=row.sender_id,
-        channel=row.channel,
-        customer_id=row.customer_id,
-        reason=row.reason,
-        status=row.status,
-        agent_id=row.agent_id,
-        captured_fields=row.captured_fields,
-        transcript=row.transcript,
-        queued_at=row.queued_at,
-        claimed_at=row.claimed_at,
-        closed_at=row.closed_at,
-        callback_channel=row.callback_channel,
-        callback_time=row.callback_time,
-        created=created,
-    )
+    return from_row(HandoffRecord, row, created=created)
 
 
 def _message_record(row: HandoffMessage) -> HandoffMessageRecord:
-    return HandoffMessageRecord(
-        id=row.id,
-        handoff_id=row.handoff_id,
-        sender=row.sender,
-        agent_id=row.agent_id,
-        text=row.text,
-        created_at=row.created_at,
-    )
+    return from_row(HandoffMessageRecord, row)

@@ -10,16 +10,20 @@ winner's record.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.crm.db import run_in_transaction, session_scope
-from bot.crm.models import Base
+from bot.crm.models import CalibrationRequest, Complaint, Feedback, FinancingRequest
 from bot.crm.types import CreatedRecord
 
 MAX_KEY_LENGTH = 200
+
+# The tables whose rows a customer confirms: each has a UNIQUE ``idempotency_key``.
+Confirmed = TypeVar("Confirmed", CalibrationRequest, FinancingRequest, Complaint, Feedback)
 
 
 def check_key(idempotency_key: str) -> str:
@@ -31,7 +35,7 @@ def check_key(idempotency_key: str) -> str:
     return key
 
 
-def find_created(model: type[Base], key: str, url: str | None) -> CreatedRecord | None:
+def find_created(model: type[Confirmed], key: str, url: str | None) -> CreatedRecord | None:
     reference = getattr(model, "reference", sa.null())
     with session_scope(url, readonly=True) as session:
         row = session.execute(
@@ -41,9 +45,9 @@ def find_created(model: type[Base], key: str, url: str | None) -> CreatedRecord 
 
 
 def create_once(
-    model: type[Base],
+    model: type[Confirmed],
     idempotency_key: str,
-    build: Callable[[Session], Base],
+    build: Callable[[Session], Confirmed],
     url: str | None = None,
 ) -> CreatedRecord:
     """Insert ``build(session)`` unless a row with this key exists; return that row otherwise."""

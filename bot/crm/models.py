@@ -6,12 +6,18 @@ Conventions, and why:
 - money is ``Money`` (Numeric(18, 2)) and timestamps ``UTCDateTime`` (see sqltypes);
 - every write that a customer confirms carries a UNIQUE ``idempotency_key``, so a retried
   action or a duplicated webhook cannot store it twice;
-- constraint names follow one naming convention, which Alembic's SQLite batch mode needs.
+- constraint names follow one naming convention, which Alembic's SQLite batch mode needs;
+- types come from SQLAlchemy's mypy plugin: a NOT NULL column is annotated ``Mapped[T]``, a
+  nullable one is left unannotated and the plugin infers ``T | None`` from the column type
+  (the 1.4 plugin rejects an explicit ``Mapped[T | None]`` under current mypy).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import (
@@ -29,7 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import Mapped, declarative_base, relationship
 
 from bot.crm.sqltypes import Money, UTCDateTime, utcnow
 
@@ -62,27 +68,21 @@ def one_of(column: str, values: Sequence[str], name: str) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({quoted})", name=name)
 
 
-def created_column() -> Column:
-    return Column(UTCDateTime, nullable=False, default=utcnow)
-
-
-def updated_column() -> Column:
-    return Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
-
-
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (one_of("type", CUSTOMER_TYPES, "type"),)
 
-    id = Column(Integer, primary_key=True)
+    id: Mapped[int] = Column(Integer, primary_key=True)
     name = Column(String(200))
     company = Column(String(200))
     type = Column(String(8))
     city = Column(String(100))
-    created_at = created_column()
-    updated_at = updated_column()
-    first_seen = Column(UTCDateTime, nullable=False, default=utcnow)
-    last_seen = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+    first_seen: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 
 class CustomerIdentity(Base):
@@ -94,25 +94,25 @@ class CustomerIdentity(Base):
         one_of("kind", IDENTITY_KINDS, "kind"),
     )
 
-    id = Column(Integer, primary_key=True)
-    customer_id = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    customer_id: Mapped[int] = Column(
         Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    kind = Column(String(16), nullable=False)
-    value = Column(String(320), nullable=False)
-    created_at = created_column()
+    kind: Mapped[str] = Column(String(16), nullable=False)
+    value: Mapped[str] = Column(String(320), nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (UniqueConstraint("channel", "sender_id"),)
 
-    id = Column(Integer, primary_key=True)
-    sender_id = Column(String(255), nullable=False)
-    channel = Column(String(32), nullable=False)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    sender_id: Mapped[str] = Column(String(255), nullable=False)
+    channel: Mapped[str] = Column(String(32), nullable=False)
     customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"), index=True)
-    created_at = created_column()
-    last_activity_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_activity_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class Interaction(Base):
@@ -121,40 +121,44 @@ class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (
         one_of("direction", DIRECTIONS, "direction"),
-        Index(None, "conversation_id", "created_at"),
+        Index("ix_interactions_conversation_id_created_at", "conversation_id", "created_at"),
     )
 
-    id = Column(Integer, primary_key=True)
-    conversation_id = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = Column(
         Integer, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
     )
-    direction = Column(String(8), nullable=False)
-    text = Column(Text, nullable=False)
+    direction: Mapped[str] = Column(String(8), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
     intent = Column(String(100))
-    created_at = created_column()
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class CalibrationRequest(Base):
     __tablename__ = "calibration_requests"
     __table_args__ = (one_of("service_location", SERVICE_LOCATIONS, "service_location"),)
 
-    id = Column(Integer, primary_key=True)
-    reference = Column(String(20), nullable=False, unique=True)
-    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
-    company_name = Column(String(200), nullable=False)
-    contact_name = Column(String(200), nullable=False)
-    phone = Column(String(20), nullable=False)  # E.164
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(20), nullable=False, unique=True)
+    customer_id: Mapped[int] = Column(
+        Integer, ForeignKey("customers.id"), nullable=False, index=True
+    )
+    company_name: Mapped[str] = Column(String(200), nullable=False)
+    contact_name: Mapped[str] = Column(String(200), nullable=False)
+    phone: Mapped[str] = Column(String(20), nullable=False)  # E.164
     email = Column(String(320))
-    service_type = Column(String(20), nullable=False)
-    service_location = Column(String(8), nullable=False)
+    service_type: Mapped[str] = Column(String(20), nullable=False)
+    service_location: Mapped[str] = Column(String(8), nullable=False)
     site_address = Column(Text)
     preferred_date = Column(Date)
-    status = Column(String(20), nullable=False, default="new")
-    idempotency_key = Column(String(200), nullable=False, unique=True)
-    created_at = created_column()
-    updated_at = updated_column()
+    status: Mapped[str] = Column(String(20), nullable=False, default="new")
+    idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
 
-    items = relationship(
+    items: Mapped[list[CalibrationRequestItem]] = relationship(
         "CalibrationRequestItem", order_by="CalibrationRequestItem.id", cascade="all, delete-orphan"
     )
 
@@ -163,16 +167,16 @@ class CalibrationRequestItem(Base):
     __tablename__ = "calibration_request_items"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
-    id = Column(Integer, primary_key=True)
-    request_id = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    request_id: Mapped[int] = Column(
         Integer,
         ForeignKey("calibration_requests.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
     )
-    instrument_type = Column(String(120), nullable=False)
+    instrument_type: Mapped[str] = Column(String(120), nullable=False)
     spec = Column(String(120))
-    quantity = Column(Integer, nullable=False)
+    quantity: Mapped[int] = Column(Integer, nullable=False)
 
 
 class FinancingRequest(Base):
@@ -180,37 +184,41 @@ class FinancingRequest(Base):
     # Storing a lead without consent to be contacted is not allowed, so the database refuses it too.
     __table_args__ = (CheckConstraint("consent", name="consent_given"),)
 
-    id = Column(Integer, primary_key=True)
-    reference = Column(String(20), nullable=False, unique=True)
-    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
-    product_type = Column(String(32), nullable=False)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(20), nullable=False, unique=True)
+    customer_id: Mapped[int] = Column(
+        Integer, ForeignKey("customers.id"), nullable=False, index=True
+    )
+    product_type: Mapped[str] = Column(String(32), nullable=False)
     vehicle_condition = Column(String(8))
-    amount = Column(Money, nullable=False)
+    amount: Mapped[Decimal] = Column(Money, nullable=False)
     down_payment = Column(Money)
     tenor_months = Column(Integer)
     city = Column(String(100))
-    name = Column(String(200), nullable=False)
-    phone = Column(String(20), nullable=False)  # E.164
+    name: Mapped[str] = Column(String(200), nullable=False)
+    phone: Mapped[str] = Column(String(20), nullable=False)  # E.164
     preferred_contact_time = Column(String(100))
-    consent = Column(Boolean, nullable=False)
-    consent_at = Column(UTCDateTime, nullable=False)
-    status = Column(String(20), nullable=False, default="new")
-    idempotency_key = Column(String(200), nullable=False, unique=True)
-    created_at = created_column()
-    updated_at = updated_column()
+    consent: Mapped[bool] = Column(Boolean, nullable=False)
+    consent_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    status: Mapped[str] = Column(String(20), nullable=False, default="new")
+    idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
 
 
 class Agent(Base):
     __tablename__ = "agents"
     __table_args__ = (one_of("role", AGENT_ROLES, "role"),)
 
-    id = Column(Integer, primary_key=True)
-    username = Column(String(64), nullable=False, unique=True)
-    display_name = Column(String(200), nullable=False)
-    role = Column(String(16), nullable=False, default="agent")
-    password_hash = Column(String(255), nullable=False)
-    active = Column(Boolean, nullable=False, default=True)
-    created_at = created_column()
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = Column(String(200), nullable=False)
+    role: Mapped[str] = Column(String(16), nullable=False, default="agent")
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     # Desk presence (bot/desk/presence.py): last desk heartbeat; NULL after logout.
     last_seen_at = Column(UTCDateTime)
 
@@ -222,20 +230,24 @@ class Complaint(Base):
         one_of("stage", COMPLAINT_STAGES, "stage"),
     )
 
-    id = Column(Integer, primary_key=True)
-    reference = Column(String(20), nullable=False, unique=True)
-    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
-    category = Column(String(64), nullable=False)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(20), nullable=False, unique=True)
+    customer_id: Mapped[int] = Column(
+        Integer, ForeignKey("customers.id"), nullable=False, index=True
+    )
+    category: Mapped[str] = Column(String(64), nullable=False)
     related_reference = Column(String(20), index=True)
-    description = Column(Text, nullable=False)
+    description: Mapped[str] = Column(Text, nullable=False)
     desired_resolution = Column(Text)
-    severity = Column(String(8), nullable=False)
-    stage = Column(String(16), nullable=False, default="received", index=True)
-    idempotency_key = Column(String(200), nullable=False, unique=True)
-    created_at = created_column()
-    updated_at = updated_column()
+    severity: Mapped[str] = Column(String(8), nullable=False)
+    stage: Mapped[str] = Column(String(16), nullable=False, default="received", index=True)
+    idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
 
-    events = relationship(
+    events: Mapped[list[ComplaintStageEvent]] = relationship(
         "ComplaintStageEvent", order_by="ComplaintStageEvent.id", cascade="all, delete-orphan"
     )
 
@@ -243,15 +255,15 @@ class Complaint(Base):
 class ComplaintStageEvent(Base):
     __tablename__ = "complaint_stage_events"
 
-    id = Column(Integer, primary_key=True)
-    complaint_id = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = Column(
         Integer, ForeignKey("complaints.id", ondelete="CASCADE"), nullable=False, index=True
     )
     from_stage = Column(String(16))
-    to_stage = Column(String(16), nullable=False)
+    to_stage: Mapped[str] = Column(String(16), nullable=False)
     note = Column(Text)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
-    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class Handoff(Base):
@@ -267,41 +279,45 @@ class Handoff(Base):
             sqlite_where=sa.text("status IN ('waiting', 'active')"),
             postgresql_where=sa.text("status IN ('waiting', 'active')"),
         ),
-        Index(None, "status", "queued_at"),
+        Index("ix_handoffs_status_queued_at", "status", "queued_at"),
     )
 
-    id = Column(Integer, primary_key=True)
-    reference = Column(String(20), nullable=False, unique=True)
-    sender_id = Column(String(255), nullable=False, index=True)
-    channel = Column(String(32), nullable=False)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(20), nullable=False, unique=True)
+    sender_id: Mapped[str] = Column(String(255), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
     customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"), index=True)
-    reason = Column(String(64), nullable=False)
-    status = Column(String(10), nullable=False, default="waiting")
+    reason: Mapped[str] = Column(String(64), nullable=False)
+    status: Mapped[str] = Column(String(10), nullable=False, default="waiting")
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), index=True)
-    captured_fields = Column(JSON, nullable=False, default=dict)
-    transcript = Column(JSON, nullable=False, default=list)
-    queued_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    captured_fields: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
+    transcript: Mapped[list[Any]] = Column(JSON, nullable=False, default=list)
+    queued_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     claimed_at = Column(UTCDateTime)
     closed_at = Column(UTCDateTime)
     callback_channel = Column(String(16))
     callback_time = Column(String(100))
-    idempotency_key = Column(String(200), nullable=False, unique=True)
-    updated_at = updated_column()
+    idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
 
 
 class HandoffMessage(Base):
     __tablename__ = "handoff_messages"
     __table_args__ = (
         one_of("sender", HANDOFF_SENDERS, "sender"),
-        Index(None, "handoff_id", "id"),
+        Index("ix_handoff_messages_handoff_id_id", "handoff_id", "id"),
     )
 
-    id = Column(Integer, primary_key=True)
-    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False)
-    sender = Column(String(10), nullable=False)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = Column(
+        Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False
+    )
+    sender: Mapped[str] = Column(String(10), nullable=False)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
-    text = Column(Text, nullable=False)
-    created_at = created_column()
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class Feedback(Base):
@@ -311,16 +327,18 @@ class Feedback(Base):
         one_of("kind", FEEDBACK_KINDS, "kind"),
     )
 
-    id = Column(Integer, primary_key=True)
-    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
-    rating = Column(SmallInteger, nullable=False)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    customer_id: Mapped[int] = Column(
+        Integer, ForeignKey("customers.id"), nullable=False, index=True
+    )
+    rating: Mapped[int] = Column(SmallInteger, nullable=False)
     kind = Column(String(8))
     would_recommend = Column(Boolean)
     comment = Column(Text)
     related_reference = Column(String(20))
     handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="SET NULL"), index=True)
-    idempotency_key = Column(String(200), nullable=False, unique=True)
-    created_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 
 class ReferenceCounter(Base):
@@ -328,9 +346,9 @@ class ReferenceCounter(Base):
 
     __tablename__ = "reference_counters"
 
-    prefix = Column(String(8), primary_key=True)
-    year = Column(Integer, primary_key=True)
-    last_value = Column(Integer, nullable=False)
+    prefix: Mapped[str] = Column(String(8), primary_key=True)
+    year: Mapped[int] = Column(Integer, primary_key=True)
+    last_value: Mapped[int] = Column(Integer, nullable=False)
 
 
 class InboundMessage(Base):
@@ -338,9 +356,9 @@ class InboundMessage(Base):
 
     __tablename__ = "inbound_messages"
 
-    channel = Column(String(32), primary_key=True)
-    message_id = Column(String(255), primary_key=True)
-    received_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    channel: Mapped[str] = Column(String(32), primary_key=True)
+    message_id: Mapped[str] = Column(String(255), primary_key=True)
+    received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 
 class RateLimitHit(Base):
@@ -348,9 +366,11 @@ class RateLimitHit(Base):
 
     __tablename__ = "rate_limits"
 
-    key = Column(String(255), primary_key=True)
-    window_start = Column(Integer, primary_key=True)  # Unix seconds, a multiple of the window
-    count = Column(Integer, nullable=False)
+    key: Mapped[str] = Column(String(255), primary_key=True)
+    window_start: Mapped[int] = Column(
+        Integer, primary_key=True
+    )  # Unix seconds, a multiple of the window
+    count: Mapped[int] = Column(Integer, nullable=False)
 
 
 # --- notification outbox (bot/notify/) --------------------------------------------------------
@@ -375,22 +395,24 @@ class Notification(Base):
         Index("ix_notifications_due", "status", "next_attempt_at"),
     )
 
-    id = Column(Integer, primary_key=True)
-    kind = Column(String(64), nullable=False)  # e.g. otp_code, stage_changed, agent_reply
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    kind: Mapped[str] = Column(String(64), nullable=False)  # otp_code, stage_changed, ...
     customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"), index=True)
-    channel = Column(String(16), nullable=False)
-    recipient = Column(String(320), nullable=False)  # wa_id, e-mail address or web sender id
-    language = Column(String(2), nullable=False, default="id")
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    recipient: Mapped[str] = Column(String(320), nullable=False)  # wa_id, e-mail, web sender
+    language: Mapped[str] = Column(String(2), nullable=False, default="id")
     reference = Column(String(20), index=True)  # the request/complaint it is about, if any
-    payload = Column(JSON, nullable=False, default=dict)  # kind-specific parameters
-    idempotency_key = Column(String(200), nullable=False, unique=True)
-    status = Column(String(16), nullable=False, default="pending")
-    attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    payload: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
+    idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
+    status: Mapped[str] = Column(String(16), nullable=False, default="pending")
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     claimed_by = Column(String(64))
     claimed_at = Column(UTCDateTime)
     provider_message_id = Column(String(255), index=True)
     last_error = Column(Text)
     sent_at = Column(UTCDateTime)
-    created_at = created_column()
-    updated_at = updated_column()
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )

@@ -29,6 +29,7 @@ from bot.crm.types import (
     CreatedRecord,
     FinancingRequestInput,
     FinancingRequestRecord,
+    from_row,
 )
 
 SERVICE_TYPES = ("kalibrasi", "tera", "tera_ulang")
@@ -58,11 +59,7 @@ def create_calibration_request(
         raise ValueError("at least one instrument line is required")
     for item in data.items:
         _require(item.instrument_type, "instrument_type")
-        if (
-            isinstance(item.quantity, bool)
-            or not isinstance(item.quantity, int)
-            or item.quantity < 1
-        ):
+        if not _positive_whole(item.quantity):
             raise ValueError("quantity must be a positive whole number")
 
     def build(session: Session) -> CalibrationRequest:
@@ -116,11 +113,7 @@ def create_financing_request(
     down_payment = to_money(data.down_payment) if data.down_payment is not None else None
     if down_payment is not None and not (0 <= down_payment <= amount):
         raise ValueError("down_payment must be between 0 and the amount")
-    if data.tenor_months is not None and (
-        isinstance(data.tenor_months, bool)
-        or not isinstance(data.tenor_months, int)
-        or data.tenor_months < 1
-    ):
+    if data.tenor_months is not None and not _positive_whole(data.tenor_months):
         raise ValueError("tenor_months must be a positive whole number")
 
     def build(session: Session) -> FinancingRequest:
@@ -158,27 +151,10 @@ def get_calibration_request(
         ).scalar_one_or_none()
         if row is None:
             return None
-        return CalibrationRequestRecord(
-            id=row.id,
-            reference=row.reference,
-            customer_id=row.customer_id,
-            company_name=row.company_name,
-            contact_name=row.contact_name,
-            phone=row.phone,
-            email=row.email,
-            service_type=row.service_type,
-            service_location=row.service_location,
-            site_address=row.site_address,
-            preferred_date=row.preferred_date,
-            status=row.status,
-            items=tuple(
-                CalibrationItemInput(
-                    instrument_type=i.instrument_type, quantity=i.quantity, spec=i.spec
-                )
-                for i in row.items
-            ),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+        return from_row(
+            CalibrationRequestRecord,
+            row,
+            items=tuple(from_row(CalibrationItemInput, item) for item in row.items),
         )
 
 
@@ -193,25 +169,12 @@ def get_financing_request(
         ).scalar_one_or_none()
         if row is None:
             return None
-        return FinancingRequestRecord(
-            id=row.id,
-            reference=row.reference,
-            customer_id=row.customer_id,
-            product_type=row.product_type,
-            vehicle_condition=row.vehicle_condition,
-            amount=row.amount,
-            down_payment=row.down_payment,
-            tenor_months=row.tenor_months,
-            city=row.city,
-            name=row.name,
-            phone=row.phone,
-            preferred_contact_time=row.preferred_contact_time,
-            consent=row.consent,
-            consent_at=row.consent_at,
-            status=row.status,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return from_row(FinancingRequestRecord, row)
+
+
+def _positive_whole(value: object) -> bool:
+    """A whole number of at least 1 (``True`` is an int to Python, never a count here)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _require(value: str | None, name: str) -> None:

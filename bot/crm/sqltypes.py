@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 CENT = Decimal("0.01")
 MONEY_LIMIT = Decimal(10) ** 16  # Numeric(18, 2)
@@ -40,16 +40,17 @@ def to_money(value: Any) -> Decimal:
     return quantized
 
 
-class Money(TypeDecorator):
+class Money(TypeDecorator[Decimal]):
     """Numeric(18, 2); integer cents on SQLite, which would otherwise store a float."""
 
     impl = sa.Numeric(18, 2)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: sa.engine.Dialect) -> Any:
+    def load_dialect_impl(self, dialect: sa.engine.Dialect) -> TypeEngine[Any]:
+        # SQLAlchemy adapts the returned type to the dialect itself (``dialect_impl``).
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(sa.BigInteger())
-        return dialect.type_descriptor(sa.Numeric(18, 2, asdecimal=True))
+            return sa.BigInteger()
+        return sa.Numeric(18, 2, asdecimal=True)
 
     def process_bind_param(self, value: Any, dialect: sa.engine.Dialect) -> Any:
         if value is None:
@@ -65,7 +66,7 @@ class Money(TypeDecorator):
         return Decimal(value).quantize(CENT)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out; naive datetimes are refused (their zone is a guess)."""
 
     impl = sa.DateTime(timezone=True)

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from bot.crm.contact import normalize_phone
 from bot.crm.db import session_scope
-from bot.crm.models import Base, CalibrationRequest, Complaint, CustomerIdentity, FinancingRequest
+from bot.crm.models import CalibrationRequest, Complaint, CustomerIdentity, FinancingRequest
 from bot.crm.references import normalize_reference
 from bot.crm.types import RecordStatus
 
-_KINDS: dict = {
+Referenced = CalibrationRequest | FinancingRequest | Complaint
+
+_KINDS: dict[str, tuple[str, type[Referenced]]] = {
     "KAL": ("calibration", CalibrationRequest),
     "FIN": ("financing", FinancingRequest),
     "CMP": ("complaint", Complaint),
@@ -41,7 +43,7 @@ def find_by_reference(reference: str, *, url: str | None = None) -> RecordStatus
         return RecordStatus(
             kind=kind,
             reference=row.reference,
-            status=row.stage if kind == "complaint" else row.status,
+            status=row.stage if isinstance(row, Complaint) else row.status,
             updated_at=row.updated_at,
             customer_id=row.customer_id,
             phone_on_record=getattr(row, "phone", None) or (sorted(phones)[0] if phones else None),
@@ -71,11 +73,11 @@ def reference_matches_phone(reference: str, phone: str, *, url: str | None = Non
         return row is not None and wanted in _phones_on_record(session, row)
 
 
-def _kind(reference: str) -> tuple[str, type[Base]] | None:
+def _kind(reference: str) -> tuple[str, type[Referenced]] | None:
     return _KINDS.get(reference[:3]) if reference[3:4] == "-" else None
 
 
-def _phones_on_record(session: Session, row: Base) -> set[str]:
+def _phones_on_record(session: Session, row: Referenced) -> set[str]:
     phones = set(
         session.execute(
             sa.select(CustomerIdentity.value).where(
@@ -85,6 +87,6 @@ def _phones_on_record(session: Session, row: Base) -> set[str]:
             )
         ).scalars()
     )
-    if getattr(row, "phone", None):
+    if not isinstance(row, Complaint) and row.phone:  # a complaint has no phone of its own
         phones.add(row.phone)
     return phones

@@ -6,10 +6,22 @@ that logging a record by accident does not write them to plain logs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
+
+def from_row(record: type[R], row: object, **computed: Any) -> R:
+    """``record`` filled from the ORM ``row``: each field is the row's attribute of the same
+    name, except those given in ``computed`` (nested records, values the row lacks)."""
+    values = {f.name: getattr(row, f.name) for f in fields(record) if f.name not in computed}
+    return record(**values, **computed)
 
 
 @dataclass(frozen=True)
@@ -58,17 +70,6 @@ class CustomerOverview:
     open_requests: tuple[RecordSummary, ...]
     open_complaints: tuple[RecordSummary, ...]
     recent_feedback: tuple[FeedbackSummary, ...]
-
-
-@dataclass(frozen=True)
-class InteractionRecord:
-    id: int
-    conversation_id: int
-    customer_id: int | None
-    direction: str
-    text: str = field(repr=False)
-    intent: str | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

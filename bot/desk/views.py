@@ -7,6 +7,7 @@ JSON API under ``/desk/api/``; live updates and replies over the ``/desk/ws`` we
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -42,7 +43,7 @@ def _render(
 ) -> HTTPResponse:
     agent = getattr(request.ctx, "agent", None) if request is not None else None
     context: dict[str, Any] = {"agent": agent, "company": get_profile().short_name, **values}
-    if agent is not None:
+    if request is not None and agent is not None:
         context["csrf_token"] = web.csrf_for(request)
     html = _templates.get_template(name).render(**context)
     resp = response.html(html, status=status)
@@ -68,8 +69,17 @@ def _safe_next(value: str | None) -> str:
     return "/desk/"
 
 
-def _desk_error(exc: service.DeskError) -> HTTPResponse:
-    return web.error(exc.status, exc.code, str(exc))
+def _desk_errors_as_json(handler: web.Handler) -> web.Handler:
+    """An action the desk refuses (``service.DeskError``) answers as the API's JSON error."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, *args, **kwargs)
+        except service.DeskError as exc:
+            return web.error(exc.status, exc.code, str(exc))
+
+    return wrapped
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -218,66 +228,52 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
 
     @bp.get("/api/handoffs/<handoff_id:int>")
     @web.api
+    @_desk_errors_as_json
     async def api_handoff(request: Request, handoff_id: int) -> HTTPResponse:
-        try:
-            return web.json_response(await service.conversation_view(_desk(request), handoff_id))
-        except service.DeskError as exc:
-            return _desk_error(exc)
+        return web.json_response(await service.conversation_view(_desk(request), handoff_id))
 
     @bp.post("/api/handoffs/<handoff_id:int>/claim")
     @web.api
+    @_desk_errors_as_json
     async def api_claim(request: Request, handoff_id: int) -> HTTPResponse:
-        try:
-            record = await service.claim(_desk(request), handoff_id, request.ctx.agent)
-        except service.DeskError as exc:
-            return _desk_error(exc)
+        record = await service.claim(_desk(request), handoff_id, request.ctx.agent)
         return web.json_response({"ok": True, "handoff": record})
 
     @bp.post("/api/handoffs/<handoff_id:int>/reply")
     @web.api
+    @_desk_errors_as_json
     async def api_reply(request: Request, handoff_id: int) -> HTTPResponse:
         body = await _body(request)
-        try:
-            result = await service.reply(
-                _desk(request), handoff_id, request.ctx.agent, body.get("text")
-            )
-        except service.DeskError as exc:
-            return _desk_error(exc)
+        result = await service.reply(
+            _desk(request), handoff_id, request.ctx.agent, body.get("text")
+        )
         return web.json_response(
             {"ok": True, "message_id": result.message_id, "delivered": result.delivered}
         )
 
     @bp.post("/api/handoffs/<handoff_id:int>/note")
     @web.api
+    @_desk_errors_as_json
     async def api_note(request: Request, handoff_id: int) -> HTTPResponse:
         body = await _body(request)
-        try:
-            result = await service.note(
-                _desk(request), handoff_id, request.ctx.agent, body.get("text")
-            )
-        except service.DeskError as exc:
-            return _desk_error(exc)
+        result = await service.note(_desk(request), handoff_id, request.ctx.agent, body.get("text"))
         return web.json_response({"ok": True, "message_id": result.message_id})
 
     @bp.post("/api/handoffs/<handoff_id:int>/close")
     @web.api
+    @_desk_errors_as_json
     async def api_close(request: Request, handoff_id: int) -> HTTPResponse:
-        try:
-            record = await service.close(_desk(request), handoff_id, request.ctx.agent)
-        except service.DeskError as exc:
-            return _desk_error(exc)
+        record = await service.close(_desk(request), handoff_id, request.ctx.agent)
         return web.json_response({"ok": True, "handoff": record})
 
     @bp.post("/api/complaints/<reference>/stage")
     @web.api
+    @_desk_errors_as_json
     async def api_complaint_stage(request: Request, reference: str) -> HTTPResponse:
         body = await _body(request)
-        try:
-            record = await service.advance_complaint(
-                reference, body.get("to_stage"), body.get("note"), request.ctx.agent
-            )
-        except service.DeskError as exc:
-            return _desk_error(exc)
+        record = await service.advance_complaint(
+            reference, body.get("to_stage"), body.get("note"), request.ctx.agent
+        )
         return web.json_response({"ok": True, "complaint": record})
 
     @bp.get("/api/stats")
@@ -296,6 +292,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
         # so the Origin and the session's CSRF token are both required.
         if (
             agent is None
+            or session is None
             or not web.same_origin(request)
             or not tokens.csrf_valid(web.secret(), session, request.args.get("csrf"))
         ):
@@ -328,7 +325,8 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
             await ws.send(web.dumps({"kind": "error", "error": "csrf"}))
             return
         try:
-            handoff_id = int(message.get("handoff_id"))
+            raw_id: Any = message.get("handoff_id")  # any JSON value; int() refuses the wrong ones
+            handoff_id = int(raw_id)
             result = await service.reply(_desk(request), handoff_id, agent, message.get("text"))
         except (TypeError, ValueError):
             await ws.send(web.dumps({"kind": "error", "error": "bad_request"}))

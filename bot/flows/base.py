@@ -231,20 +231,21 @@ class FormFlow(ABC):
         return [*required, self.confirm_slot]
 
     def read_confirmation(self, turn: Turn) -> Attempt:
+        slot = self.confirm_slot
+        if slot is None:
+            raise TypeError(f"{type(self).__name__} asks for no confirmation")
         answer = read_yes_no(turn)
         if answer is True:
-            return Attempt.ok(**{self.confirm_slot: True})  # type: ignore[misc]
+            return Attempt.ok(**{slot: True})
         if answer is False:
-            return Attempt.ok(
-                **{self.confirm_slot: None, EDIT_PENDING_SLOT: True, EDIT_FIELD_SLOT: None}
-            )  # type: ignore[misc]
+            return Attempt.ok(**{slot: None, EDIT_PENDING_SLOT: True, EDIT_FIELD_SLOT: None})
         return Attempt.fail("utter_invalid_confirmation")
 
     def read_edit_field(self, turn: Turn) -> Attempt:
         choice = chosen(turn)
         if choice is None:
             choice = match_label(turn.plain_text, self.edit_labels_for_matching())
-        if choice not in self.edit_targets:
+        if choice is None or choice not in self.edit_targets:
             return Attempt.fail("utter_invalid_choice")
         updates: dict[str, Any] = {slot: None for slot in self.edit_targets[choice]}
         updates.update({EDIT_PENDING_SLOT: None, EDIT_FIELD_SLOT: None})
@@ -257,7 +258,7 @@ class FormFlow(ABC):
             key: [
                 EDIT_LABELS[key]["id"],
                 EDIT_LABELS[key]["en"],
-                *EDIT_LABELS[key].get("words", ()),
+                *EDIT_LABELS[key]["words"],
             ]
             for key in self.edit_targets
             if key in EDIT_LABELS
@@ -364,6 +365,21 @@ NO_WORDS = frozenset(
 )
 
 
+def picked_option(
+    turn: Turn, options: Mapping[str, Sequence[str]], entity: str | None = None
+) -> str | None:
+    """The key of ``options`` that a choice button, the ``entity`` or the typed words name.
+
+    None when the answer names none of them (the caller asks again).
+    """
+    value = (
+        chosen(turn)
+        or (turn.first(entity) if entity else None)
+        or match_label(turn.plain_text, options)
+    )
+    return value if value in options else None
+
+
 def match_label(text: str, labels: Mapping[str, Sequence[str]]) -> str | None:
     """The key whose label or synonym the text names; a number picks the n-th key.
 
@@ -418,7 +434,7 @@ def form_step(
         updates.update(flow.prefill(turn, current, ctx))
         updates[FAILURES_SLOT] = 0
         updates[FAILED_SLOT_SLOT] = None
-    elif not interrupted:
+    elif not interrupted and requested is not None:  # not activating: one of the form's slots
         verdict = flow.is_answer(requested, turn)
         if verdict is False:
             return StepResult({}, [], rejected=True)

@@ -24,6 +24,7 @@ from bot.flows.base import (
     Turn,
     chosen,
     match_label,
+    picked_option,
     read_yes_no,
 )
 from bot.flows.contact import (
@@ -149,9 +150,8 @@ def _line_from_entities(turn: Turn) -> list[dict[str, Any]]:
             and entity.end is not None
             and all(None not in line["_span"] for line in candidates)
         ):
-            target = min(
-                candidates, key=lambda line: _gap(line["_span"], (entity.start, entity.end))
-            )
+            span = (entity.start, entity.end)
+            target = min(candidates, key=lambda line: _gap(line["_span"], span))
         else:
             target = candidates[0]
         target[key] = value
@@ -257,12 +257,8 @@ class CalibrationFlow(FormFlow):
         if slot in CONTACT:
             return read_contact(slot, turn)
         if slot == SERVICE_TYPE:
-            value = (
-                chosen(turn)
-                or turn.first("service_type")
-                or match_label(turn.plain_text, SERVICE_SYNONYMS)
-            )
-            if value not in SERVICE_SYNONYMS:
+            value = picked_option(turn, SERVICE_SYNONYMS, "service_type")
+            if value is None:
                 return Attempt.fail("utter_invalid_choice")
             return Attempt.ok(**{SERVICE_TYPE: value})
         if slot == INSTRUMENT_TYPE:
@@ -286,10 +282,10 @@ class CalibrationFlow(FormFlow):
             return Attempt(updates=updates)
         if slot == QUANTITY:
             raw = turn.first("quantity")
-            checked = check_quantity(str(raw) if raw is not None else turn.plain_text)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{QUANTITY: checked.value})
+            count = check_quantity(str(raw) if raw is not None else turn.plain_text)
+            if not count.ok:
+                return Attempt.from_checked(count)
+            return Attempt.ok(**{QUANTITY: count.value})
         if slot == MORE:
             lines = _line_from_entities(turn)
             if lines:  # "5 termometer digital": naming the next instrument means yes
@@ -301,12 +297,8 @@ class CalibrationFlow(FormFlow):
                 return Attempt.fail("utter_invalid_yes_no")
             return Attempt.ok(**{MORE: answer})
         if slot == LOCATION:
-            value = (
-                chosen(turn)
-                or turn.first("service_location")
-                or match_label(turn.plain_text, LOCATION_SYNONYMS)
-            )
-            if value not in LOCATION_SYNONYMS:
+            value = picked_option(turn, LOCATION_SYNONYMS, "service_location")
+            if value is None:
                 return Attempt.fail("utter_invalid_choice")
             updates = {LOCATION: value}
             if turn.first("city"):

@@ -28,6 +28,7 @@ from bot.flows.base import (
     choice_payload,
     chosen,
     match_label,
+    picked_option,
     read_yes_no,
 )
 from bot.flows.contact import (
@@ -237,8 +238,8 @@ class ComplaintFlow(FormFlow):
                 return Attempt.from_checked(checked)
             return Attempt.ok(**{RESOLUTION: checked.value})
         if slot == SEVERITY:
-            key = chosen(turn) or match_label(turn.plain_text, SEVERITY_SYNONYMS)
-            if key not in SEVERITY_SYNONYMS:
+            key = picked_option(turn, SEVERITY_SYNONYMS)
+            if key is None:
                 return Attempt.fail("utter_invalid_choice")
             return Attempt.ok(**{SEVERITY: key})
         raise KeyError(slot)

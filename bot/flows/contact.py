@@ -48,7 +48,7 @@ _COMPANY_PREFIXES = (
 )
 
 
-def _strip_prefix(text: str, prefixes: tuple) -> str:
+def _strip_prefix(text: str, prefixes: tuple[str, ...]) -> str:
     """'nama saya Budi' -> 'Budi': only a leading phrase is dropped, the rest stays verbatim."""
     stripped = text.strip()
     lowered = stripped.lower()
@@ -89,7 +89,7 @@ def _before_contact(turn: Turn) -> str:
     return text[:cut].strip(" ,;-/") if cut < len(text) else text
 
 
-def extra_contact(turn: Turn, state: Mapping[str, Any], wanted: tuple) -> dict[str, Any]:
+def extra_contact(turn: Turn, state: Mapping[str, Any], wanted: tuple[str, ...]) -> dict[str, Any]:
     """Phone or e-mail typed along with another answer, for slots still empty."""
     updates: dict[str, Any] = {}
     if PHONE in wanted and state.get(PHONE) is None and turn.first("phone"):
@@ -104,7 +104,7 @@ def extra_contact(turn: Turn, state: Mapping[str, Any], wanted: tuple) -> dict[s
 
 
 def prefill_contact(
-    turn: Turn, state: Mapping[str, Any], ctx: Context, wanted: tuple
+    turn: Turn, state: Mapping[str, Any], ctx: Context, wanted: tuple[str, ...]
 ) -> dict[str, Any]:
     """Contact slots from the first message's entities, then from what the CRM knows."""
     updates = extra_contact(turn, state, wanted)
@@ -120,10 +120,6 @@ def prefill_contact(
     return updates
 
 
-def contact_rows(state: Mapping[str, Any], wanted: tuple) -> list:
+def contact_rows(state: Mapping[str, Any], wanted: tuple[str, ...]) -> list[tuple[str, Any]]:
     names = {COMPANY: "company", NAME: "contact_name", PHONE: "phone", EMAIL: "email"}
     return [(names[slot], state.get(slot)) for slot in wanted]
-
-
-def optional_str(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None

@@ -21,7 +21,7 @@ from bot.flows.base import (
     Reply,
     Turn,
     chosen,
-    match_label,
+    picked_option,
     read_yes_no,
 )
 from bot.flows.validators import check_rating, check_text
@@ -127,8 +127,8 @@ class FeedbackFlow(FormFlow):
                 return Attempt.from_checked(checked, "utter_invalid_rating")
             return Attempt.ok(**{RATING: checked.value})
         if slot == KIND:
-            key = chosen(turn) or match_label(turn.plain_text, KIND_SYNONYMS)
-            if key not in KIND_SYNONYMS:
+            key = picked_option(turn, KIND_SYNONYMS)
+            if key is None:
                 return Attempt.fail("utter_invalid_choice")
             return Attempt.ok(**{KIND: key})
         if slot == RECOMMEND:
@@ -141,10 +141,10 @@ class FeedbackFlow(FormFlow):
                 turn.intent == "deny" and len(turn.plain_text) < 15
             ):
                 return Attempt.ok(**{COMMENT: NO_COMMENT})
-            checked = check_text(turn.plain_text, "comment", min_length=1)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{COMMENT: checked.value})
+            comment = check_text(turn.plain_text, "comment", min_length=1)
+            if not comment.ok:
+                return Attempt.from_checked(comment)
+            return Attempt.ok(**{COMMENT: comment.value})
         raise KeyError(slot)
 
 

@@ -25,6 +25,7 @@ from bot.flows.base import (
     choice_payload,
     chosen,
     match_label,
+    picked_option,
     read_yes_no,
 )
 from bot.flows.contact import (
@@ -186,12 +187,8 @@ class FinancingFlow(FormFlow):
         if slot in CONTACT:
             return read_contact(slot, turn)
         if slot == PRODUCT:
-            value = (
-                chosen(turn)
-                or turn.first("product_type")
-                or match_label(turn.plain_text, PRODUCT_SYNONYMS)
-            )
-            if value not in PRODUCT_SYNONYMS or ctx.profile.financing_product(str(value)) is None:
+            value = picked_option(turn, PRODUCT_SYNONYMS, "product_type")
+            if value is None or ctx.profile.financing_product(value) is None:
                 return Attempt.fail("utter_invalid_choice")
             updates: dict[str, Any] = {PRODUCT: value}
             condition = turn.first("vehicle_condition")
@@ -199,13 +196,9 @@ class FinancingFlow(FormFlow):
                 updates[CONDITION] = condition
             return Attempt(updates=updates)
         if slot == CONDITION:
-            value = (
-                chosen(turn)
-                or turn.first("vehicle_condition")
-                or match_label(turn.plain_text, CONDITION_SYNONYMS)
-            )
+            value = picked_option(turn, CONDITION_SYNONYMS, "vehicle_condition")
             product = product_of(state, ctx)
-            if value not in CONDITION_SYNONYMS:
+            if value is None:
                 return Attempt.fail("utter_invalid_choice")
             if product is not None and value not in product.conditions:
                 return Attempt.refuse("utter_invalid_fin_condition")
@@ -238,10 +231,10 @@ class FinancingFlow(FormFlow):
             return Attempt.ok(**{TENOR: tenor})
         if slot == CITY:
             city = turn.first("city")
-            checked = check_text(str(city) if city else turn.plain_text, "city", min_length=3)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{CITY: checked.value})
+            city_text = check_text(str(city) if city else turn.plain_text, "city", min_length=3)
+            if not city_text.ok:
+                return Attempt.from_checked(city_text)
+            return Attempt.ok(**{CITY: city_text.value})
         if slot == CONSENT:
             answer = read_yes_no(turn)
             if answer is None:
@@ -254,10 +247,10 @@ class FinancingFlow(FormFlow):
                 key = match_label(turn.plain_text, CONTACT_TIME_SYNONYMS)
             if key in CONTACT_TIME_SYNONYMS:
                 return Attempt.ok(**{CONTACT_TIME: key})
-            checked = check_text(turn.plain_text, "contact_time", min_length=2)
-            if not checked.ok:
-                return Attempt.from_checked(checked)
-            return Attempt.ok(**{CONTACT_TIME: checked.value})
+            time_text = check_text(turn.plain_text, "contact_time", min_length=2)
+            if not time_text.ok:
+                return Attempt.from_checked(time_text)
+            return Attempt.ok(**{CONTACT_TIME: time_text.value})
         raise KeyError(slot)
 
     def _read_down_payment(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:

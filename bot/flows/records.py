@@ -16,6 +16,7 @@ from bot.crm import complaints as crm_complaints
 from bot.crm import customers as crm_customers
 from bot.crm import feedback as crm_feedback
 from bot.crm import requests as crm_requests
+from bot.crm.types import CreatedRecord
 from bot.flows import calibration, complaints, feedback, financing
 from bot.flows.base import Context
 from bot.flows.contact import COMPANY, EMAIL, NAME, PHONE
@@ -51,17 +52,18 @@ def _attach(ctx: Context, state: Mapping[str, Any], with_company: bool) -> int:
     return customer.id
 
 
+def _saved(what: str, created: CreatedRecord, customer_id: int) -> Saved:
+    logger.info(
+        "%s %s (new=%s) for customer %s", what, created.reference, created.created, customer_id
+    )
+    return Saved(created.reference, created.created, customer_id)
+
+
 def save_calibration(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = calibration.build_input(state)
     customer_id = _attach(ctx, state, with_company=True)
     created = crm_requests.create_calibration_request(customer_id, data, key)
-    logger.info(
-        "calibration request %s (new=%s) for customer %s",
-        created.reference,
-        created.created,
-        customer_id,
-    )
-    return Saved(created.reference, created.created, customer_id)
+    return _saved("calibration request", created, customer_id)
 
 
 def save_financing(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
@@ -70,23 +72,14 @@ def save_financing(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = financing.build_input(state)
     customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
     created = crm_requests.create_financing_request(customer_id, data, key)
-    logger.info(
-        "financing request %s (new=%s) for customer %s",
-        created.reference,
-        created.created,
-        customer_id,
-    )
-    return Saved(created.reference, created.created, customer_id)
+    return _saved("financing request", created, customer_id)
 
 
 def save_complaint(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = complaints.build_input(state)
     customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
     created = crm_complaints.create_complaint(customer_id, data, key)
-    logger.info(
-        "complaint %s (new=%s) for customer %s", created.reference, created.created, customer_id
-    )
-    return Saved(created.reference, created.created, customer_id)
+    return _saved("complaint", created, customer_id)
 
 
 def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | None:
@@ -99,12 +92,12 @@ def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | N
     return Saved(None, created.created, customer_id)
 
 
-def known_contact(customer_id: int) -> dict:
+def known_contact(customer_id: int) -> dict[str, str]:
     """What the CRM knows about this customer's contact details (for prefilling forms)."""
     overview = crm_customers.customer_overview(customer_id)
     if overview is None:
         return {}
-    known: dict = {}
+    known: dict[str, str] = {}
     if overview.customer.name:
         known["name"] = overview.customer.name
     if overview.customer.company:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypedDict
 
 from bot.profile import BusinessProfile, format_money, pick
 
@@ -173,8 +174,16 @@ FIELDS: Labels = {
     "resolution": {"id": "Penyelesaian yang diharapkan", "en": "Resolution wanted"},
     "severity": {"id": "Tingkat urgensi", "en": "Severity"},
 }
+
+
+class EditLabel(TypedDict):
+    id: str
+    en: str
+    words: tuple[str, ...]  # also understood as this choice when typed
+
+
 # Choices offered when the customer wants to change something before confirming.
-EDIT_LABELS: dict[str, dict[str, object]] = {
+EDIT_LABELS: dict[str, EditLabel] = {
     "company": {"id": "Perusahaan", "en": "Company", "words": ("pt", "perusahaan", "company")},
     "contact_name": {"id": "Nama", "en": "Name", "words": ("nama", "name")},
     "phone": {
@@ -237,8 +246,10 @@ EDIT_LABELS: dict[str, dict[str, object]] = {
 
 
 def edit_label(key: str, language: str) -> str:
-    entry = EDIT_LABELS.get(key, {})
-    return str(entry.get(lang_of(language)) or entry.get("id") or key)
+    entry = EDIT_LABELS.get(key)
+    if entry is None:
+        return key
+    return entry["en"] if lang_of(language) == "en" else entry["id"]
 
 
 def instrument_name(profile: BusinessProfile, instrument: str, language: str) -> str:

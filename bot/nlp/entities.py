@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bot import PROJECT_ROOT
 from bot.nlp import parsers
+
+if TYPE_CHECKING:
+    from spacy.pipeline import EntityRuler
 
 DEFAULT_PATTERNS_DIR = PROJECT_ROOT / "data" / "entities"
 CONTEXTUAL_FILE = "vehicle_condition_contextual.jsonl"
@@ -83,8 +86,11 @@ class EntityRecognizer:
 
         self.patterns = patterns
         self.nlp = spacy.blank("id")
-        ruler = self.nlp.add_pipe(
-            "entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": True}
+        ruler = cast(  # the "entity_ruler" factory builds an EntityRuler
+            "EntityRuler",
+            self.nlp.add_pipe(
+                "entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": True}
+            ),
         )
         ruler.add_patterns(
             [p for name, items in patterns.items() if name != CONTEXTUAL_FILE for p in items]
@@ -138,15 +144,15 @@ class EntityRecognizer:
         products = [e for e in vocabulary if e.entity == "product_type"]
         contextual = self._contextual(doc) if self._contextual_values else []
         for match_id, start, end in contextual:
-            span = doc[start:end]
+            matched = doc[start:end]
             if any(
-                self._adjacent(text, (span.start_char, span.end_char), (p.start, p.end))
+                self._adjacent(text, (matched.start_char, matched.end_char), (p.start, p.end))
                 for p in products
             ):
                 add(
                     "vehicle_condition",
-                    span.start_char,
-                    span.end_char,
+                    matched.start_char,
+                    matched.end_char,
                     self._contextual_values[match_id],
                 )
 
@@ -186,7 +192,3 @@ def default_recognizer() -> EntityRecognizer:
 
 def extract_entities(text: str) -> list[Entity]:
     return default_recognizer().extract(text)
-
-
-def values_of(entities: Sequence[Entity], kind: str) -> list[str]:
-    return [e.value for e in entities if e.entity == kind]

@@ -1,4 +1,4 @@
-"""Customers: one person recognised across channels; the interaction log."""
+"""Customers: one person recognised across channels."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from bot.crm.complaints import create_complaint
-from bot.crm.conversations import log_interaction, recent_interactions
 from bot.crm.customers import attach_contact, customer_overview, get_customer, resolve_customer
 from bot.crm.db import session_scope
 from bot.crm.feedback import record_feedback
 from bot.crm.models import Conversation, Customer
 from bot.crm.requests import create_calibration_request, create_financing_request
+from bot.crm.sqltypes import utcnow
 from bot.crm.status import reference_belongs_to
 from bot.crm.types import (
     CalibrationItemInput,
@@ -23,6 +23,20 @@ from bot.crm.types import (
     FeedbackInput,
     FinancingRequestInput,
 )
+
+
+def _open_conversation(url: str, sender_id: str, channel: str, customer_id: int) -> None:
+    now = utcnow()
+    with session_scope(url) as session:
+        session.add(
+            Conversation(
+                sender_id=sender_id,
+                channel=channel,
+                customer_id=customer_id,
+                created_at=now,
+                last_activity_at=now,
+            )
+        )
 
 
 def _calibration() -> CalibrationRequestInput:
@@ -62,12 +76,12 @@ def test_phone_given_on_web_merges_with_the_whatsapp_customer(crm_url: str) -> N
         "wa:1",
         url=crm_url,
     )
-    log_interaction("6281234567890", "whatsapp", "in", "halo", url=crm_url)
+    _open_conversation(crm_url, "6281234567890", "whatsapp", wa.id)
 
     web = resolve_customer("socketio", "browser-77", url=crm_url)
     request = create_calibration_request(web.id, _calibration(), "web:1", url=crm_url)
     record_feedback(web.id, FeedbackInput(rating=5, kind="pujian"), "web:fb", url=crm_url)
-    log_interaction("browser-77", "socketio", "in", "mau kalibrasi", url=crm_url)
+    _open_conversation(crm_url, "browser-77", "socketio", web.id)
 
     merged = attach_contact(
         web.id, phone="0812-3456-7890", name="Sari", company="PT Maju", url=crm_url
@@ -138,22 +152,6 @@ def test_overview_lists_only_open_records(crm_url: str) -> None:
     overview = customer_overview(customer.id, url=crm_url)
     assert [r.reference for r in overview.open_requests] == [financing.reference]
     assert "Rp25.000.000" in overview.open_requests[0].summary
-
-
-def test_log_interaction_keeps_text_verbatim_in_order(crm_url: str) -> None:
-    payload = "'; DELETE FROM interactions; -- <b>halo</b>  "
-    log_interaction("web-9", "socketio", "in", payload, intent="greet", url=crm_url)
-    log_interaction("web-9", "socketio", "out", "Halo Kak!", url=crm_url)
-    log_interaction("web-9", "socketio", "agent", "Saya Dina dari CS", url=crm_url)
-    events = recent_interactions("web-9", url=crm_url)
-    assert [(e.direction, e.text, e.intent) for e in events] == [
-        ("in", payload, "greet"),
-        ("out", "Halo Kak!", None),
-        ("agent", "Saya Dina dari CS", None),
-    ]
-    assert events[0].customer_id == resolve_customer("socketio", "web-9", url=crm_url).id
-    with pytest.raises(ValueError):
-        log_interaction("web-9", "socketio", "sideways", "x", url=crm_url)
 
 
 def test_contact_details_never_reach_the_logs(
