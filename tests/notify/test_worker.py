@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.crm.db import session_scope
 from bot.crm.dedupe import claim_inbound_message
@@ -315,3 +316,33 @@ def test_smtp_not_configured_is_one_clear_log_line_and_the_email_waits(
     assert _row(crm_url, nid).status == "pending"
     assert make_worker().run_once() == 1  # configured later: it goes out
     assert len(fake_smtp.messages) == 1
+
+
+# ---- concurrent claims ----------------------------------------------------------------------
+
+
+def test_concurrent_claims_never_take_the_same_row(
+    crm_url: str, make_worker: MakeWorker, race: Any
+) -> None:
+    """Both claim transactions are held open after their SELECT, so without row locks
+    (FOR UPDATE SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite) both would take the
+    same 20 rows."""
+    import time
+
+    from bot.crm.db import get_engine
+
+    ids = {_enqueue(crm_url, f"stage:race:{i}", recipient=f"62812{i:08d}") for i in range(20)}
+    workers = [make_worker(f"worker-{i}", batch_size=50) for i in range(2)]
+
+    def slow_select(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM notifications" in statement:
+            time.sleep(0.3)
+
+    engine = get_engine(crm_url)
+    sa.event.listen(engine, "after_cursor_execute", slow_select)
+    try:
+        batches = race(lambda i: {c.notification.id for c in workers[i].claim_batch()}, 2)
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", slow_select)
+    assert batches[0].isdisjoint(batches[1])
+    assert batches[0] | batches[1] == ids
