@@ -181,6 +181,9 @@ class WorkerSettings:
     poll_seconds: float
     # Rows claimed per transaction.
     batch_size: int
+    # Provider calls in flight at once per worker (a claimed batch is sent by this many
+    # threads): a provider answers in 0.1-1 s, so one-at-a-time would cap a worker at a few/s.
+    concurrency: int
     # Attempts before a notification is dead-lettered (status 'dead').
     max_attempts: int
     # A row left in 'sending' longer than this was claimed by a worker that died: reclaimable.
@@ -203,6 +206,7 @@ def get_worker_settings() -> WorkerSettings:
     return WorkerSettings(
         poll_seconds=float(env.get("NOTIFY_POLL_SECONDS", "1.0")),
         batch_size=int(env.get("NOTIFY_BATCH_SIZE", "20")),
+        concurrency=max(1, int(env.get("NOTIFY_CONCURRENCY", "4"))),
         max_attempts=int(env.get("NOTIFY_MAX_ATTEMPTS", "6")),
         lease_seconds=int(env.get("NOTIFY_LEASE_SECONDS", "300")),
         backoff_base_seconds=float(env.get("NOTIFY_BACKOFF_BASE_SECONDS", "30")),

@@ -26,6 +26,7 @@ import hashlib
 import logging
 import smtplib
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -198,6 +199,7 @@ class WidgetSender:
         self.composer = composer or Composer()
         self._bus = bus
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
 
     def _get_bus(self) -> Any:
         if self._bus is None:
@@ -228,10 +230,11 @@ class WidgetSender:
                 "metadata": {"sender": "bot", "notification_id": n.id, "kind": n.kind},
             },
         }
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        try:
-            self._loop.run_until_complete(self._get_bus().publish(TOPIC_DELIVER, payload))
-        except Exception as exc:  # noqa: BLE001 - Redis down: retry later
-            raise RetryableSendError(f"bus publish failed: {type(exc).__name__}") from None
+        with self._lock:  # one event loop, used by the worker's sending threads in turn
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+            try:
+                self._loop.run_until_complete(self._get_bus().publish(TOPIC_DELIVER, payload))
+            except Exception as exc:  # noqa: BLE001 - Redis down: retry later
+                raise RetryableSendError(f"bus publish failed: {type(exc).__name__}") from None
         return SendResult(provider_message_id=None)

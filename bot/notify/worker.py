@@ -12,7 +12,8 @@ selects due rows and marks them ``sending`` (``claimed_by``, ``claimed_at``, ``a
 Due means ``pending`` with ``next_attempt_at <= now``, or ``sending`` with a ``claimed_at``
 older than the lease (``NOTIFY_LEASE_SECONDS``, default 5 min): its worker died.
 
-Sending happens OUTSIDE any transaction, one row at a time, in three steps::
+Sending happens OUTSIDE any transaction, per row (``NOTIFY_CONCURRENCY`` rows of a batch in
+parallel threads), in these steps::
 
     1. claim           (commit)  status=sending, attempts+1, send_started_at=NULL
     2. about to send   (commit)  send_started_at=now
@@ -54,6 +55,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -130,6 +132,7 @@ class Worker:
             sorted(c for c, s in self.senders.items() if s.disabled_reason is None)
         )
         self.is_postgres = get_engine(self.url).dialect.name == "postgresql"
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def texts(self) -> TextRegistry:
@@ -313,8 +316,15 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and deliver it; the number of rows claimed."""
         batch = self.claim_batch()
-        for item in batch:
-            self.deliver(item)
+        if len(batch) > 1 and self.settings.concurrency > 1:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.settings.concurrency, thread_name_prefix="notify-send"
+                )
+            list(self._pool.map(self.deliver, batch))
+        else:
+            for item in batch:
+                self.deliver(item)
         return len(batch)
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
@@ -327,6 +337,9 @@ class Worker:
                 busy = False
             if not busy:
                 stop.wait(self.settings.poll_seconds)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 def run_worker(url: str | None = None, stop: threading.Event | None = None) -> int:

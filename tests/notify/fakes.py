@@ -33,6 +33,7 @@ class FakeGraph:
     hold: threading.Event | None = None  # when set, answers wait until it is set
     received: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrivals: list[tuple[float, str]] = field(default_factory=list)  # (time.time(), to)
 
     @property
     def base_url(self) -> str:
@@ -42,6 +43,7 @@ class FakeGraph:
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.lock:
             self.requests.append(body)
+            self.arrivals.append((time.time(), str(body.get("to"))))
             n = len(self.requests)
             status = self.fail.pop(0) if self.fail else 200
         self.received.set()
@@ -102,6 +104,7 @@ class _Recorder:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.fail: list[str] = []  # SMTP replies for the next DATA commands, e.g. "451 later"
+        self.arrivals: list[tuple[float, str]] = []  # (time.time(), first recipient)
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -111,6 +114,7 @@ class _Recorder:
             message = message_from_bytes(envelope.content, policy=policy.default)
             assert isinstance(message, EmailMessage)
             self.messages.append(message)
+            self.arrivals.append((time.time(), str(envelope.rcpt_tos[0])))
         return "250 Message accepted for delivery"
 
 
