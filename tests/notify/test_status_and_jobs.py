@@ -128,3 +128,37 @@ def test_the_widget_sender_publishes_on_the_delivery_bus() -> None:
     assert payload["channel"] == "socketio" and payload["recipient_id"] == "a" * 32
     assert "KAL-2026-0007" in payload["message"]["text"]
     assert "Jadwal kalibrasi ditetapkan" in payload["message"]["text"]
+
+
+def test_the_widget_sender_reaches_other_processes_through_redis() -> None:
+    """The worker is its own process: only the Redis bus reaches the Rasa replicas."""
+    import json
+    import os
+    import uuid
+
+    import redis
+
+    from bot.bus import RedisBus
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis unreachable at {url}: {exc}")
+    prefix = f"test:{uuid.uuid4().hex}:"
+    pubsub = client.pubsub()
+    pubsub.subscribe(prefix + TOPIC_DELIVER)
+    assert pubsub.get_message(timeout=5)["type"] == "subscribe"  # type: ignore[index]
+    note = OutgoingNotification(
+        id=8, kind="stage_changed", channel="widget", recipient="b" * 32, language="en",
+        idempotency_key="w:8", attempt=1, reference="KAL-2026-0008",
+        payload={"stage": "invoice_issued"},
+    )  # fmt: skip
+    WidgetSender(bus=RedisBus(url, prefix=prefix)).send(note)
+    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+    assert message is not None
+    payload = json.loads(message["data"])
+    assert payload["recipient_id"] == "b" * 32
+    assert "KAL-2026-0008 is now: Invoice issued" in payload["message"]["text"]
+    pubsub.close()
