@@ -51,6 +51,12 @@ def _cmd_web(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from bot.notify.worker import run_worker
+
+    return run_worker()
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
@@ -89,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("web", help="serve the demo company page with the chat widget").set_defaults(
         func=_cmd_web
     )
+
+    sub.add_parser(
+        "worker", help="send queued notifications (e-mail, WhatsApp, widget) and run jobs"
+    ).set_defaults(func=_cmd_worker)
 
     bench = sub.add_parser("bench", help="run the benchmark (see bench/README.md)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)

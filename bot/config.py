@@ -168,3 +168,54 @@ def get_desk_settings() -> DeskSettings:
         login_attempts=int(env.get("DESK_LOGIN_ATTEMPTS", "5")),
         login_window_seconds=int(env.get("DESK_LOGIN_WINDOW_SECONDS", "300")),
     )
+
+
+# --- notification worker (bot/notify/, ``python -m bot worker``) --------------------------
+# Read on every call (no cache), like the channel settings. Secrets (SMTP_PASSWORD) come from
+# the environment only, never from a file in git.
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    # Seconds between polls when nothing was due; a busy worker polls again at once.
+    poll_seconds: float
+    # Rows claimed per transaction.
+    batch_size: int
+    # Provider calls in flight at once per worker (a claimed batch is sent by this many
+    # threads): a provider answers in 0.1-1 s, so one-at-a-time would cap a worker at a few/s.
+    concurrency: int
+    # Attempts before a notification is dead-lettered (status 'dead').
+    max_attempts: int
+    # A row left in 'sending' longer than this was claimed by a worker that died: reclaimable.
+    lease_seconds: int
+    # Retry n waits about backoff_base * 2**(n-1) seconds (with jitter), at most backoff_max.
+    backoff_base_seconds: float
+    backoff_max_seconds: float
+    # E-mail (SMTP). smtp_host empty = e-mail disabled (notifications wait, see bot/notify).
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_username: str
+    smtp_password: str
+    smtp_from: str
+    smtp_timeout_seconds: float
+
+
+def get_worker_settings() -> WorkerSettings:
+    env = os.environ
+    return WorkerSettings(
+        poll_seconds=float(env.get("NOTIFY_POLL_SECONDS", "1.0")),
+        batch_size=int(env.get("NOTIFY_BATCH_SIZE", "20")),
+        concurrency=max(1, int(env.get("NOTIFY_CONCURRENCY", "4"))),
+        max_attempts=int(env.get("NOTIFY_MAX_ATTEMPTS", "6")),
+        lease_seconds=int(env.get("NOTIFY_LEASE_SECONDS", "300")),
+        backoff_base_seconds=float(env.get("NOTIFY_BACKOFF_BASE_SECONDS", "30")),
+        backoff_max_seconds=float(env.get("NOTIFY_BACKOFF_MAX_SECONDS", "3600")),
+        smtp_host=env.get("SMTP_HOST", "").strip(),
+        smtp_port=int(env.get("SMTP_PORT", "587")),
+        smtp_starttls=env.get("SMTP_STARTTLS", "1").lower() in ("1", "true", "yes"),
+        smtp_username=env.get("SMTP_USERNAME", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_from=env.get("SMTP_FROM", "").strip(),
+        smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "20")),
+    )

@@ -107,6 +107,25 @@ class ComplaintCategory:
     label: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class WhatsAppTemplate:
+    """An approved WhatsApp template for one notification kind (section ``whatsapp_templates``).
+
+    ``languages`` maps our language (id/en) to the template's language code at Meta;
+    ``body_parameters`` names the notification values for {{1}}, {{2}}, ... in order;
+    ``button_parameter`` (authentication templates) fills the copy-code/URL button.
+    """
+
+    kind: str
+    name: str
+    languages: Mapping[str, str]
+    body_parameters: tuple[str, ...]
+    button_parameter: str | None = None
+
+    def language_code(self, language: str) -> str:
+        return self.languages.get(language) or self.languages.get("id") or language
+
+
 REQUIRED_COMPLAINT_CATEGORIES = (
     "late_certificate",
     "wrong_invoice",
@@ -132,6 +151,7 @@ class BusinessProfile:
     instruments: tuple[Instrument, ...]
     financing_products: tuple[FinancingProduct, ...]
     complaint_categories: tuple[ComplaintCategory, ...]
+    whatsapp_templates: Mapping[str, WhatsAppTemplate] = field(default_factory=dict)
 
     # ---- simple accessors -------------------------------------------------------------
     @property
@@ -174,6 +194,10 @@ class BusinessProfile:
 
     def complaint_category_ids(self) -> list[str]:
         return [c.id for c in self.complaint_categories]
+
+    def whatsapp_template(self, kind: str) -> WhatsAppTemplate | None:
+        """The approved template for notifications of ``kind`` sent outside the 24-hour window."""
+        return self.whatsapp_templates.get(kind)
 
     def financing_documents(self, kind: str, language: str) -> list[str]:
         """Document list ``kind`` (individual / business / multipurpose_extra) in ``language``."""
@@ -419,6 +443,29 @@ def _hours(section: Any, where: str) -> dict[str, DayHours | None]:
     return result
 
 
+def _whatsapp_templates(section: Any) -> dict[str, WhatsAppTemplate]:
+    if not isinstance(section, Mapping):
+        raise ProfileError("business profile: 'whatsapp_templates' must be a mapping")
+    templates = {}
+    for kind, item in section.items():
+        where = f"whatsapp_templates.{kind}."
+        languages = _require(item, "languages", where)
+        if not isinstance(languages, Mapping) or not languages:
+            raise ProfileError(f"business profile: '{where}languages' must map id/en to codes")
+        parameters = item.get("body_parameters") or []
+        if not isinstance(parameters, list):
+            raise ProfileError(f"business profile: '{where}body_parameters' must be a list")
+        button = item.get("button_parameter")
+        templates[str(kind)] = WhatsAppTemplate(
+            kind=str(kind),
+            name=str(_require(item, "name", where)),
+            languages={str(k): str(v) for k, v in languages.items()},
+            body_parameters=tuple(str(p) for p in parameters),
+            button_parameter=str(button) if button else None,
+        )
+    return templates
+
+
 def parse_profile(raw: Mapping[str, Any]) -> BusinessProfile:
     """Validate a loaded YAML mapping and build a :class:`BusinessProfile`."""
     if not isinstance(raw, Mapping):
@@ -543,6 +590,7 @@ def parse_profile(raw: Mapping[str, Any]) -> BusinessProfile:
         instruments=tuple(instruments),
         financing_products=tuple(products),
         complaint_categories=tuple(categories),
+        whatsapp_templates=_whatsapp_templates(raw.get("whatsapp_templates") or {}),
     )
     # Render once so a broken text (e.g. a list where a string belongs) fails at load time.
     for lang in LANGUAGES:

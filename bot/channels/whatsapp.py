@@ -47,6 +47,7 @@ from bot.channels.typed_intents import (
 from bot.channels.whatsapp_graph import GraphClient, GraphConfig, WhatsAppSendError
 from bot.channels.whatsapp_inbound import InboundMessage, WebhookFormatError, parse_webhook
 from bot.channels.whatsapp_messages import button_messages, image_message, text_messages
+from bot.notify.status import apply_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ class WhatsAppInput(InputChannel):
         ):
             logger.warning("WhatsApp message for another phone number id ignored")
             return
-        if not await claim_message(CHANNEL, message.message_id):
+        if not await claim_message(CHANNEL, message.message_id, message.wa_id):
             logger.info(
                 "WhatsApp duplicate delivery of a message from %s ignored", mask_id(message.wa_id)
             )
@@ -284,6 +285,7 @@ class WhatsAppInput(InputChannel):
                     mask_id(status.recipient_id),
                     list(status.error_codes),
                 )
+        await apply_statuses((s.message_id, s.status, s.error_codes) for s in statuses)
         tracker_store = tracker_store_of(request.app)
         try:
             for message in messages:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from bot.crm.db import affected_rows, run_in_transaction
+from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.models import InboundMessage
 from bot.crm.sqltypes import utcnow
 
@@ -24,18 +24,25 @@ def claim_inbound_message(
     channel: str,
     message_id: str,
     *,
+    sender_id: str | None = None,
     url: str | None = None,
     draw: Callable[[], float] = random.random,
 ) -> bool:
     """True the first time (channel, message_id) is seen, False for every repeat.
 
     About one claim in ``PURGE_EVERY`` also forgets ids older than ``RETENTION``.
+    ``sender_id`` (e.g. the wa_id) is kept so the notification worker knows when the customer
+    last wrote (``last_inbound_at``).
     """
     if not message_id:
         raise ValueError("message_id is required")
 
     def work(session: sa.orm.Session) -> None:
-        session.add(InboundMessage(channel=channel, message_id=message_id, received_at=utcnow()))
+        session.add(
+            InboundMessage(
+                channel=channel, message_id=message_id, sender_id=sender_id, received_at=utcnow()
+            )
+        )
         session.flush()
 
     try:
@@ -56,3 +63,15 @@ def purge_inbound_messages(older_than: timedelta, *, url: str | None = None) -> 
         ),
         url,
     )
+
+
+def last_inbound_at(channel: str, sender_id: str, *, url: str | None = None) -> datetime | None:
+    """When ``sender_id`` last wrote on ``channel`` (within ``RETENTION``), or None."""
+    with session_scope(url, readonly=True) as session:
+        value: datetime | None = session.execute(
+            sa.select(InboundMessage.received_at)
+            .where(InboundMessage.channel == channel, InboundMessage.sender_id == sender_id)
+            .order_by(InboundMessage.received_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+    return value

@@ -355,10 +355,13 @@ class InboundMessage(Base):
     """Channel message ids already processed: webhook retries are dropped across replicas."""
 
     __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_messages_sender", "channel", "sender_id", "received_at"),)
 
     channel: Mapped[str] = Column(String(32), primary_key=True)
     message_id: Mapped[str] = Column(String(255), primary_key=True)
     received_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    # Who wrote it (e.g. the wa_id): the WhatsApp 24-hour window starts at their last message.
+    sender_id = Column(String(320))
 
 
 class RateLimitHit(Base):
@@ -411,8 +414,25 @@ class Notification(Base):
     claimed_at = Column(UTCDateTime)
     provider_message_id = Column(String(255), index=True)
     last_error = Column(Text)
+    # Committed just before the provider is called: a reclaimed row with it set may have been
+    # sent already (the worker died between send and commit), see bot/notify/worker.py.
+    send_started_at = Column(UTCDateTime)
     sent_at = Column(UTCDateTime)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
+
+
+class ScheduledJobRun(Base):
+    """One run of a scheduled job per period (``bot.notify.schedule.run_exclusive``): the
+    primary key lets exactly one of several workers start it; ``finished_at`` stays empty
+    while it runs, so a run whose worker died can be taken over after a lease."""
+
+    __tablename__ = "scheduled_job_runs"
+
+    job_name: Mapped[str] = Column(String(100), primary_key=True)
+    period_start: Mapped[datetime] = Column(UTCDateTime, primary_key=True)
+    claimed_by: Mapped[str] = Column(String(64), nullable=False)
+    started_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    finished_at = Column(UTCDateTime)
