@@ -51,6 +51,12 @@ def _cmd_web(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_customer(args: argparse.Namespace) -> int:
+    from bot.privacy_cli import customer_command
+
+    return customer_command(args)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
@@ -89,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("web", help="serve the demo company page with the chat widget").set_defaults(
         func=_cmd_web
     )
+
+    from bot.privacy_cli import add_customer_parser
+
+    add_customer_parser(sub).set_defaults(func=_cmd_customer)
 
     bench = sub.add_parser("bench", help="run the benchmark (see bench/README.md)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)

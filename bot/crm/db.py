@@ -40,10 +40,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from bot.errors import StartupError
+from bot.private_files import private_dir, private_file
 
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Statement parameters are customers' names, phones and e-mails: never in an exception's text
+# (which ends up in logs). Diagnose with describe_db_error() instead.
+HIDE_PARAMETERS = True
 POSTGRES_CONNECT_TIMEOUT_S = 10
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg2")
 
@@ -200,7 +204,11 @@ def _create_engine(url: str) -> Engine:
             if "connect_timeout" not in parsed.query:
                 connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
             engine = sa.create_engine(
-                parsed, future=True, pool_pre_ping=True, connect_args=connect_args
+                parsed,
+                future=True,
+                pool_pre_ping=True,
+                hide_parameters=HIDE_PARAMETERS,
+                connect_args=connect_args,
             )
     except (NoSuchModuleError, ImportError) as exc:
         raise CRMConfigError(
@@ -217,23 +225,35 @@ def _create_sqlite_engine(parsed: URL) -> Engine:
         # One shared connection, or every session would see a different empty database.
         # Fine for quick experiments; not for concurrent use.
         engine = sa.create_engine(
-            parsed, future=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            parsed,
+            future=True,
+            poolclass=StaticPool,
+            hide_parameters=HIDE_PARAMETERS,
+            connect_args={"check_same_thread": False},
         )
     else:
-        directory = Path(database).expanduser().parent
+        path = Path(database).expanduser()
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
         except OSError as exc:
             raise CRMConfigError(
-                f"cannot create the directory {str(directory)!r} for the SQLite CRM database: "
+                f"cannot create the directory {str(path.parent)!r} for the SQLite CRM database: "
                 f"{exc.strerror or exc}"
             ) from None
+        if not database.startswith("file:"):  # a plain path, not an SQLite URI
+            try:
+                private_file(path)  # 0600 before SQLite creates it 0644 (-wal/-shm follow it)
+            except OSError as exc:
+                raise CRMConfigError(
+                    f"cannot create the SQLite CRM database {str(path)!r}: {exc.strerror or exc}"
+                ) from None
         engine = sa.create_engine(
             parsed,
             future=True,
             poolclass=QueuePool,  # SQLAlchemy 1.4 would open a new connection per session
             pool_size=5,
             max_overflow=20,
+            hide_parameters=HIDE_PARAMETERS,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
 
@@ -243,6 +263,9 @@ def _create_sqlite_engine(parsed: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Overwrite deleted or replaced content with zeros: an erased customer's data must
+        # not survive in free pages of the file (bot/crm/privacy.py).
+        cursor.execute("PRAGMA secure_delete = ON")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()

@@ -351,3 +351,28 @@ class RateLimitHit(Base):
     key = Column(String(255), primary_key=True)
     window_start = Column(Integer, primary_key=True)  # Unix seconds, a multiple of the window
     count = Column(Integer, nullable=False)
+
+
+# --- personal-data rights (issue 12): audit of exports, erasures and retention purges -----
+PRIVACY_ACTIONS = ("export", "erase", "purge")
+
+
+class PrivacyAudit(Base):
+    """Who exported or erased whose data, and when (UU PDP accountability).
+
+    Never the personal values themselves: the subject is named by the kind of key given
+    (phone, e-mail, reference) and, for a reference, the reference; plus customer ids and
+    row counts.
+    """
+
+    __tablename__ = "privacy_audit"
+    __table_args__ = (one_of("action", PRIVACY_ACTIONS, "action"),)
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    action = Column(String(8), nullable=False)
+    actor = Column(String(100), nullable=False)
+    subject_kind = Column(String(16), nullable=False)  # phone, email, reference, retention
+    subject_reference = Column(String(20))  # a business reference, never a phone or e-mail
+    customer_ids = Column(JSON, nullable=False, default=list)
+    summary = Column(JSON, nullable=False, default=dict)  # row counts per table
