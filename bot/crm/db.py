@@ -151,6 +151,33 @@ def run_in_transaction(
     raise AssertionError("unreachable")
 
 
+def describe_db_error(exc: BaseException) -> str:
+    """What failed, for a log line: error class, table, constraint or column; never values.
+
+    PostgreSQL names them in its diagnostics (the message's DETAIL line quotes the row, so
+    it is not used); SQLite's one-line message names the constraint or the columns only.
+    """
+    orig = getattr(exc, "orig", None)
+    kind = type(orig if orig is not None else exc).__name__
+    diag = getattr(orig, "diag", None)
+    if diag is not None:
+        parts = [kind]
+        for label, attr in (
+            ("table", "table_name"),
+            ("constraint", "constraint_name"),
+            ("column", "column_name"),
+            ("sqlstate", "sqlstate"),
+        ):
+            value = getattr(diag, attr, None)
+            if value:
+                parts.append(f"{label}={value}")
+        return " ".join(parts)
+    if orig is not None and isinstance(exc, DBAPIError):
+        # e.g. "UNIQUE constraint failed: customer_identities.kind, customer_identities.value"
+        return f"{kind}: {_first_line(orig)}"
+    return kind
+
+
 def is_transient_error(exc: DBAPIError) -> bool:
     """SQLite busy/locked, PostgreSQL serialisation failure or deadlock: retrying may succeed."""
     pgcode = getattr(exc.orig, "pgcode", None)
