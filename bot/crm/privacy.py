@@ -699,7 +699,7 @@ def _flush_old_pages(url: str | None, tracker_url: str | None) -> None:
             connection = engine.raw_connection()
             try:
                 cursor = connection.cursor()
-                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)", ())
                 cursor.close()
             finally:
                 connection.close()
