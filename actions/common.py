@@ -323,7 +323,17 @@ class SubmitAction(Action, ABC):
             key = idempotency_key(self.kind, tracker.sender_id, confirming_event(tracker.events))
             saved = await in_thread(self.save, ctx, state, key)
         except Exception as exc:  # noqa: BLE001 - tell the customer; keep the answers for an agent
-            logger.error("saving %s failed: %s", self.kind, type(exc).__name__)
+            from bot.crm.db import describe_db_error
+            from bot.logging_setup import mask_pii
+
+            # Enough to diagnose (table, constraint, conversation), no personal values.
+            logger.error(
+                "saving %s failed for customer %s (conversation %s): %s",
+                self.kind,
+                ctx.customer_id,
+                mask_pii(tracker.sender_id),
+                describe_db_error(exc),
+            )
             utter(dispatcher, [Reply("utter_save_failed")])
             return []
         replies, extra = self.outcome(saved, state, ctx)

@@ -39,7 +39,7 @@ class StoredReferences:
 
 
 def stored_references(database_url: str) -> StoredReferences:
-    engine = sa.create_engine(database_url, future=True)
+    engine = sa.create_engine(database_url, future=True, hide_parameters=True)
     result = StoredReferences()
     try:
         metadata = sa.MetaData()

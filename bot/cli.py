@@ -57,6 +57,12 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return run_worker()
 
 
+def _cmd_customer(args: argparse.Namespace) -> int:
+    from bot.privacy_cli import customer_command
+
+    return customer_command(args)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from bench.run import main as bench_main
 
@@ -99,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "worker", help="send queued notifications (e-mail, WhatsApp, widget) and run jobs"
     ).set_defaults(func=_cmd_worker)
+
+    from bot.privacy_cli import add_customer_parser
+
+    add_customer_parser(sub).set_defaults(func=_cmd_customer)
 
     bench = sub.add_parser("bench", help="run the benchmark (see bench/README.md)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)

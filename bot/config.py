@@ -30,7 +30,9 @@ def _secret(env_name: str, file_name: str) -> str:
     path = VAR_DIR / file_name
     if path.exists():
         return path.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    from bot.private_files import private_dir
+
+    private_dir(VAR_DIR, tighten=True)
     value = secrets.token_urlsafe(32)
     # O_EXCL so two processes starting together agree on one value.
     try:
@@ -219,3 +221,57 @@ def get_worker_settings() -> WorkerSettings:
         smtp_from=env.get("SMTP_FROM", "").strip(),
         smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "20")),
     )
+
+
+# --- trust and personal data (issue 12) ---------------------------------------------------
+# Small functions rather than Settings fields: read on every call, like the channel settings.
+
+
+def rasa_bind_host() -> str:
+    """Interface the Rasa server listens on (RASA_BIND_HOST; default 127.0.0.1, this machine).
+
+    ``python -m bot run`` passes it to ``rasa run --interface``. The REST channel reads it too:
+    bound to a loopback address it may serve local callers without REST_CHANNEL_TOKEN; bound
+    to anything else (``0.0.0.0`` in a container) it requires the token.
+    """
+    return os.environ.get("RASA_BIND_HOST", "").strip() or "127.0.0.1"
+
+
+def is_loopback_host(host: str) -> bool:
+    """``127.0.0.1``, ``::1``, ``localhost``: reachable from this machine only."""
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def personal_data_retention_days() -> int | None:
+    """PERSONAL_DATA_RETENTION_DAYS: after this many days without activity, a closed
+    conversation's personal data are anonymised (``python -m bot customer purge-expired``).
+    Unset or 0 (the default): kept until erased on request; each business sets its own period
+    (UU PDP asks for one, but its length is the business's decision, not ours)."""
+    raw = os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "").strip()
+    days = int(raw or "0")
+    if days < 0:
+        raise ValueError("PERSONAL_DATA_RETENTION_DAYS must be 0 (keep) or a number of days")
+    return days or None
+
+
+def tracker_database_url() -> str:
+    """TRACKER_DATABASE_URL, else the CRM database (PostgreSQL) or a sibling SQLite file.
+
+    With SQLite the tracker gets its own file: Rasa and the action server then never
+    wait on each other's write lock.
+    """
+    explicit = os.environ.get("TRACKER_DATABASE_URL")
+    if explicit:
+        return explicit
+    crm_url = get_settings().database_url
+    if crm_url.startswith("sqlite"):
+        return f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}"
+    return crm_url

@@ -18,8 +18,9 @@ import requests
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.config import VAR_DIR, Settings, get_channel_settings, get_settings
+from bot.config import VAR_DIR, Settings, get_channel_settings, get_settings, rasa_bind_host
 from bot.errors import StartupError
+from bot.private_files import open_private, private_dir, private_file
 
 
 def write_runtime_endpoints(settings: Settings, target: Path) -> Path:
@@ -41,6 +42,7 @@ def write_runtime_endpoints(settings: Settings, target: Path) -> Path:
             lock_store["password"] = redis.password
         endpoints["lock_store"] = lock_store
     target.parent.mkdir(parents=True, exist_ok=True)
+    private_file(target)  # may hold the Redis password
     target.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return target
 
@@ -53,6 +55,8 @@ def rasa_server_command(settings: Settings, model: Path, endpoints: Path) -> lis
         "run",
         "--model",
         str(model),
+        "--interface",
+        rasa_bind_host(),  # loopback by default; the REST channel trusts only that
         "--port",
         str(settings.rasa_port),
         "--credentials",
@@ -97,8 +101,9 @@ def _wait_until_up(url: str, processes: dict[str, subprocess.Popen], timeout: fl
 
 def _start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
     log_dir = VAR_DIR / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / f"{name}.log", "ab")
+    private_dir(VAR_DIR, tighten=True)
+    private_dir(log_dir, tighten=True)
+    log = open_private(log_dir / f"{name}.log")  # 0600: logs hold conversation details
     return subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )

@@ -7,7 +7,7 @@ endpoints.yml names this class, so ``rasa run`` and ``rasa shell`` keep conversa
 from __future__ import annotations
 
 import json
-import os
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,25 +22,19 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from bot import rasa_speedups
-from bot.config import VAR_DIR, get_settings
+from bot.config import VAR_DIR
+from bot.config import tracker_database_url as config_tracker_database_url
+from bot.private_files import private_dir, private_file
 
 rasa_speedups.install()
 
 
 def tracker_database_url() -> str:
-    """TRACKER_DATABASE_URL, else the CRM database (PostgreSQL) or a sibling SQLite file.
-
-    With SQLite the tracker gets its own file: Rasa and the action server then never
-    wait on each other's write lock.
-    """
-    explicit = os.environ.get("TRACKER_DATABASE_URL")
-    if explicit:
-        return explicit
-    crm_url = get_settings().database_url
-    if crm_url.startswith("sqlite"):
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}"
-    return crm_url
+    """See bot.config.tracker_database_url (the tracker's SQLite file is created 0600)."""
+    url = config_tracker_database_url()
+    if url.startswith("sqlite"):
+        private_dir(VAR_DIR, tighten=True)
+    return url
 
 
 def pooled_sqlite_engine(url: Any) -> Engine:
@@ -53,6 +47,7 @@ def pooled_sqlite_engine(url: Any) -> Engine:
     """
     engine = sa.create_engine(
         url,
+        hide_parameters=True,  # event JSON holds message texts: never in an error's text
         poolclass=QueuePool,
         pool_size=5,
         max_overflow=10,
@@ -63,10 +58,25 @@ def pooled_sqlite_engine(url: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA secure_delete = ON")  # erased conversations leave no trace
         cursor.close()
 
     sa.event.listen(engine, "connect", _on_connect)
     return engine
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create the tracker's SQLite file 0600 before SQLite creates it world-readable."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file:")
+    if parsed.get_backend_name() == "sqlite" and not in_memory:
+        path = Path(database).expanduser()
+        private_dir(path.parent)
+        private_file(path)
 
 
 class CrmSqlTrackerStore(SQLTrackerStore):
@@ -80,9 +90,11 @@ class CrmSqlTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         # SQLTrackerStore accepts a full URL in `host`.
-        super().__init__(
-            domain=domain, host=host or tracker_database_url(), event_broker=event_broker, **kwargs
-        )
+        url = host or tracker_database_url()
+        _create_private_sqlite_file(url)
+        super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        # Rasa creates its engine without hide_parameters: an error would print message texts.
+        self.engine.hide_parameters = True
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (
             None,
             "",

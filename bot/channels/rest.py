@@ -14,14 +14,22 @@ non-string ``sender``/``message``, and lets the client choose ``input_channel`` 
 * a sender id that is a WhatsApp identity (phone-like digits or ``whatsapp:...``) is refused,
   so nobody can read or write a WhatsApp customer's conversation through this endpoint;
 * typed "/..." text stays text unless the bot offered that payload (``typed_intents``);
-* when REST_CHANNEL_TOKEN is set, requests need ``Authorization: Bearer <token>``.
+* a sender id must match ``SENDER_ID_PATTERN`` (letters, digits and ``. _ : @ + -``, 1-128
+  characters): no spaces, control, zero-width or other invisible characters, no newlines,
+  so one conversation cannot pose as another that merely looks the same;
+* the body is parsed by :mod:`bot.jsonsafe` (size and nesting depth checked first), so a
+  deeply nested body is a 400, not a ``RecursionError`` and a 500;
+* requests need ``Authorization: Bearer <REST_CHANNEL_TOKEN>``. Without a token the channel
+  serves only callers on this machine, and only while the Rasa server is bound to a loopback
+  address (``RASA_BIND_HOST``, see bot/config.py): the README's ``curl`` keeps working on a
+  developer machine, and a server reachable from elsewhere is never open by accident.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
+import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -33,8 +41,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import jsonsafe
 from bot.channels import hooks
 from bot.channels.limits import (
+    MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
     MAX_SENDER_ID_CHARS,
     TextProblem,
@@ -48,6 +58,12 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "rest"
 _WHATSAPP_LIKE = re.compile(r"^(?:whatsapp:)?\+?\d{8,15}$", re.IGNORECASE)
+# Documented in docs/channels.md. ASCII only: no look-alike letters, spaces or invisible
+# characters. \Z, not $: "$" would accept a trailing newline.
+SENDER_ID_PATTERN = re.compile(rf"[A-Za-z0-9._:@+-]{{1,{MAX_SENDER_ID_CHARS}}}\Z")
+SENDER_ID_RULE = (
+    f"'sender' must be 1-{MAX_SENDER_ID_CHARS} characters of letters, digits and . _ : @ + -"
+)
 
 
 class BadRequest(ValueError):
@@ -59,8 +75,12 @@ class BadRequest(ValueError):
 def parse_rest_body(body: bytes) -> dict[str, str]:
     """Validate a REST channel body; return ``{"sender": ..., "message": ...}``."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = jsonsafe.loads(body, max_bytes=MAX_BODY_BYTES)
+    except jsonsafe.JSONTooDeep as exc:
+        raise BadRequest(400, exc.code, str(exc)) from None
+    except jsonsafe.JSONTooLarge as exc:
+        raise BadRequest(413, "body_too_large", str(exc)) from None
+    except jsonsafe.JSONBodyError:
         raise BadRequest(400, "malformed_json", "The body must be a JSON object.") from None
     if not isinstance(data, dict):
         raise BadRequest(400, "malformed_json", "The body must be a JSON object.")
@@ -69,11 +89,9 @@ def parse_rest_body(body: bytes) -> dict[str, str]:
         raise BadRequest(400, "missing_field", "Both 'sender' and 'message' are required.")
     if not isinstance(sender, str) or not isinstance(message, str):
         raise BadRequest(400, "wrong_type", "'sender' and 'message' must be strings.")
-    if not sender.strip() or len(sender) > MAX_SENDER_ID_CHARS or text_problem(sender):
-        raise BadRequest(
-            400, "invalid_sender", f"'sender' must be 1-{MAX_SENDER_ID_CHARS} characters."
-        )
-    if _WHATSAPP_LIKE.match(sender.strip()):
+    if not SENDER_ID_PATTERN.match(sender):
+        raise BadRequest(400, "invalid_sender", SENDER_ID_RULE + ".")
+    if _WHATSAPP_LIKE.match(sender):
         raise BadRequest(
             400, "invalid_sender", "'sender' must not be a phone number or WhatsApp id."
         )
@@ -88,7 +106,15 @@ def parse_rest_body(body: bytes) -> dict[str, str]:
         raise BadRequest(
             400, "invalid_characters", "'message' contains characters that cannot be stored."
         )
-    return {"sender": sender.strip(), "message": message}
+    return {"sender": sender, "message": message}
+
+
+def _is_loopback_peer(request: Request) -> bool:
+    """The TCP peer is this machine (the socket's address, never a forwarded header)."""
+    try:
+        return ipaddress.ip_address(request.ip).is_loopback
+    except ValueError:
+        return False
 
 
 class GuardedRestInput(RestInput):
@@ -98,17 +124,28 @@ class GuardedRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        from bot.config import get_channel_settings
+        from bot.config import get_channel_settings, rasa_bind_host
 
         token = get_channel_settings().rest_channel_token or (credentials or {}).get("token")
-        return cls(token=token or None)
+        return cls(token=token or None, bind_host=rasa_bind_host())
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, bind_host: str | None = None) -> None:
+        from bot.config import is_loopback_host, rasa_bind_host
+
         self.token = token
+        self.bind_host = bind_host if bind_host is not None else rasa_bind_host()
+        # Without a token the channel is usable only when nobody else can reach the server.
+        self.local_only = not token and is_loopback_host(self.bind_host)
+        if not token and not self.local_only:
+            logger.error(
+                "REST channel: the Rasa server listens on %s but REST_CHANNEL_TOKEN is not "
+                "set; the REST webhook refuses every request",
+                self.bind_host,
+            )
 
     def _authorised(self, request: Request) -> bool:
         if not self.token:
-            return True
+            return self.local_only and _is_loopback_peer(request)
         header = request.headers.get("Authorization", "")
         supplied = header[7:] if header.startswith("Bearer ") else ""
         return hmac.compare_digest(supplied.encode(), self.token.encode())
@@ -123,7 +160,11 @@ class GuardedRestInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self._authorised(request):
-                return error(401, "unauthorised", "A valid bearer token is required.")
+                return error(
+                    401,
+                    "unauthorised",
+                    "A valid bearer token is required (Authorization: Bearer <REST_CHANNEL_TOKEN>).",
+                )
             too_large = body_too_large(request)
             if too_large:
                 return too_large

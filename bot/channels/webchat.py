@@ -25,6 +25,7 @@ Differences from Rasa's ``SocketIOInput`` (same protocol, so any Rasa socket.io 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -39,6 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot import jsonsafe
 from bot.channels import hooks
 from bot.channels.limits import (
     MAX_BODY_BYTES,
@@ -80,6 +82,16 @@ def widget_event(message: dict[str, Any]) -> dict[str, Any]:
             if isinstance(b, dict)
         ]
     return event
+
+
+class SafeSocketJSON:
+    """The ``json`` module python-socketio/engineio decode packets with: bot.jsonsafe limits."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text: str | bytes, **_: Any) -> Any:
+        return jsonsafe.loads(text, max_bytes=MAX_BODY_BYTES)
 
 
 class _AppAwareSocketBlueprint(SocketBlueprint):
@@ -192,7 +204,10 @@ class WebchatInput(SocketIOInput):
         # (two Access-Control-Allow-Origin headers would break browsers); the origin itself
         # is enforced in `connect` below, for websockets too.
         sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=MAX_BODY_BYTES,
+            json=SafeSocketJSON,  # a too deep packet is dropped, no RecursionError
         )
         self.sio = sio
         bp = _AppAwareSocketBlueprint(

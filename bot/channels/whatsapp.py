@@ -16,7 +16,6 @@ message metadata as ``wa_id`` so actions can link the CRM customer.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,9 +25,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import jsonsafe
 from bot.channels import hooks
 from bot.channels.dedupe import claim_message
 from bot.channels.limits import (
+    MAX_BODY_BYTES,
     TextProblem,
     invalid_text_reply,
     text_problem,
@@ -273,11 +274,14 @@ class WhatsAppInput(InputChannel):
             logger.warning("WhatsApp webhook with an invalid signature refused")
             return error(403, "signature_invalid", "Signature does not match the body.")
         try:
-            data = json.loads(request.body)
+            # After the signature check: only Meta's bodies get parsed. jsonsafe refuses a
+            # too deep body with a 400 (json.loads would raise RecursionError -> 500).
+            data = jsonsafe.loads(request.body or b"", max_bytes=MAX_BODY_BYTES)
             messages, statuses = parse_webhook(data)
-        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and WebhookFormatError
-            detail = str(exc) if isinstance(exc, WebhookFormatError) else "Body is not valid JSON."
-            return error(400, "bad_payload", detail)
+        except jsonsafe.JSONBodyError as exc:
+            return error(400, "bad_payload", str(exc))
+        except WebhookFormatError as exc:
+            return error(400, "bad_payload", str(exc))
         for status in statuses:
             if status.status == "failed":
                 logger.warning(

@@ -41,10 +41,14 @@ from sqlalchemy.pool import QueuePool, StaticPool
 from sqlalchemy.sql.base import Executable
 
 from bot.errors import StartupError
+from bot.private_files import private_dir, private_file
 
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Statement parameters are customers' names, phones and e-mails: never in an exception's text
+# (which ends up in logs). Diagnose with describe_db_error() instead.
+HIDE_PARAMETERS = True
 POSTGRES_CONNECT_TIMEOUT_S = 10
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg2")
 
@@ -140,6 +144,33 @@ def run_in_transaction(
     raise AssertionError("unreachable")
 
 
+def describe_db_error(exc: BaseException) -> str:
+    """What failed, for a log line: error class, table, constraint or column; never values.
+
+    PostgreSQL names them in its diagnostics (the message's DETAIL line quotes the row, so
+    it is not used); SQLite's one-line message names the constraint or the columns only.
+    """
+    orig = getattr(exc, "orig", None)
+    kind = type(orig if orig is not None else exc).__name__
+    diag = getattr(orig, "diag", None)
+    if diag is not None:
+        parts = [kind]
+        for label, attr in (
+            ("table", "table_name"),
+            ("constraint", "constraint_name"),
+            ("column", "column_name"),
+            ("sqlstate", "sqlstate"),
+        ):
+            value = getattr(diag, attr, None)
+            if value:
+                parts.append(f"{label}={value}")
+        return " ".join(parts)
+    if orig is not None and isinstance(exc, DBAPIError):
+        # e.g. "UNIQUE constraint failed: customer_identities.kind, customer_identities.value"
+        return f"{kind}: {_first_line(orig)}"
+    return kind
+
+
 def is_transient_error(exc: DBAPIError) -> bool:
     """SQLite busy/locked, PostgreSQL serialisation failure or deadlock: retrying may succeed."""
     pgcode = getattr(exc.orig, "pgcode", None)
@@ -193,7 +224,11 @@ def _create_engine(url: str) -> Engine:
             if "connect_timeout" not in parsed.query:
                 connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
             engine = sa.create_engine(
-                parsed, future=True, pool_pre_ping=True, connect_args=connect_args
+                parsed,
+                future=True,
+                pool_pre_ping=True,
+                hide_parameters=HIDE_PARAMETERS,
+                connect_args=connect_args,
             )
     except (NoSuchModuleError, ImportError) as exc:
         raise CRMConfigError(
@@ -210,23 +245,35 @@ def _create_sqlite_engine(parsed: URL) -> Engine:
         # One shared connection, or every session would see a different empty database.
         # Fine for quick experiments; not for concurrent use.
         engine = sa.create_engine(
-            parsed, future=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            parsed,
+            future=True,
+            poolclass=StaticPool,
+            hide_parameters=HIDE_PARAMETERS,
+            connect_args={"check_same_thread": False},
         )
     else:
-        directory = Path(database).expanduser().parent
+        path = Path(database).expanduser()
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
         except OSError as exc:
             raise CRMConfigError(
-                f"cannot create the directory {str(directory)!r} for the SQLite CRM database: "
+                f"cannot create the directory {str(path.parent)!r} for the SQLite CRM database: "
                 f"{exc.strerror or exc}"
             ) from None
+        if not database.startswith("file:"):  # a plain path, not an SQLite URI
+            try:
+                private_file(path)  # 0600 before SQLite creates it 0644 (-wal/-shm follow it)
+            except OSError as exc:
+                raise CRMConfigError(
+                    f"cannot create the SQLite CRM database {str(path)!r}: {exc.strerror or exc}"
+                ) from None
         engine = sa.create_engine(
             parsed,
             future=True,
             poolclass=QueuePool,  # SQLAlchemy 1.4 would open a new connection per session
             pool_size=5,
             max_overflow=20,
+            hide_parameters=HIDE_PARAMETERS,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
 
@@ -235,6 +282,9 @@ def _create_sqlite_engine(parsed: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Overwrite deleted or replaced content with zeros: an erased customer's data must
+        # not survive in free pages of the file (bot/crm/privacy.py).
+        cursor.execute("PRAGMA secure_delete = ON")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()

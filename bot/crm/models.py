@@ -436,3 +436,28 @@ class ScheduledJobRun(Base):
     claimed_by: Mapped[str] = Column(String(64), nullable=False)
     started_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     finished_at = Column(UTCDateTime)
+
+
+# --- personal-data rights (issue 12): audit of exports, erasures and retention purges -----
+PRIVACY_ACTIONS = ("export", "erase", "purge")
+
+
+class PrivacyAudit(Base):
+    """Who exported or erased whose data, and when (UU PDP accountability).
+
+    Never the personal values themselves: the subject is named by the kind of key given
+    (phone, e-mail, reference) and, for a reference, the reference; plus customer ids and
+    row counts.
+    """
+
+    __tablename__ = "privacy_audit"
+    __table_args__ = (one_of("action", PRIVACY_ACTIONS, "action"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    action: Mapped[str] = Column(String(8), nullable=False)
+    actor: Mapped[str] = Column(String(100), nullable=False)
+    subject_kind: Mapped[str] = Column(String(16), nullable=False)  # phone, email, reference
+    subject_reference = Column(String(20))  # a business reference, never a phone or e-mail
+    customer_ids: Mapped[list[Any]] = Column(JSON, nullable=False, default=list)
+    summary: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)  # row counts

@@ -18,6 +18,7 @@ def _admin_engine(server_url: str) -> Engine:
         sa.engine.make_url(server_url),
         isolation_level="AUTOCOMMIT",  # CREATE/DROP DATABASE cannot run in a transaction
         future=True,
+        hide_parameters=True,  # see bot/crm/db.py
         connect_args={"connect_timeout": 5},
     )
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
-
-from bot.channels.signatures import meta_signature
 
 APP_SECRET = "test-app-secret-" + "x" * 16
 VERIFY_TOKEN = "test-verify-token"
@@ -91,6 +91,11 @@ def wa_status(status: str = "delivered") -> dict[str, Any]:
         "conversation": {"id": "4b9b6c2c8f0e4b1b9c1e2d3f4a5b6c7d", "origin": {"type": "service"}},
         "pricing": {"billable": True, "pricing_model": "CBP", "category": "service"},
     }
+
+
+def meta_signature(raw: bytes, secret: str = APP_SECRET) -> str:
+    """X-Hub-Signature-256 as Meta documents it, computed here (not by the code under test)."""
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
 def signed(body: Any, secret: str = APP_SECRET) -> dict[str, Any]:
