@@ -244,6 +244,10 @@ async def test_cli_passwd_role_and_disable_end_the_sessions(
     assert done.returncode == 0, done.stderr
     await assert_refused(desk_server, cookie)
     assert agents.authenticate("rina", new_password) is None
+    done = run_cli(desk_db, tmp_path, "enable", "rina")
+    assert done.returncode == 0, done.stderr
+    assert agents.authenticate("rina", new_password) is not None
+    await assert_refused(desk_server, cookie)  # re-enabling does not revive old sessions
 
     weak = run_cli(desk_db, tmp_path, "passwd", "rina", "--password-stdin", stdin="short\n")
     assert weak.returncode == 2 and "at least 8" in weak.stderr
