@@ -149,6 +149,9 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
         if agent is None:
             return again("Nama pengguna atau kata sandi salah.", 401)
         await asyncio.to_thread(ratelimit.reset, per_user)
+        previous = request.cookies.get(web.SESSION_COOKIE)
+        if previous:  # a new login replaces this browser's old session, it does not add one
+            await asyncio.to_thread(desk_sessions.revoke, desk_sessions.session_id(previous[:256]))
         token = await asyncio.to_thread(
             desk_sessions.create_session,
             agent.id,

@@ -71,6 +71,21 @@ async def test_a_cookie_copied_before_logout_is_refused_after_it(desk_server, ma
     await assert_refused(desk_server, cookie)
 
 
+async def test_logging_in_again_in_a_browser_ends_its_previous_session(
+    desk_server, make_agent
+) -> None:
+    make_agent("rina")
+    make_agent("budi")
+    client, first = await logged_in(desk_server, "rina")
+    page = await client.get("/desk/login")
+    await client.post(
+        "/desk/login",
+        data={"username": "budi", "password": PASSWORD, "csrf_token": csrf_from(page.text)},
+    )
+    assert client.cookies.get("desk_session") != first
+    await assert_refused(desk_server, first)
+
+
 async def test_logout_ends_only_that_session(desk_server, make_agent) -> None:
     make_agent("rina")
     laptop, _ = await logged_in(desk_server, "rina")
