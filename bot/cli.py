@@ -39,9 +39,16 @@ def _cmd_shell(args: argparse.Namespace) -> int:
 
 
 def _cmd_agent(args: argparse.Namespace) -> int:
-    from bot.desk.cli import create_agent_command
+    from bot.desk import cli as desk_cli
 
-    return create_agent_command(args)
+    commands = {
+        "create": desk_cli.create_agent_command,
+        "passwd": desk_cli.passwd_command,
+        "disable": desk_cli.disable_command,
+        "enable": desk_cli.enable_command,
+        "role": desk_cli.role_command,
+    }
+    return commands[args.agent_command](args)
 
 
 def _cmd_web(args: argparse.Namespace) -> int:
@@ -89,14 +96,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     agent = sub.add_parser("agent", help="manage agent-desk accounts")
     agent_sub = agent.add_subparsers(dest="agent_command", required=True)
-    create = agent_sub.add_parser("create", help="create an agent or supervisor")
+    roles = ["agent", "supervisor", "admin"]
+    create = agent_sub.add_parser("create", help="create an agent, supervisor or admin")
     create.add_argument("username")
     create.add_argument("--name", dest="display_name", default=None)
-    create.add_argument("--role", choices=["agent", "supervisor"], default="agent")
+    create.add_argument("--role", choices=roles, default="agent")
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     create.set_defaults(func=_cmd_agent)
+    passwd = agent_sub.add_parser(
+        "passwd", help="set a new password (prompted, or --password-stdin); ends their sessions"
+    )
+    passwd.add_argument("username")
+    passwd.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    passwd.set_defaults(func=_cmd_agent)
+    for name, text in (
+        ("disable", "disable an account and end its sessions"),
+        ("enable", "re-enable a disabled account"),
+    ):
+        agent_sub.add_parser(name, help=text).add_argument("username")
+        agent_sub.choices[name].set_defaults(func=_cmd_agent)
+    role = agent_sub.add_parser("role", help="change an account's role; ends their sessions")
+    role.add_argument("username")
+    role.add_argument("role", choices=roles)
+    role.set_defaults(func=_cmd_agent)
 
     sub.add_parser("web", help="serve the demo company page with the chat widget").set_defaults(
         func=_cmd_web

@@ -160,6 +160,12 @@ class DeskSettings:
     # Failed-or-not login attempts allowed per username and client address per window.
     login_attempts: int
     login_window_seconds: int
+    # Attempts allowed per client address per window, whatever the username.
+    login_address_attempts: int
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDR networks, "*" = any).
+    # Empty (default): the client address is the socket peer and the header is ignored,
+    # so nobody can pick their own address by sending the header.
+    trusted_proxies: tuple[str, ...]
 
 
 def get_desk_settings() -> DeskSettings:
@@ -169,6 +175,14 @@ def get_desk_settings() -> DeskSettings:
         presence_seconds=int(env.get("DESK_PRESENCE_SECONDS", "60")),
         login_attempts=int(env.get("DESK_LOGIN_ATTEMPTS", "5")),
         login_window_seconds=int(env.get("DESK_LOGIN_WINDOW_SECONDS", "300")),
+        login_address_attempts=int(env.get("DESK_LOGIN_ADDRESS_ATTEMPTS", "30")),
+        trusted_proxies=tuple(
+            part.strip()
+            for part in (
+                env.get("DESK_TRUSTED_PROXIES") or env.get("FORWARDED_ALLOW_IPS") or ""
+            ).split(",")
+            if part.strip()
+        ),
     )
 
 

@@ -103,6 +103,13 @@ def loads(
     if nesting_depth(text, max_depth) > max_depth:
         raise JSONTooDeep(f"The JSON body is nested deeper than {max_depth} levels.")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
+    except JSONInvalid:
+        raise
     except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         raise JSONInvalid("The body is not valid JSON.") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259) and break arithmetic downstream."""
+    raise JSONInvalid(f"{name} is not allowed in JSON.")

@@ -1,7 +1,12 @@
-"""Agent-desk accounts with argon2 password hashes.
+"""Agent-desk accounts with argon2 password hashes, roles, and what ends their sessions.
 
 Hash verification (tens of milliseconds by design) runs outside any database transaction,
 so a login never holds SQLite's write lock while hashing.
+
+Roles: ``agent`` (chats), ``supervisor`` (also reports and any conversation or complaint),
+``admin`` (everything a supervisor may, plus managing accounts). A password change, a
+disabled account or a new role ends every desk session of that agent in the same
+transaction (``desk_sessions``), so the change holds at once on every replica.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.crm.db import affected_rows, run_in_transaction, session_scope
-from bot.crm.models import AGENT_ROLES, Agent
+from bot.crm.models import AGENT_ROLES, SUPERVISOR_ROLES, Agent, DeskSession
 from bot.crm.sqltypes import utcnow
 from bot.crm.types import AgentRecord, from_row
 
@@ -34,6 +39,25 @@ def normalize_username(username: str) -> str:
     return (username or "").strip().lower()
 
 
+def can_supervise(agent: AgentRecord) -> bool:
+    """Supervisors and admins: reports, and any conversation or complaint."""
+    return agent.role in SUPERVISOR_ROLES
+
+
+def is_admin(agent: AgentRecord) -> bool:
+    return agent.role == "admin"
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _check_role(role: str) -> None:
+    if role not in AGENT_ROLES:
+        raise ValueError(f"role must be one of {AGENT_ROLES}")
+
+
 def create_agent(
     username: str,
     password: str,
@@ -46,10 +70,8 @@ def create_agent(
     username = normalize_username(username)
     if not USERNAME_RE.match(username):
         raise ValueError("username: 2-64 characters, letters, digits, '.', '_' or '-'")
-    if role not in AGENT_ROLES:
-        raise ValueError(f"role must be one of {AGENT_ROLES}")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    _check_role(role)
+    _check_password(password)
     password_hash = _hasher.hash(password)
 
     def work(session: Session) -> AgentRecord:
@@ -106,6 +128,15 @@ def get_agent(agent_id: int, *, url: str | None = None) -> AgentRecord | None:
         return _record(row) if row else None
 
 
+def find_agent(username: str, *, url: str | None = None) -> AgentRecord | None:
+    """The account with this username (active or not), or None."""
+    with session_scope(url, readonly=True) as session:
+        row = session.execute(
+            sa.select(Agent).where(Agent.username == normalize_username(username))
+        ).scalar_one_or_none()
+        return _record(row) if row else None
+
+
 def list_agents(*, url: str | None = None) -> list[AgentRecord]:
     with session_scope(url, readonly=True) as session:
         return [
@@ -114,15 +145,74 @@ def list_agents(*, url: str | None = None) -> list[AgentRecord]:
         ]
 
 
-def set_active(agent_id: int, active: bool, *, url: str | None = None) -> bool:
-    """Disable (or re-enable) an account without deleting its history."""
-    return run_in_transaction(
-        lambda s: (
-            affected_rows(s, sa.update(Agent).where(Agent.id == agent_id).values(active=active))
-            == 1
-        ),
-        url,
+def end_all_sessions(session: Session, agent_id: int) -> int:
+    """Revoke every live desk session of the agent and mark them offline (in ``session``'s
+    transaction, so the account change and the logout commit together)."""
+    now = utcnow()
+    ended = affected_rows(
+        session,
+        sa.update(DeskSession)
+        .where(DeskSession.agent_id == agent_id, DeskSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False),
     )
+    session.execute(
+        sa.update(Agent)
+        .where(Agent.id == agent_id)
+        .values(last_seen_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(ended or 0)
+
+
+def _update_and_end_sessions(agent_id: int, values: dict[str, object], url: str | None) -> bool:
+    def work(session: Session) -> bool:
+        changed = affected_rows(
+            session,
+            sa.update(Agent)
+            .where(Agent.id == agent_id)
+            .values(**values)
+            .execution_options(synchronize_session=False),
+        )
+        if changed != 1:
+            return False
+        end_all_sessions(session, agent_id)
+        return True
+
+    return run_in_transaction(work, url)
+
+
+def set_active(agent_id: int, active: bool, *, url: str | None = None) -> bool:
+    """Disable (or re-enable) an account without deleting its history.
+
+    Disabling ends every desk session of the agent at once; False for an unknown agent.
+    """
+    if active:
+        return run_in_transaction(
+            lambda s: (
+                affected_rows(s, sa.update(Agent).where(Agent.id == agent_id).values(active=True))
+                == 1
+            ),
+            url,
+        )
+    return _update_and_end_sessions(agent_id, {"active": False}, url)
+
+
+def disable_agent(agent_id: int, *, url: str | None = None) -> bool:
+    return set_active(agent_id, False, url=url)
+
+
+def change_password(agent_id: int, new_password: str, *, url: str | None = None) -> bool:
+    """Set a new password (ValueError if too weak) and end all of the agent's sessions."""
+    _check_password(new_password)
+    return _update_and_end_sessions(agent_id, {"password_hash": _hasher.hash(new_password)}, url)
+
+
+def set_role(agent_id: int, role: str, *, url: str | None = None) -> bool:
+    """Change the role (ValueError if unknown) and end all of the agent's sessions, so no
+    open page keeps rights the agent no longer has."""
+    _check_role(role)
+    return _update_and_end_sessions(agent_id, {"role": role}, url)
 
 
 def touch_agent(agent_id: int, offline: bool = False, *, url: str | None = None) -> None:
@@ -165,5 +255,8 @@ def _get_dummy_hash() -> str:
         return _dummy_hash
 
 
-def _record(row: Agent) -> AgentRecord:
+def record_of(row: Agent) -> AgentRecord:
     return from_row(AgentRecord, row)
+
+
+_record = record_of

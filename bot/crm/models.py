@@ -56,7 +56,9 @@ SERVICE_LOCATIONS = ("onsite", "lab")
 SEVERITIES = ("low", "medium", "high")
 COMPLAINT_STAGES = ("received", "identified", "analysed", "negotiating", "resolved", "closed")
 FEEDBACK_KINDS = ("kritik", "saran", "pujian")
-AGENT_ROLES = ("agent", "supervisor")
+AGENT_ROLES = ("agent", "supervisor", "admin")
+# Roles that may do everything a supervisor may (admin: also manages accounts).
+SUPERVISOR_ROLES = ("supervisor", "admin")
 HANDOFF_STATUSES = ("waiting", "active", "closed", "callback")
 OPEN_HANDOFF_STATUSES = ("waiting", "active")  # the bot is paused for the conversation
 HANDOFF_SENDERS = ("customer", "agent", "bot", "note")
@@ -461,3 +463,27 @@ class PrivacyAudit(Base):
     subject_reference = Column(String(20))  # a business reference, never a phone or e-mail
     customer_ids: Mapped[list[Any]] = Column(JSON, nullable=False, default=list)
     summary: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)  # row counts
+
+
+# ---- desk sessions (issue 12: revocable agent-desk sessions) -------------------------------
+
+
+class DeskSession(Base):
+    """One login on the agent desk, so it can be ended server-side on every replica at once.
+
+    ``id`` is the SHA-256 of the random cookie value: a copy of this table (a backup, a
+    read-only database user) cannot be replayed as a cookie.
+    """
+
+    __tablename__ = "desk_sessions"
+
+    id: Mapped[str] = Column(String(64), primary_key=True)
+    agent_id: Mapped[int] = Column(
+        Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, index=True)
+    revoked_at = Column(UTCDateTime)
+    user_agent = Column(String(255))
+    address = Column(String(64))

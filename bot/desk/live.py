@@ -7,11 +7,11 @@ replica reaches every open desk.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
-from bot.desk.web import dumps
+from bot import jsonsafe
+from bot.desk.web import MAX_JSON_BYTES, MAX_JSON_DEPTH, dumps
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,11 @@ class LiveDesks:
 
 
 def parse_client_message(raw: Any) -> dict[str, Any]:
-    """A desk websocket frame as a dict; anything else is an empty dict."""
+    """A desk websocket frame as a dict; anything else (also too deep/large) is an empty dict."""
+    if not isinstance(raw, (str, bytes)):
+        return {}
     try:
-        value = json.loads(raw)
-    except (TypeError, ValueError):
+        value = jsonsafe.loads(raw, max_bytes=MAX_JSON_BYTES, max_depth=MAX_JSON_DEPTH)
+    except jsonsafe.JSONBodyError:
         return {}
     return value if isinstance(value, dict) else {}

@@ -1,5 +1,14 @@
 """What agents do on the desk: claim, reply, note, close, move a complaint's stage.
 
+Who may do what is decided here, not in the page or the route, so the JSON API, the
+websocket and any later screen share one rule:
+- claim: any agent, on a waiting handoff;
+- reply: the agent who claimed the handoff, or a supervisor/admin;
+- note: on an open handoff; on an active one only its agent or a supervisor/admin;
+- close: its agent (active), a supervisor/admin (also waiting), anyone (callback ticket);
+- complaint stage: the agent who holds an active handoff of the complaint's customer, or
+  a supervisor/admin.
+
 Runs inside the Rasa server (the desk is a Rasa input channel), so it changes trackers
 directly under the lock store's lock and reaches customers through the registered input
 channels (``bot.desk.delivery``). The database stays the only truth for handoff state.
@@ -70,8 +79,15 @@ async def _language(desk: Desk, sender_id: str) -> str:
 def _owner_check(record: HandoffRecord, agent: AgentRecord) -> None:
     if record.status != "active":
         raise DeskError(409, "not_active", "Ambil percakapan ini dulu.")
-    if record.agent_id != agent.id and agent.role != "supervisor":
+    if record.agent_id != agent.id and not agents.can_supervise(agent):
         raise DeskError(403, "not_owner", "Percakapan ini ditangani agen lain.")
+
+
+def may_change_complaints(record: HandoffRecord, agent: AgentRecord) -> bool:
+    """Whether the desk offers the complaint stage controls on this handoff's page."""
+    return agents.can_supervise(agent) or (
+        record.status == "active" and record.agent_id == agent.id
+    )
 
 
 def _clean_text(text: Any) -> str:
@@ -149,6 +165,10 @@ async def note(desk: Desk, handoff_id: int, agent: AgentRecord, text: Any) -> Se
     """An internal note: stored and shown to agents, never sent to the customer."""
     body = _clean_text(text)
     record = await _handoff(handoff_id)
+    if record.status == "closed":
+        raise DeskError(409, "closed", "Percakapan ini sudah selesai.")
+    if record.status == "active":
+        _owner_check(record, agent)
     stored = await asyncio.to_thread(handoffs.add_message, record.id, "note", body, agent.id)
     await desk.the_bus.publish(
         TOPIC_DESK,
@@ -180,7 +200,7 @@ async def close(desk: Desk, handoff_id: int, agent: AgentRecord) -> HandoffRecor
     else:
         if record.status == "active":
             _owner_check(record, agent)
-        elif agent.role != "supervisor":
+        elif not agents.can_supervise(agent):
             raise DeskError(409, "not_active", "Ambil percakapan ini dulu.")
         lang = await _language(desk, record.sender_id)
         messages = [
@@ -208,7 +228,23 @@ async def advance_complaint(
 ) -> ComplaintRecord:
     if not isinstance(to_stage, str) or not to_stage:
         raise DeskError(400, "stage", "Pilih tahap.")
+    if note_text is not None and not isinstance(note_text, str):
+        raise DeskError(400, "note", "Catatan harus berupa teks.")
     text = note_text.strip() if isinstance(note_text, str) and note_text.strip() else None
+    if text is not None and len(text) > MAX_REPLY_CHARS:
+        raise DeskError(400, "too_long", f"Maksimal {MAX_REPLY_CHARS} karakter.")
+    if not agents.can_supervise(agent):
+        complaint = await asyncio.to_thread(complaints.get_complaint, reference)
+        if complaint is None:
+            raise DeskError(404, "not_found", "Keluhan tidak ditemukan.")
+        mine = await asyncio.to_thread(handoffs.active_handoffs, agent.id)
+        if not any(h.customer_id == complaint.customer_id for h in mine):
+            raise DeskError(
+                403,
+                "not_owner",
+                "Tahap keluhan ini hanya bisa diubah oleh agen yang menangani percakapan "
+                "pelanggannya, atau supervisor.",
+            )
     try:
         return await asyncio.to_thread(
             complaints.advance_stage, reference, to_stage, text, agent.id

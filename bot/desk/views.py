@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.bus import TOPIC_DESK, get_bus
 from bot.config import get_desk_settings
-from bot.crm import agents, handoffs, ratelimit
+from bot.crm import agents, desk_sessions, handoffs, ratelimit
 from bot.crm.models import COMPLAINT_STAGES
 from bot.desk import presence, reasons, service, tokens, web
 from bot.desk.live import LiveDesks, parse_client_message
@@ -42,19 +42,17 @@ def _render(
     name: str, request: Request | None = None, status: int = 200, **values: Any
 ) -> HTTPResponse:
     agent = getattr(request.ctx, "agent", None) if request is not None else None
-    context: dict[str, Any] = {"agent": agent, "company": get_profile().short_name, **values}
+    context: dict[str, Any] = {
+        "agent": agent,
+        "supervises": agent is not None and agents.can_supervise(agent),
+        "company": get_profile().short_name,
+        **values,
+    }
     if request is not None and agent is not None:
         context["csrf_token"] = web.csrf_for(request)
     html = _templates.get_template(name).render(**context)
-    resp = response.html(html, status=status)
-    # The desk shows customer data: keep it out of shared caches and other sites' frames.
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'"
-    )
-    return resp
+    # Cache-Control, nosniff and framing headers: the blueprint's response middleware.
+    return response.html(html, status=status)
 
 
 def _desk(request: Request) -> service.Desk:
@@ -82,20 +80,19 @@ def _desk_errors_as_json(handler: web.Handler) -> web.Handler:
     return wrapped
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    if request.content_type.startswith("application/json"):
-        try:
-            value = request.json
-        except Exception:  # noqa: BLE001 - malformed JSON is the client's problem
-            return {}
-        return value if isinstance(value, dict) else {}
-    return {key: request.form.get(key) for key in request.form}
+def _body(request: Request) -> dict[str, Any]:
+    """The POST's fields, parsed (safely) by ``web.api``."""
+    return getattr(request.ctx, "body", None) or {}
 
 
 def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     bp = Blueprint("agent_desk", url_prefix=None)
     live = live or LiveDesks()
     bp.static("/static", str(HERE / "static"), name="desk_static")
+
+    @bp.middleware("response")
+    async def _security_headers(request: Request, resp: HTTPResponse) -> None:
+        web.add_security_headers(request, resp)
 
     @bp.listener("after_server_start")
     async def _subscribe(app: Any, _loop: Any) -> None:
@@ -128,13 +125,16 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
         password = form.get("password") or ""
         settings = get_desk_settings()
         address = web.client_address(request)
+        # Per (username, address) and per address, never per username alone: an attacker
+        # elsewhere cannot lock the real agent out, and behind a trusted proxy every agent
+        # has their own address (web.client_address).
         per_user = f"desk-login:{username}:{address}"
         allowed = await asyncio.to_thread(
             ratelimit.hit, per_user, settings.login_attempts, settings.login_window_seconds
         ) and await asyncio.to_thread(
             ratelimit.hit,
             f"desk-login-ip:{address}",
-            settings.login_attempts * 6,
+            settings.login_address_attempts,
             settings.login_window_seconds,
         )
 
@@ -159,27 +159,33 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
         if agent is None:
             return again("Nama pengguna atau kata sandi salah.", 401)
         await asyncio.to_thread(ratelimit.reset, per_user)
-        await asyncio.to_thread(presence.touch, agent.id, True)
-        resp = response.redirect(next_url)
-        web.set_cookie(
-            resp,
-            web.SESSION_COOKIE,
-            tokens.issue_session(web.secret(), agent.id),
+        previous = request.cookies.get(web.SESSION_COOKIE)
+        if previous:  # a new login replaces this browser's old session, it does not add one
+            await asyncio.to_thread(desk_sessions.revoke, desk_sessions.session_id(previous[:256]))
+        token = await asyncio.to_thread(
+            desk_sessions.create_session,
+            agent.id,
             tokens.SESSION_LIFETIME_S,
+            user_agent=request.headers.get("user-agent"),
+            address=address,
         )
+        await web.refresh_session(desk_sessions.session_id(token), force=True)
+        resp = response.redirect(next_url)
+        web.set_cookie(resp, web.SESSION_COOKIE, token, tokens.SESSION_LIFETIME_S)
         web.clear_cookie(resp, web.LOGIN_CSRF_COOKIE, path=f"{web.COOKIE_PATH}/login")
         logger.info("desk login: agent %s", agent.id)
         return resp
 
     @bp.post("/logout")
     async def logout(request: Request) -> HTTPResponse:
-        agent = await web.current_agent(request)
-        if agent is not None:
-            if not tokens.csrf_valid(
-                web.secret(), request.ctx.desk_session, web.supplied_csrf(request)
-            ):
+        found = await web.live_session(request)
+        if found is not None:
+            request.ctx.desk_session = found
+            if not web.csrf_ok(request, web.supplied_csrf(request)):
                 return web.error(403, "csrf", "Missing or invalid CSRF token.")
-            await asyncio.to_thread(presence.forget, agent.id)
+            # Ended in the database: refused on every replica from now on.
+            await asyncio.to_thread(desk_sessions.revoke, found.id)
+            await asyncio.to_thread(presence.forget, found.agent.id)
         resp = response.redirect(f"{web.COOKIE_PATH}/login")
         web.clear_cookie(resp, web.SESSION_COOKIE)
         return resp
@@ -208,12 +214,13 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
             assigned=assigned,
             stages=COMPLAINT_STAGES,
             transitions=_transitions(),
+            may_change_complaints=service.may_change_complaints(view["handoff"], request.ctx.agent),
         )
 
     @bp.get("/supervisor")
     @web.page
     async def supervisor_page(request: Request) -> HTTPResponse:
-        if request.ctx.agent.role != "supervisor":
+        if not agents.can_supervise(request.ctx.agent):
             return _render(
                 "error.html", request, status=403, message="Halaman ini khusus supervisor."
             )
@@ -243,7 +250,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     @web.api
     @_desk_errors_as_json
     async def api_reply(request: Request, handoff_id: int) -> HTTPResponse:
-        body = await _body(request)
+        body = _body(request)
         result = await service.reply(
             _desk(request), handoff_id, request.ctx.agent, body.get("text")
         )
@@ -255,7 +262,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     @web.api
     @_desk_errors_as_json
     async def api_note(request: Request, handoff_id: int) -> HTTPResponse:
-        body = await _body(request)
+        body = _body(request)
         result = await service.note(_desk(request), handoff_id, request.ctx.agent, body.get("text"))
         return web.json_response({"ok": True, "message_id": result.message_id})
 
@@ -270,7 +277,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     @web.api
     @_desk_errors_as_json
     async def api_complaint_stage(request: Request, reference: str) -> HTTPResponse:
-        body = await _body(request)
+        body = _body(request)
         record = await service.advance_complaint(
             reference, body.get("to_stage"), body.get("note"), request.ctx.agent
         )
@@ -287,43 +294,64 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     @bp.websocket("/ws")
     async def desk_socket(request: Request, ws: Any) -> None:
         agent = await web.current_agent(request)
-        session = getattr(request.ctx, "desk_session", None)
         # Cross-site websocket hijacking: the browser sends cookies on a cross-site upgrade,
         # so the Origin and the session's CSRF token are both required.
         if (
             agent is None
-            or session is None
             or not web.same_origin(request)
-            or not tokens.csrf_valid(web.secret(), session, request.args.get("csrf"))
+            or not web.csrf_ok(request, request.args.get("csrf"))
         ):
             await ws.close(code=4401, reason="unauthorised")
             return
         live.add(ws)
+        # A socket outlives the request that opened it: end it when its session ends
+        # (logout elsewhere, password change, disabled account), heartbeats or not.
+        watchdog = asyncio.create_task(_close_when_session_ends(request, ws))
         try:
             await ws.send(web.dumps({"kind": "hello", "agent": agent.display_name}))
             while True:
                 raw = await ws.recv()
                 if raw is None:
                     break
-                await _socket_action(request, ws, agent, parse_client_message(raw))
+                if not await _socket_action(request, ws, parse_client_message(raw)):
+                    break
         except Exception as exc:
             logger.debug("desk websocket closed: %s", exc.__class__.__name__, exc_info=True)
         finally:
             live.discard(ws)
+            watchdog.cancel()
 
-    async def _socket_action(
-        request: Request, ws: Any, agent: Any, message: dict[str, Any]
-    ) -> None:
+    async def _close_when_session_ends(request: Request, ws: Any) -> None:
+        try:
+            while True:
+                await asyncio.sleep(web.SESSION_RECHECK_S)
+                if await web.live_session(request) is None:
+                    live.discard(ws)
+                    await ws.close(code=4401, reason="session ended")
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket is gone already
+            logger.debug("desk websocket watchdog stopped", exc_info=True)
+
+    async def _socket_action(request: Request, ws: Any, message: dict[str, Any]) -> bool:
+        """Handle one frame; False when the session has ended (the socket is then closed)."""
+        found = await web.live_session(request)
+        if found is None or not await web.refresh_session(found.id):
+            live.discard(ws)
+            await ws.close(code=4401, reason="session ended")
+            return False
+        request.ctx.desk_session = found
+        agent = request.ctx.agent = found.agent
         action = message.get("action")
-        await asyncio.to_thread(presence.touch, agent.id)
         if action in (None, "heartbeat"):
-            return
+            return True
         if action != "reply":
             await ws.send(web.dumps({"kind": "error", "error": "unknown_action"}))
-            return
-        if not tokens.csrf_valid(web.secret(), request.ctx.desk_session, message.get("csrf_token")):
+            return True
+        if not web.csrf_ok(request, message.get("csrf_token")):
             await ws.send(web.dumps({"kind": "error", "error": "csrf"}))
-            return
+            return True
         try:
             raw_id: Any = message.get("handoff_id")  # any JSON value; int() refuses the wrong ones
             handoff_id = int(raw_id)
@@ -342,6 +370,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
                     }
                 )
             )
+        return True
 
     return bp
 

@@ -47,7 +47,7 @@ def test_disabled_agent_cannot_log_in(crm_url: str) -> None:
     [
         ("dina", "short", "agent"),
         ("bad name!", "long-enough", "agent"),
-        ("dina", "long-enough", "admin"),
+        ("dina", "long-enough", "root"),
     ],
 )
 def test_invalid_accounts_are_refused(

@@ -48,6 +48,13 @@ async def test_conversation_view_shows_crm_context_and_moves_the_complaint(
     _customer, complaint, record = customer_with_history("a" * 32)
     client = await desk_server.login("rina")
     token = await api_csrf(client)
+    # The stage controls belong to the agent handling the conversation: claim it first.
+    unclaimed = (await client.get(f"/desk/handoffs/{record.id}")).text
+    assert complaint.reference in unclaimed and 'class="stage-form"' not in unclaimed
+    claimed = await client.post(
+        f"/desk/api/handoffs/{record.id}/claim", headers={"X-CSRF-Token": token}
+    )
+    assert claimed.status_code == 200
     page = (await client.get(f"/desk/handoffs/{record.id}")).text
     assert "Budi Santoso" in page and "PT Maju" in page and "+6281234567890" in page
     assert complaint.reference in page and "Sertifikat &lt;terlambat&gt; 2 minggu" in page

@@ -9,6 +9,10 @@
   var socket = null;
   var seen = {};  // message ids already shown (the broadcast echoes our own replies)
 
+  function toLogin() {
+    location.href = "/desk/login?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
   function api(path, payload) {
     return fetch("/desk/api" + path, {
       method: "POST",
@@ -16,6 +20,7 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify(payload || {})
     }).then(function (response) {
+      if (response.status === 401) { toLogin(); }
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) { throw new Error(data.message || ("HTTP " + response.status)); }
         return data;
@@ -50,8 +55,9 @@
     socket = new WebSocket(scheme + location.host + "/desk/ws?csrf=" + encodeURIComponent(csrf));
     var status = document.getElementById("live-status");
     socket.onopen = function () { if (status) { status.classList.add("on"); } };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       if (status) { status.classList.remove("on"); }
+      if (event && event.code === 4401) { toLogin(); return; }  // session ended (logout elsewhere, new password…)
       socket = null;
       setTimeout(connect, 3000);
     };

@@ -1,7 +1,7 @@
 """Personal-data rights: the privacy_audit table (exports, erasures, retention purges).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01 17:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from bot.crm.sqltypes import UTCDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
