@@ -45,7 +45,7 @@ def _cmd_agent(args: argparse.Namespace) -> int:
 
 
 def _cmd_web(args: argparse.Namespace) -> int:
-    from bot.channels.demo_site import serve
+    from bot.demo.site import serve
 
     serve()
     return 0

@@ -8,7 +8,6 @@ whose name is a fingerprint of the current training data, so it cannot be stale.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,12 @@ import pytest
 import requests
 
 from bot import PROJECT_ROOT
-from bot.crm.scratch import create_scratch_database, drop_scratch_database
+from testkit.ports import free_port
+from testkit.scratch import create_scratch_database, drop_scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CRM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def create_postgres_database(prefix: str = "crm_test") -> str:

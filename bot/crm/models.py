@@ -211,7 +211,7 @@ class Agent(Base):
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
     created_at = created_column()
-    # Desk presence (bot/desk/presence.py): last desk heartbeat; NULL after logout.
+    # Desk presence (bot/handoff/presence.py): last desk heartbeat; NULL after logout.
     last_seen_at = Column(UTCDateTime)
 
 

@@ -24,7 +24,8 @@ from sanic.response import HTTPResponse
 from bot.config import get_desk_settings, get_settings
 from bot.crm import agents
 from bot.crm.types import AgentRecord
-from bot.desk import presence, tokens
+from bot.desk import tokens
+from bot.handoff import presence
 
 SESSION_COOKIE = "desk_session"
 LOGIN_CSRF_COOKIE = "desk_login_csrf"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ import yaml
 
 import bot.runner
 from bot import PROJECT_ROOT
+from testkit.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -44,12 +44,6 @@ CHROMIUM_ARGS = [
 ]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 _ORIGINAL_WRITE_ENDPOINTS = bot.runner.write_runtime_endpoints
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _root_conftest(config: pytest.Config) -> Any:
@@ -125,7 +119,7 @@ def widget_stack(
 ) -> Iterator[WidgetStack]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium")
-    web_port = _free_port()
+    web_port = free_port()
     page_url = f"http://127.0.0.1:{web_port}"
     var_dir = tmp_path_factory.mktemp("widget-stack")
     stack_processes = _root_conftest(request.config).StackProcesses(

@@ -26,12 +26,12 @@ from desk_helpers import (
     PASSWORD,
     DeskServer,
     RecordingChannel,
-    free_port,
     write_profile,
 )
 from rasa.core.channels.channel import CollectingOutputChannel
 
 from bot import PROJECT_ROOT
+from testkit.ports import free_port
 from tests.conftest import migrated_postgres_database
 
 

@@ -25,10 +25,11 @@ from typing import Any
 
 import pytest
 import requests
-from desk_helpers import ALL_DAYS, PASSWORD, free_port, write_profile
+from desk_helpers import ALL_DAYS, PASSWORD, write_profile
 
 from bot import PROJECT_ROOT
 from bot.crm import agents, handoffs
+from testkit.ports import free_port
 from tests.conftest import StackProcesses
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]

@@ -8,7 +8,6 @@ training run. ``core_agent`` runs it in-process against a real action server sub
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,12 +19,7 @@ import pytest
 import requests
 
 from bot import PROJECT_ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from testkit.ports import free_port
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +27,7 @@ def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """``python -m rasa_sdk --actions actions`` on a free port, with a throw-away var dir."""
     from bot.crm.migrate import upgrade
 
-    port = _free_port()
+    port = free_port()
     var_dir = tmp_path_factory.mktemp("nlu_actions")
     crm_url = f"sqlite:///{var_dir / 'crm.sqlite3'}"
     # Session start looks up open handoffs: the action server needs a migrated CRM, as
