@@ -8,7 +8,6 @@ addresses in every record, so personal data never reaches plain logs whoever log
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -60,8 +59,10 @@ def install_pii_filter() -> None:
 
 
 def configure_logging() -> None:
+    from bot.config import load_settings
+
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
+        level=load_settings().log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     install_pii_filter()

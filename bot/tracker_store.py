@@ -7,7 +7,6 @@ endpoints.yml names this class, so ``rasa run`` and ``rasa shell`` keep conversa
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,10 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot import rasa_speedups
-from bot.config import VAR_DIR, get_settings
-
-rasa_speedups.install()
+from bot.config import get_settings
 
 
 def tracker_database_url() -> str:
@@ -33,13 +29,13 @@ def tracker_database_url() -> str:
     With SQLite the tracker gets its own file: Rasa and the action server then never
     wait on each other's write lock.
     """
-    explicit = os.environ.get("TRACKER_DATABASE_URL")
-    if explicit:
-        return explicit
-    crm_url = get_settings().database_url
+    settings = get_settings()
+    if settings.tracker_database_url:
+        return settings.tracker_database_url
+    crm_url = settings.database_url
     if crm_url.startswith("sqlite"):
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}"
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{settings.var_dir / 'tracker.sqlite3'}"
     return crm_url
 
 

@@ -35,9 +35,9 @@ from sanic.response import HTTPResponse
 
 from bot.channels import hooks
 from bot.channels.limits import (
-    MAX_MESSAGE_CHARS,
     MAX_SENDER_ID_CHARS,
     TextProblem,
+    max_message_chars,
     text_problem,
     too_long_reply,
 )
@@ -82,7 +82,7 @@ def parse_rest_body(body: bytes) -> dict[str, str]:
         raise BadRequest(400, "empty_message", "'message' must not be empty.")
     if problem == TextProblem.TOO_LONG:
         raise BadRequest(
-            422, "message_too_long", too_long_reply(message), max_chars=MAX_MESSAGE_CHARS
+            422, "message_too_long", too_long_reply(message), max_chars=max_message_chars()
         )
     if problem:
         raise BadRequest(

@@ -41,9 +41,9 @@ from socketio import AsyncServer
 
 from bot.channels import hooks
 from bot.channels.limits import (
-    MAX_BODY_BYTES,
     TextProblem,
     invalid_text_reply,
+    max_body_bytes,
     text_problem,
     too_long_reply,
 )
@@ -187,7 +187,7 @@ class WebchatInput(SocketIOInput):
         # (two Access-Control-Allow-Origin headers would break browsers); the origin itself
         # is enforced in `connect` below, for websockets too.
         sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=MAX_BODY_BYTES
+            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=max_body_bytes()
         )
         self.sio = sio
         bp = _AppAwareSocketBlueprint(

@@ -55,14 +55,12 @@ CHANNEL = "whatsapp"
 
 def graph_config_from_env(fallback: dict[str, Any] | None = None) -> GraphConfig:
     """Graph API settings from the environment; ``fallback`` (credentials.yml) fills gaps."""
-    import os
-
     from bot.config import DEFAULT_GRAPH_BASE_URL, get_channel_settings
 
     settings = get_channel_settings()
     fallback = fallback or {}
     base_url = (
-        os.environ.get("WHATSAPP_GRAPH_BASE_URL")
+        settings.whatsapp_graph_base_url
         or str(fallback.get("graph_base_url") or "")
         or DEFAULT_GRAPH_BASE_URL
     )

@@ -35,6 +35,14 @@ from testkit.ports import free_port
 from tests.conftest import migrated_postgres_database
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _third_party_patches() -> None:
+    """What ``python -m bot serve-rasa`` installs at start: these tests run Rasa in-process."""
+    from bot import patches
+
+    patches.install()
+
+
 # ---- database ---------------------------------------------------------------------------
 def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.config import get_settings
