@@ -120,7 +120,7 @@ def _install_sanic_websocket_shim() -> None:
         return
     from sanic.server.websockets import impl
 
-    impl.asyncio = _AsyncioWrappingWait()  # type: ignore[assignment]
+    impl.asyncio = _AsyncioWrappingWait()  # type: ignore[attr-defined,assignment]
     _sanic_patched = True
 
 
@@ -157,10 +157,10 @@ _event_classes: dict[str, Any] = {}
 
 def resolve_event_type(type_name: str, default: type[Any] | None = None) -> type[Any] | None:
     """``Event.resolve_by_type`` remembering each answer (event classes are fixed at import)."""
-    cached = _event_classes.get(type_name)
+    cached: type[Any] | None = _event_classes.get(type_name)
     if cached is not None:
         return cached
-    resolved = _original_resolve_by_type(type_name, default)
+    resolved: type[Any] | None = _original_resolve_by_type(type_name, default)
     if resolved is not None and resolved is not default:
         _event_classes[type_name] = resolved
     return resolved
@@ -173,6 +173,6 @@ def _install_rasa_speedups() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.events import Event
 
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result
     _original_resolve_by_type = Event.resolve_by_type
-    Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_event_type)
