@@ -151,6 +151,22 @@ class StackProcesses:
             self.processes[proc.name] = proc
         return self.stack
 
+    def start_web(self, port: int) -> str:
+        """The demo page (``python -m bot web``) for this stack on 127.0.0.1:``port``; its URL.
+
+        Stopped with the servers by ``stop()``."""
+        import bot.runner
+        from bot.config import load_settings
+
+        self.env.update(
+            WEB_PORT=str(port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=self.stack.rasa_url
+        )
+        (web,) = bot.runner.start_all(
+            [bot.runner.web_spec(load_settings(self.env))], self.env, self.var_dir
+        )
+        self.processes[web.name] = web
+        return f"http://127.0.0.1:{port}"
+
     def stop(self, names: list | None = None) -> None:
         from bot.runner import stop
 

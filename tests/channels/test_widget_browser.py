@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -129,40 +127,16 @@ def widget_stack(
         extra_env={"WEB_ORIGINS": page_url, "REDIS_URL": REDIS_URL},
     )
     rasa_url = f"http://127.0.0.1:{stack_processes.rasa_port}"
-    web = None
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(
                 "bot.runner.write_runtime_endpoints", _endpoints_with_rasa_redis_lock_store
             )
             stack = stack_processes.start()
-        env = dict(
-            stack.env, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=rasa_url
-        )
-        log = open(var_dir / "web.log", "ab")
-        web = subprocess.Popen(
-            [sys.executable, "-m", "bot", "web"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(page_url + "/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if web.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((var_dir / "web.log").read_text(errors="replace"))
-            time.sleep(0.3)
+        assert stack_processes.start_web(web_port) == page_url
         yield WidgetStack(page_url=page_url, rasa_url=rasa_url, auth_token=stack.auth_token)
     finally:
         # Also when start-up failed half-way: never leave servers running.
-        if web is not None:
-            web.terminate()
-            web.wait(timeout=10)
         stack_processes.stop()
 
 
