@@ -1,4 +1,4 @@
-"""Handoff to a human agent: thin rasa_sdk actions over ``bot.desk.start`` / ``bot.desk.callback``.
+"""Handoff to a human agent: thin rasa_sdk actions over ``bot.handoff.start`` / ``bot.handoff.callback``.
 
 * ``action_handoff``: queues the conversation for an agent and pauses the bot, or, when no
   agent can take it now, offers a callback ticket (``handoff_callback_form``) and keeps the
@@ -20,16 +20,16 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.desk import callback, texts
-from bot.desk.reasons import infer_reason
-from bot.desk.start import HandoffContext, start_handoff
+from bot.handoff import callback, texts
+from bot.handoff.reasons import infer_reason
+from bot.handoff.start import HandoffContext, start_handoff
 
 CALLBACK_FORM = "handoff_callback_form"
 CALLBACK_SLOTS = ("callback_channel", "callback_time", "callback_contact")
 
 
 def handoff_events(reason: str) -> list[EventType]:
-    """For other actions: hand the conversation over with ``reason`` (a bot.desk.reasons code)."""
+    """For other actions: hand the conversation over with ``reason`` (a bot.handoff.reasons code)."""
     return [SlotSet("handoff_reason", reason), FollowupAction("action_handoff")]
 
 

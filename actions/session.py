@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.desk.start import session_start_events
+from bot.handoff.start import session_start_events
 from bot.profile import get_profile
 
 

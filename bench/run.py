@@ -36,7 +36,7 @@ README_START, README_END = "<!-- bench-results:start -->", "<!-- bench-results:e
 
 
 if TYPE_CHECKING:
-    from bench.stack import Server
+    from bot.runner import RunningProcess as Server
 
 
 def _pids(**servers: Server | None) -> dict[str, int]:
@@ -259,7 +259,7 @@ def _run_stack(
     from bench.metrics import ProcessSampler, mib
     from bench.report import add_ratios, level_summary
     from bench.stack import FullStack
-    from bot.crm.scratch import create_scratch_database, drop_scratch_database
+    from testkit.scratch import create_scratch_database, drop_scratch_database
 
     var_dir = work / f"var-{db}"
     admin_url = os.environ.get("CRM_DATABASE_URL", "")

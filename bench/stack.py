@@ -1,14 +1,14 @@
 """Start and stop the servers the benchmark drives: the full stack and the bare ``rasa init`` bot.
 
-The full stack is started like ``tests/conftest.py::StackProcesses`` does (same commands as
-``bot.runner``), but outside pytest, on its own ports, var dir and database.
+The full stack is started from ``bot.runner``'s process specs (the commands of
+``python -m bot run`` and ``tests/conftest.py::StackProcesses``), outside pytest, on its own
+ports, var dir and database.
 """
 
 from __future__ import annotations
 
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +16,23 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
 from bot import PROJECT_ROOT
+from bot.runner import (
+    ProcessSpec,
+    RunningProcess,
+    action_server_spec,
+    process_env,
+    rasa_server_spec,
+    start_all,
+    start_process,
+    stop,
+    wait_until_up,
+    write_runtime_endpoints,
+)
+from testkit.ports import free_port
 
 # Rasa would otherwise try to reach its telemetry server on every start (no internet here).
 QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -59,83 +64,10 @@ def tail(path: Path, chars: int = 3000) -> str:
 
 
 @dataclass
-class Server:
-    """One long-running server process with its log file."""
-
-    name: str
-    process: subprocess.Popen
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def spawn(name: str, command: list[str], cwd: Path, env: dict[str, str], log_dir: Path) -> Server:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
-    log = open(log_path, "ab")
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    log.close()  # the child holds its own descriptor
-    return Server(name=name, process=process, log_path=log_path)
-
-
-def wait_until_up(url: str, servers: list[Server], timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for server in servers:
-            if not server.alive():
-                raise RuntimeError(
-                    f"{server.name} exited with code {server.process.returncode}:\n"
-                    f"{tail(server.log_path)}"
-                )
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {int(timeout)} s")
-
-
-def _rasa_run_command(
-    model: Path, port: int, credentials: Path, endpoints: Path | None, auth_token: str
-) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "rasa",
-        "run",
-        "--model",
-        str(model),
-        "--port",
-        str(port),
-        "--credentials",
-        str(credentials),
-        "--enable-api",
-        "--auth-token",
-        auth_token,
-    ]
-    if endpoints is not None:
-        command += ["--endpoints", str(endpoints)]
-    return command
-
-
-@dataclass
 class FullStack:
-    """The assistant: action server + Rasa server on one database, in their own var dir."""
+    """The assistant: action server + Rasa server on one database, in their own var dir.
+
+    Started from ``bot.runner``'s specs, exactly as ``python -m bot run`` starts them."""
 
     model: Path
     database_url: str
@@ -143,84 +75,43 @@ class FullStack:
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     auth_token: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex}")
-    rasa: Server | None = None
-    actions: Server | None = None
+    rasa: RunningProcess | None = None
+    actions: RunningProcess | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def env(self) -> dict[str, str]:
-        return dict(
-            os.environ,
-            PYTHONPATH=str(PROJECT_ROOT),
+        return process_env(
             BOT_VAR_DIR=str(self.var_dir),
             CRM_DATABASE_URL=self.database_url,
             RASA_PORT=str(self.rasa_port),
             ACTION_PORT=str(self.action_port),
             RASA_AUTH_TOKEN=self.auth_token,
             DESK_SECRET_KEY=f"bench-{uuid.uuid4().hex}",
+            ACTION_SERVER_TOKEN=f"bench-{uuid.uuid4().hex}",
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             **QUIET_ENV,
         )
 
-    def _prepare(self, env: dict[str, str]) -> Path:
-        """Migrate the database and write the runtime endpoints, with this stack's settings."""
-        from bot.config import get_settings
-        from bot.crm.migrate import upgrade
-        from bot.runner import write_runtime_endpoints
-
-        saved = dict(os.environ)
-        os.environ.update(env)
-        get_settings.cache_clear()
-        try:
-            upgrade(self.database_url)
-            return write_runtime_endpoints(get_settings(), self.var_dir / "endpoints.yml")
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-            get_settings.cache_clear()
-
     def start(self) -> None:
+        from bot.config import load_settings
+        from bot.crm.migrate import upgrade
+
         self.var_dir.mkdir(parents=True, exist_ok=True)
         env = self.env()
-        endpoints = self._prepare(env)
-        self.actions = spawn(
-            "actions",
-            [
-                sys.executable,
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-            ],
-            PROJECT_ROOT,
+        settings = load_settings(env)
+        upgrade(self.database_url)
+        endpoints = write_runtime_endpoints(settings, self.var_dir / "endpoints.yml")
+        self.actions, self.rasa = start_all(
+            [action_server_spec(settings), rasa_server_spec(settings, self.model, endpoints)],
             env,
             self.var_dir,
         )
-        self.rasa = spawn(
-            "rasa",
-            _rasa_run_command(
-                self.model,
-                self.rasa_port,
-                PROJECT_ROOT / "credentials.yml",
-                endpoints,
-                self.auth_token,
-            ),
-            PROJECT_ROOT,
-            env,
-            self.var_dir,
-        )
-        servers = [self.actions, self.rasa]
-        wait_until_up(f"http://127.0.0.1:{self.action_port}/health", servers)
-        wait_until_up(f"{self.url}/", servers)
 
     def stop(self) -> None:
-        for server in (self.rasa, self.actions):
-            if server is not None:
-                server.stop()
+        stop([server for server in (self.rasa, self.actions) if server is not None])
 
 
 @dataclass
@@ -229,8 +120,7 @@ class BareBot:
 
     project_dir: Path
     port: int = field(default_factory=free_port)
-    auth_token: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex}")
-    rasa: Server | None = None
+    rasa: RunningProcess | None = None
     model: Path | None = None
 
     @property
@@ -269,25 +159,37 @@ class BareBot:
     def start(self) -> None:
         if self.model is None:
             raise RuntimeError("the bare bot has no model; call init_and_train() first")
-        # Its own endpoints.yml: no action server, in-memory tracker store (rasa init's defaults).
-        self.rasa = spawn(
-            "bare-rasa",
-            _rasa_run_command(
-                self.model,
-                self.port,
-                self.project_dir / "credentials.yml",
-                self.project_dir / "endpoints.yml",
-                self.auth_token,
+        # Its own endpoints.yml: no action server, in-memory tracker store (rasa init's defaults);
+        # no HTTP API (the benchmark only talks to the REST channel): no token needed.
+        spec = ProcessSpec(
+            name="bare-rasa",
+            command=(
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                str(self.model),
+                "--port",
+                str(self.port),
+                "--credentials",
+                str(self.project_dir / "credentials.yml"),
+                "--endpoints",
+                str(self.project_dir / "endpoints.yml"),
             ),
-            self.project_dir,
-            self.env(),
-            self.project_dir.parent,
+            health_url=f"{self.url}/",
+            startup_timeout=300,
         )
-        wait_until_up(f"{self.url}/", [self.rasa])
+        self.rasa = start_process(spec, self.env(), self.project_dir.parent, cwd=self.project_dir)
+        try:
+            wait_until_up(self.rasa)
+        except BaseException:
+            stop([self.rasa])
+            raise
 
     def stop(self) -> None:
         if self.rasa is not None:
-            self.rasa.stop()
+            stop([self.rasa])
 
 
 def train_full_model(output_dir: Path, log_path: Path) -> tuple[Path, TimedRun]:

@@ -52,7 +52,7 @@ def _cmd_agent(args: argparse.Namespace) -> int:
 
 
 def _cmd_web(args: argparse.Namespace) -> int:
-    from bot.channels.demo_site import serve
+    from bot.demo.site import serve
 
     serve()
     return 0
@@ -68,6 +68,18 @@ def _cmd_customer(args: argparse.Namespace) -> int:
     from bot.privacy_cli import customer_command
 
     return customer_command(args)
+
+
+def _cmd_serve_rasa(args: argparse.Namespace) -> int:
+    from bot.serve import serve_rasa
+
+    return serve_rasa(args.rasa_args)
+
+
+def _cmd_serve_actions(args: argparse.Namespace) -> int:
+    from bot.serve import serve_actions
+
+    return serve_actions(args.action_args)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -136,6 +148,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_customer_parser(sub).set_defaults(func=_cmd_customer)
 
+    serve_rasa = sub.add_parser(
+        "serve-rasa",
+        help="the Rasa server: `rasa run` options; the API token comes from RASA_AUTH_TOKEN",
+    )
+    serve_rasa.add_argument("rasa_args", nargs=argparse.REMAINDER)
+    serve_rasa.set_defaults(func=_cmd_serve_rasa)
+    serve_actions = sub.add_parser(
+        "serve-actions", help="the action server, behind ACTION_SERVER_TOKEN"
+    )
+    serve_actions.add_argument("action_args", nargs=argparse.REMAINDER)
+    serve_actions.set_defaults(func=_cmd_serve_actions)
+
     bench = sub.add_parser("bench", help="run the benchmark (see bench/README.md)")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_cmd_bench)
@@ -144,14 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
-        # argparse.REMAINDER drops options ("--levels 1") after a sub-command: pass them on as is.
-        args = argparse.Namespace(command="bench", bench_args=argv[1:], func=_cmd_bench)
+    # argparse.REMAINDER drops options ("--levels 1") after a sub-command: pass them on as is.
+    passthrough = {
+        "bench": ("bench_args", _cmd_bench),
+        "serve-rasa": ("rasa_args", _cmd_serve_rasa),
+        "serve-actions": ("action_args", _cmd_serve_actions),
+    }
+    if argv[:1] and argv[0] in passthrough:
+        dest, func = passthrough[argv[0]]
+        args = argparse.Namespace(command=argv[0], func=func, **{dest: argv[1:]})
     else:
         args = build_parser().parse_args(argv)
-    from bot.logging_setup import configure_logging
+    if not args.command.startswith("serve-"):
+        # The servers configure logging themselves (Rasa's and rasa_sdk's own set-up).
+        from bot.logging_setup import configure_logging
 
-    configure_logging()
+        configure_logging()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

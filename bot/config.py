@@ -9,30 +9,39 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from bot import PROJECT_ROOT
 
-VAR_DIR = Path(os.environ.get("BOT_VAR_DIR", PROJECT_ROOT / "var"))
+
+def _environ(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
 
 
-def _default_database_url() -> str:
-    return f"sqlite:///{VAR_DIR / 'crm.sqlite3'}"
+def var_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where generated secrets, SQLite files, runtime endpoints and logs live (BOT_VAR_DIR)."""
+    return Path(_environ(env).get("BOT_VAR_DIR") or PROJECT_ROOT / "var")
 
 
-def _secret(env_name: str, file_name: str) -> str:
+# This process's var dir. A process is told its var dir by the environment it starts with;
+# code that prepares another process's environment uses ``load_settings(env).var_dir``.
+VAR_DIR = var_dir()
+
+
+def _secret(env_name: str, file_name: str, env: Mapping[str, str], directory: Path) -> str:
     """Return the secret from the environment, or a generated one persisted under var/."""
-    value = os.environ.get(env_name)
+    value = env.get(env_name)
     if value:
         return value
-    path = VAR_DIR / file_name
+    path = directory / file_name
     if path.exists():
         return path.read_text().strip()
     from bot.private_files import private_dir
 
-    private_dir(VAR_DIR, tighten=True)
+    private_dir(directory, tighten=True)
     value = secrets.token_urlsafe(32)
     # O_EXCL so two processes starting together agree on one value.
     try:
@@ -55,39 +64,67 @@ class Settings:
     action_endpoint_url: str
     business_profile_path: Path
     log_level: str
+    var_dir: Path = field(default_factory=var_dir)
+    # Address the action server listens on: loopback unless a container needs 0.0.0.0.
+    action_host: str = "127.0.0.1"
+    # Address the demo page (``python -m bot web``) listens on.
+    web_host: str = "0.0.0.0"
+    # Rasa's tracker store; None means "derive from the CRM database" (bot/tracker_store.py).
+    tracker_database_url: str | None = None
+    # The environment secrets are read from (on each access, never cached here).
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
 
     @property
     def rasa_url(self) -> str:
         return f"http://{self.rasa_host}:{self.rasa_port}"
 
+    # Secrets: read (or generated into var/) only when asked for, never kept in the settings.
     @property
     def rasa_auth_token(self) -> str:
-        return _secret("RASA_AUTH_TOKEN", "rasa_auth_token")
+        return _secret("RASA_AUTH_TOKEN", "rasa_auth_token", self.env, self.var_dir)
 
     @property
     def desk_secret_key(self) -> str:
-        return _secret("DESK_SECRET_KEY", "desk_secret_key")
+        return _secret("DESK_SECRET_KEY", "desk_secret_key", self.env, self.var_dir)
+
+    @property
+    def action_server_token(self) -> str:
+        """What Rasa sends the action server (``Authorization: Bearer``); shared by replicas."""
+        return _secret("ACTION_SERVER_TOKEN", "action_server_token", self.env, self.var_dir)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``env`` (default: this process's environment), read now."""
+    env = _environ(env)
+    directory = var_dir(env)
+    rasa_port = int(env.get("RASA_PORT", "5005"))
+    action_port = int(env.get("ACTION_PORT", "5055"))
+    return Settings(
+        database_url=env.get("CRM_DATABASE_URL") or f"sqlite:///{directory / 'crm.sqlite3'}",
+        redis_url=env.get("REDIS_URL") or None,
+        rasa_host=env.get("RASA_HOST", "localhost"),
+        rasa_port=rasa_port,
+        action_port=action_port,
+        web_port=int(env.get("WEB_PORT", "8080")),
+        action_endpoint_url=env.get(
+            "ACTION_ENDPOINT_URL", f"http://127.0.0.1:{action_port}/webhook"
+        ),
+        business_profile_path=Path(
+            env.get("BUSINESS_PROFILE", PROJECT_ROOT / "data" / "business_profile.yml")
+        ),
+        log_level=env.get("LOG_LEVEL", "INFO"),
+        var_dir=directory,
+        action_host=env.get("ACTION_HOST") or "127.0.0.1",
+        web_host=env.get("WEB_HOST") or "0.0.0.0",
+        tracker_database_url=env.get("TRACKER_DATABASE_URL") or None,
+        env=env,
+    )
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    rasa_port = int(os.environ.get("RASA_PORT", "5005"))
-    action_port = int(os.environ.get("ACTION_PORT", "5055"))
-    return Settings(
-        database_url=os.environ.get("CRM_DATABASE_URL") or _default_database_url(),
-        redis_url=os.environ.get("REDIS_URL") or None,
-        rasa_host=os.environ.get("RASA_HOST", "localhost"),
-        rasa_port=rasa_port,
-        action_port=action_port,
-        web_port=int(os.environ.get("WEB_PORT", "8080")),
-        action_endpoint_url=os.environ.get(
-            "ACTION_ENDPOINT_URL", f"http://localhost:{action_port}/webhook"
-        ),
-        business_profile_path=Path(
-            os.environ.get("BUSINESS_PROFILE", PROJECT_ROOT / "data" / "business_profile.yml")
-        ),
-        log_level=os.environ.get("LOG_LEVEL", "INFO"),
-    )
+    """This process's settings, read once (tests call ``get_settings.cache_clear()``)."""
+    return load_settings()
 
 
 # --- channels (bot/channels/): WhatsApp Cloud API, Twilio, website widget -----------------
@@ -103,7 +140,8 @@ class ChannelSettings:
     whatsapp_app_secret: str
     whatsapp_access_token: str
     whatsapp_phone_number_id: str
-    whatsapp_graph_base_url: str
+    # None when unset: credentials.yml may then give one, else DEFAULT_GRAPH_BASE_URL.
+    whatsapp_graph_base_url: str | None
     # Twilio (WhatsApp through Twilio). The webhook URL is the exact public URL configured
     # in the Twilio console; Twilio signs that URL, not what the proxy forwards to us.
     twilio_account_sid: str
@@ -118,10 +156,17 @@ class ChannelSettings:
     rasa_public_url: str
     # Optional bearer token for the REST channel (recommended in production).
     rest_channel_token: str | None
+    # Size limits shared by every channel. WhatsApp itself caps a text message at 4096
+    # characters; a body far above any legitimate message (4096 emoji escaped in JSON are
+    # ~50 KB) is refused before parsing.
+    max_message_chars: int = 4096
+    max_body_bytes: int = 256 * 1024
+    # Payload a new widget conversation starts with.
+    init_payload: str = "/greet"
 
 
-def get_channel_settings() -> ChannelSettings:
-    env = os.environ
+def get_channel_settings(env: Mapping[str, str] | None = None) -> ChannelSettings:
+    env = _environ(env)
     web_port = env.get("WEB_PORT", "8080")
     origins = env.get("WEB_ORIGINS") or f"http://localhost:{web_port},http://127.0.0.1:{web_port}"
     return ChannelSettings(
@@ -129,9 +174,7 @@ def get_channel_settings() -> ChannelSettings:
         whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", ""),
         whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN", ""),
         whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", ""),
-        whatsapp_graph_base_url=(
-            env.get("WHATSAPP_GRAPH_BASE_URL") or DEFAULT_GRAPH_BASE_URL
-        ).rstrip("/"),
+        whatsapp_graph_base_url=(env.get("WHATSAPP_GRAPH_BASE_URL") or "").rstrip("/") or None,
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
         twilio_whatsapp_number=env.get("TWILIO_WHATSAPP_NUMBER", ""),
@@ -142,6 +185,9 @@ def get_channel_settings() -> ChannelSettings:
             env.get("RASA_PUBLIC_URL") or f"http://localhost:{env.get('RASA_PORT', '5005')}"
         ).rstrip("/"),
         rest_channel_token=env.get("REST_CHANNEL_TOKEN") or None,
+        max_message_chars=int(env.get("CHAT_MAX_MESSAGE_CHARS") or 4096),
+        max_body_bytes=int(env.get("CHAT_MAX_BODY_BYTES") or 256 * 1024),
+        init_payload=env.get("CHAT_INIT_PAYLOAD") or "/greet",
     )
 
 
@@ -168,8 +214,8 @@ class DeskSettings:
     trusted_proxies: tuple[str, ...]
 
 
-def get_desk_settings() -> DeskSettings:
-    env = os.environ
+def get_desk_settings(env: Mapping[str, str] | None = None) -> DeskSettings:
+    env = _environ(env)
     return DeskSettings(
         cookie_secure=env.get("DESK_COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
         presence_seconds=int(env.get("DESK_PRESENCE_SECONDS", "60")),
@@ -241,14 +287,14 @@ def get_worker_settings() -> WorkerSettings:
 # Small functions rather than Settings fields: read on every call, like the channel settings.
 
 
-def rasa_bind_host() -> str:
+def rasa_bind_host(env: Mapping[str, str] | None = None) -> str:
     """Interface the Rasa server listens on (RASA_BIND_HOST; default 127.0.0.1, this machine).
 
     ``python -m bot run`` passes it to ``rasa run --interface``. The REST channel reads it too:
     bound to a loopback address it may serve local callers without REST_CHANNEL_TOKEN; bound
     to anything else (``0.0.0.0`` in a container) it requires the token.
     """
-    return os.environ.get("RASA_BIND_HOST", "").strip() or "127.0.0.1"
+    return _environ(env).get("RASA_BIND_HOST", "").strip() or "127.0.0.1"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -269,23 +315,43 @@ def personal_data_retention_days() -> int | None:
     conversation's personal data are anonymised (``python -m bot customer purge-expired``).
     Unset or 0 (the default): kept until erased on request; each business sets its own period
     (UU PDP asks for one, but its length is the business's decision, not ours)."""
-    raw = os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "").strip()
+    raw = _environ(None).get("PERSONAL_DATA_RETENTION_DAYS", "").strip()
     days = int(raw or "0")
     if days < 0:
         raise ValueError("PERSONAL_DATA_RETENTION_DAYS must be 0 (keep) or a number of days")
     return days or None
 
 
-def tracker_database_url() -> str:
+def tracker_database_url(env: Mapping[str, str] | None = None) -> str:
     """TRACKER_DATABASE_URL, else the CRM database (PostgreSQL) or a sibling SQLite file.
 
     With SQLite the tracker gets its own file: Rasa and the action server then never
-    wait on each other's write lock.
+    wait on each other's write lock. (bot/tracker_store.py creates it private.)
     """
-    explicit = os.environ.get("TRACKER_DATABASE_URL")
-    if explicit:
-        return explicit
-    crm_url = get_settings().database_url
-    if crm_url.startswith("sqlite"):
-        return f"sqlite:///{VAR_DIR / 'tracker.sqlite3'}"
-    return crm_url
+    settings = load_settings(env) if env is not None else get_settings()
+    if settings.tracker_database_url:
+        return settings.tracker_database_url
+    if settings.database_url.startswith("sqlite"):
+        return f"sqlite:///{settings.var_dir / 'tracker.sqlite3'}"
+    return settings.database_url
+
+
+# --- logging (bot/logging_setup.py) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str
+    # "text" or "json" (one JSON object per line); masked either way.
+    format: str
+    # LOG_FILE: a path, "" for var/logs/bot.log, "-" for the console only.
+    file: str
+
+
+def get_log_settings(env: Mapping[str, str] | None = None) -> LogSettings:
+    env = _environ(env)
+    return LogSettings(
+        level=env.get("LOG_LEVEL", "INFO"),
+        format=env.get("LOG_FORMAT", "text").strip().lower(),
+        file=env.get("LOG_FILE", "").strip(),
+    )

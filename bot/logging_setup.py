@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Any
+
+from bot.config import get_log_settings
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Indonesian numbers in the usual written forms (08.., +62.., 62..), 9-15 digits.
@@ -121,7 +122,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def _formatter() -> logging.Formatter:
-    if os.environ.get("LOG_FORMAT", "text").strip().lower() == "json":
+    if get_log_settings().format == "json":
         return JsonFormatter()
     return logging.Formatter(TEXT_FORMAT)
 
@@ -130,7 +131,7 @@ def default_log_file() -> Path | None:
     """LOG_FILE, else var/logs/bot.log; ``LOG_FILE=-`` logs to the console only."""
     from bot.config import VAR_DIR
 
-    raw = os.environ.get("LOG_FILE", "").strip()
+    raw = get_log_settings().file
     if raw == "-":
         return None
     return Path(raw) if raw else VAR_DIR / "logs" / "bot.log"
@@ -157,7 +158,7 @@ def configure_logging(log_file: Path | str | None = None) -> logging.Handler | N
     replaces the file handler it added before.
     """
     install_pii_filter()
-    level = os.environ.get("LOG_LEVEL", "INFO")
+    level = get_log_settings().level
     root = logging.getLogger()
     formatter = _formatter()
     if not root.handlers:  # what logging.basicConfig does, with our formatter

@@ -21,19 +21,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot import rasa_speedups
-from bot.config import VAR_DIR
+from bot.config import get_settings
 from bot.config import tracker_database_url as config_tracker_database_url
 from bot.private_files import private_dir, private_file
 
-rasa_speedups.install()
-
 
 def tracker_database_url() -> str:
-    """See bot.config.tracker_database_url (the tracker's SQLite file is created 0600)."""
+    """bot.config.tracker_database_url, with the SQLite file's directory made private."""
     url = config_tracker_database_url()
-    if url.startswith("sqlite"):
-        private_dir(VAR_DIR, tighten=True)
+    if url.startswith("sqlite") and not get_settings().tracker_database_url:
+        private_dir(get_settings().var_dir, tighten=True)
     return url
 
 

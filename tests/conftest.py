@@ -8,10 +8,6 @@ whose name is a fingerprint of the current training data, so it cannot be stale.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,18 +16,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot import PROJECT_ROOT
-from bot.crm.scratch import create_scratch_database, drop_scratch_database
+from bot.runner import RunningProcess
+from testkit.ports import free_port
+from testkit.scratch import create_scratch_database, drop_scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CRM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def create_postgres_database(prefix: str = "crm_test") -> str:
@@ -102,32 +93,35 @@ class Stack:
 
 
 class StackProcesses:
-    """Start and stop the servers of one Stack; restartable, for restart-resume tests."""
+    """Start and stop the servers of one Stack; restartable, for restart-resume tests.
+
+    The commands come from ``bot.runner`` (the same as ``python -m bot run``); this class
+    only chooses free ports, a var dir, a database and throw-away secrets.
+    """
 
     def __init__(
         self, model: Path, database_url: str, var_dir: Path, extra_env: dict[str, str] | None = None
     ):
-        from bot.config import get_settings  # noqa: F401 - import check only
+        from bot.runner import process_env
 
         self.model = model
         self.rasa_port = free_port()
         self.action_port = free_port()
         self.var_dir = var_dir
         var_dir.mkdir(parents=True, exist_ok=True)
-        self.env = dict(
-            os.environ,
-            PYTHONPATH=str(PROJECT_ROOT),
+        self.env = process_env(
             BOT_VAR_DIR=str(var_dir),
             CRM_DATABASE_URL=database_url,
             RASA_PORT=str(self.rasa_port),
             ACTION_PORT=str(self.action_port),
             RASA_AUTH_TOKEN=f"test-{uuid.uuid4().hex}",
             DESK_SECRET_KEY=f"test-{uuid.uuid4().hex}",
+            ACTION_SERVER_TOKEN=f"test-{uuid.uuid4().hex}",
             ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             **(extra_env or {}),
         )
         self.database_url = database_url
-        self.processes: dict[str, subprocess.Popen] = {}
+        self.processes: dict[str, RunningProcess] = {}
 
     @property
     def stack(self) -> Stack:
@@ -140,97 +134,43 @@ class StackProcesses:
             var_dir=self.var_dir,
         )
 
-    def _spawn(self, name: str, command: list) -> None:
-        log = open(self.var_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def _wait(self, url: str, timeout: float = 420) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, proc in self.processes.items():
-                if proc.poll() is not None:
-                    log = (self.var_dir / f"{name}.log").read_text(errors="replace")[-4000:]
-                    raise RuntimeError(f"{name} exited early:\n{log}")
-            try:
-                if requests.get(url, timeout=2).status_code < 500:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{url} not up after {timeout} s")
-
     def start(self) -> Stack:
+        import bot.runner
+        from bot.config import load_settings
         from bot.crm.migrate import upgrade
-        from bot.runner import write_runtime_endpoints
 
         upgrade(self.database_url)
-        endpoints = self.var_dir / "endpoints.yml"
-        yaml_env = dict(self.env)
-        # write_runtime_endpoints reads settings from the environment of this process.
-        saved = dict(os.environ)
-        os.environ.update(yaml_env)
-        try:
-            from bot.config import get_settings
-
-            get_settings.cache_clear()
-            write_runtime_endpoints(get_settings(), endpoints)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-            get_settings.cache_clear()
-        self._spawn(
-            "actions",
-            [
-                sys.executable,
-                "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-            ],
-        )
-        self._spawn(
-            "rasa",
-            [
-                sys.executable,
-                "-m",
-                "rasa",
-                "run",
-                "--model",
-                str(self.model),
-                "--port",
-                str(self.rasa_port),
-                "--credentials",
-                str(PROJECT_ROOT / "credentials.yml"),
-                "--endpoints",
-                str(endpoints),
-                "--enable-api",
-                "--auth-token",
-                self.env["RASA_AUTH_TOKEN"],
-                "--cors",
-                "*",
-            ],
-        )
-        try:
-            self._wait(f"http://127.0.0.1:{self.action_port}/health")
-            self._wait(f"http://127.0.0.1:{self.rasa_port}/")
-        except Exception:
-            self.stop()  # no orphan servers when start-up fails
-            raise
+        settings = load_settings(self.env)
+        endpoints = bot.runner.write_runtime_endpoints(settings, self.var_dir / "endpoints.yml")
+        specs = [
+            bot.runner.action_server_spec(settings),
+            bot.runner.rasa_server_spec(settings, self.model, endpoints),
+        ]
+        # start_all stops what it started when start-up fails: no orphan servers.
+        for proc in bot.runner.start_all(specs, self.env, self.var_dir):
+            self.processes[proc.name] = proc
         return self.stack
 
+    def start_web(self, port: int) -> str:
+        """The demo page (``python -m bot web``) for this stack on 127.0.0.1:``port``; its URL.
+
+        Stopped with the servers by ``stop()``."""
+        import bot.runner
+        from bot.config import load_settings
+
+        self.env.update(
+            WEB_PORT=str(port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=self.stack.rasa_url
+        )
+        (web,) = bot.runner.start_all(
+            [bot.runner.web_spec(load_settings(self.env))], self.env, self.var_dir
+        )
+        self.processes[web.name] = web
+        return f"http://127.0.0.1:{port}"
+
     def stop(self, names: list | None = None) -> None:
-        for name in names or list(self.processes):
-            proc = self.processes.pop(name, None)
-            if proc and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        from bot.runner import stop
+
+        stop([self.processes.pop(name) for name in names or list(self.processes)])
 
 
 @pytest.fixture(scope="session")

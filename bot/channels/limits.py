@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import os
+from bot.config import get_channel_settings
 
-# WhatsApp itself caps a text message at 4096 characters; the same cap everywhere means a
-# customer gets the same behaviour on the widget and on WhatsApp.
-MAX_MESSAGE_CHARS = int(os.environ.get("CHAT_MAX_MESSAGE_CHARS", "4096"))
-# A request body far above any legitimate message (4096 emoji escaped in JSON are ~50 KB).
-MAX_BODY_BYTES = int(os.environ.get("CHAT_MAX_BODY_BYTES", str(256 * 1024)))
 MAX_SENDER_ID_CHARS = 128
+
+
+def max_message_chars() -> int:
+    """CHAT_MAX_MESSAGE_CHARS (4096, WhatsApp's own cap): the same limit on every channel."""
+    return get_channel_settings().max_message_chars
+
+
+def max_body_bytes() -> int:
+    """CHAT_MAX_BODY_BYTES (256 KB): bodies above it are refused before parsing."""
+    return get_channel_settings().max_body_bytes
 
 
 class TextProblem:
@@ -22,7 +27,7 @@ def text_problem(text: str) -> str | None:
     """Why ``text`` cannot be passed to Rasa, or None when it can."""
     if not text.strip():
         return TextProblem.EMPTY
-    if len(text) > MAX_MESSAGE_CHARS:
+    if len(text) > max_message_chars():
         return TextProblem.TOO_LONG
     # NUL is refused by PostgreSQL text columns; lone surrogates cannot be encoded as UTF-8.
     # Either would make the tracker store fail half-way through a turn.
@@ -55,12 +60,12 @@ def looks_english(text: str) -> bool:
 def too_long_reply(text: str = "") -> str:
     if looks_english(text):
         return (
-            f"Sorry, your message is too long (max {MAX_MESSAGE_CHARS} characters). "
+            f"Sorry, your message is too long (max {max_message_chars()} characters). "
             "Please send it in a few shorter messages."
         )
     return (
         f"Mohon maaf, {_address_form()}, pesan Anda terlalu panjang (maksimal "
-        f"{MAX_MESSAGE_CHARS} karakter). Mohon kirim dalam beberapa pesan yang lebih singkat."
+        f"{max_message_chars()} karakter). Mohon kirim dalam beberapa pesan yang lebih singkat."
     )
 
 

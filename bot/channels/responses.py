@@ -6,7 +6,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import MAX_BODY_BYTES
+from bot.channels.limits import max_body_bytes
 
 
 def error(status: int, code: str, message: str) -> HTTPResponse:
@@ -14,7 +14,8 @@ def error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": code, "message": message}, status=status)
 
 
-def body_too_large(request: Request, limit: int = MAX_BODY_BYTES) -> HTTPResponse | None:
+def body_too_large(request: Request, limit: int | None = None) -> HTTPResponse | None:
+    limit = max_body_bytes() if limit is None else limit
     if len(request.body or b"") > limit:
         return error(413, "body_too_large", f"The request body is larger than {limit} bytes.")
     return None

@@ -44,10 +44,10 @@ from sanic.response import HTTPResponse
 from bot import jsonsafe
 from bot.channels import hooks
 from bot.channels.limits import (
-    MAX_BODY_BYTES,
-    MAX_MESSAGE_CHARS,
     MAX_SENDER_ID_CHARS,
     TextProblem,
+    max_body_bytes,
+    max_message_chars,
     text_problem,
     too_long_reply,
 )
@@ -75,7 +75,7 @@ class BadRequest(ValueError):
 def parse_rest_body(body: bytes) -> dict[str, str]:
     """Validate a REST channel body; return ``{"sender": ..., "message": ...}``."""
     try:
-        data = jsonsafe.loads(body, max_bytes=MAX_BODY_BYTES)
+        data = jsonsafe.loads(body, max_bytes=max_body_bytes())
     except jsonsafe.JSONTooDeep as exc:
         raise BadRequest(400, exc.code, str(exc)) from None
     except jsonsafe.JSONTooLarge as exc:
@@ -100,7 +100,7 @@ def parse_rest_body(body: bytes) -> dict[str, str]:
         raise BadRequest(400, "empty_message", "'message' must not be empty.")
     if problem == TextProblem.TOO_LONG:
         raise BadRequest(
-            422, "message_too_long", too_long_reply(message), max_chars=MAX_MESSAGE_CHARS
+            422, "message_too_long", too_long_reply(message), max_chars=max_message_chars()
         )
     if problem:
         raise BadRequest(

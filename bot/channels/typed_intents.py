@@ -15,7 +15,6 @@ in the tracker store (SQL), so it holds across restarts and Rasa replicas.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ logger = logging.getLogger(__name__)
 # a message that starts with it no longer matches Rasa's "^/" intent pattern. The stored
 # text still reads exactly as the customer typed it.
 NEUTRALISER = "\u2060"
-INIT_PAYLOAD = os.environ.get("CHAT_INIT_PAYLOAD", "/greet")
 _CHOICE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
@@ -50,7 +48,14 @@ class Offer:
         payload = payload.strip()
         if payload in self.payloads:
             return True
-        return self.is_new_conversation and payload == INIT_PAYLOAD
+        return self.is_new_conversation and payload == init_payload()
+
+
+def init_payload() -> str:
+    """CHAT_INIT_PAYLOAD: what a new widget conversation starts with (/greet)."""
+    from bot.config import get_channel_settings
+
+    return get_channel_settings().init_payload
 
 
 def neutralise(text: str) -> str:

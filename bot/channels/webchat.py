@@ -43,9 +43,9 @@ from socketio import AsyncServer
 from bot import jsonsafe
 from bot.channels import hooks
 from bot.channels.limits import (
-    MAX_BODY_BYTES,
     TextProblem,
     invalid_text_reply,
+    max_body_bytes,
     text_problem,
     too_long_reply,
 )
@@ -91,7 +91,7 @@ class SafeSocketJSON:
 
     @staticmethod
     def loads(text: str | bytes, **_: Any) -> Any:
-        return jsonsafe.loads(text, max_bytes=MAX_BODY_BYTES)
+        return jsonsafe.loads(text, max_bytes=max_body_bytes())
 
 
 class _AppAwareSocketBlueprint(SocketBlueprint):
@@ -206,7 +206,7 @@ class WebchatInput(SocketIOInput):
         sio = AsyncServer(
             async_mode="sanic",
             cors_allowed_origins=[],
-            max_http_buffer_size=MAX_BODY_BYTES,
+            max_http_buffer_size=max_body_bytes(),
             json=SafeSocketJSON,  # a too deep packet is dropped, no RecursionError
         )
         self.sio = sio

@@ -29,9 +29,9 @@ from bot import jsonsafe
 from bot.channels import hooks
 from bot.channels.dedupe import claim_message
 from bot.channels.limits import (
-    MAX_BODY_BYTES,
     TextProblem,
     invalid_text_reply,
+    max_body_bytes,
     text_problem,
     too_long_reply,
     unsupported_reply,
@@ -57,14 +57,12 @@ CHANNEL = "whatsapp"
 
 def graph_config_from_env(fallback: dict[str, Any] | None = None) -> GraphConfig:
     """Graph API settings from the environment; ``fallback`` (credentials.yml) fills gaps."""
-    import os
-
     from bot.config import DEFAULT_GRAPH_BASE_URL, get_channel_settings
 
     settings = get_channel_settings()
     fallback = fallback or {}
     base_url = (
-        os.environ.get("WHATSAPP_GRAPH_BASE_URL")
+        settings.whatsapp_graph_base_url
         or str(fallback.get("graph_base_url") or "")
         or DEFAULT_GRAPH_BASE_URL
     )
@@ -276,7 +274,7 @@ class WhatsAppInput(InputChannel):
         try:
             # After the signature check: only Meta's bodies get parsed. jsonsafe refuses a
             # too deep body with a 400 (json.loads would raise RecursionError -> 500).
-            data = jsonsafe.loads(request.body or b"", max_bytes=MAX_BODY_BYTES)
+            data = jsonsafe.loads(request.body or b"", max_bytes=max_body_bytes())
             messages, statuses = parse_webhook(data)
         except jsonsafe.JSONBodyError as exc:
             return error(400, "bad_payload", str(exc))

@@ -221,7 +221,7 @@ class Agent(Base):
     password_hash: Mapped[str] = Column(String(255), nullable=False)
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
-    # Desk presence (bot/desk/presence.py): last desk heartbeat; NULL after logout.
+    # Desk presence (bot/handoff/presence.py): last desk heartbeat; NULL after logout.
     last_seen_at = Column(UTCDateTime)
 
 

@@ -27,7 +27,7 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.bus import TOPIC_DESK, Bus, get_bus
-from bot.desk.transcript import customer_text
+from bot.handoff.transcript import customer_text
 
 logger = logging.getLogger(__name__)
 

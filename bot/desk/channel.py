@@ -19,11 +19,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint
 
-from bot.desk import sanic_compat
 from bot.desk.views import create_blueprint
-
-# Websocket reads (the desk's, and socket.io's websocket transport) need it on Python 3.11.
-sanic_compat.apply()
 
 
 class DeskChannel(InputChannel):

@@ -13,7 +13,7 @@ from rasa.core.agent import Agent
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed, Event, SlotSet
 
-from bot.desk.transcript import transcript_lines
+from bot.handoff.transcript import transcript_lines
 
 
 async def append_events(agent: Agent, sender_id: str, events: list[Event]) -> bool:

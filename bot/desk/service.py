@@ -29,7 +29,8 @@ from rasa.core.channels.channel import InputChannel
 from bot.bus import TOPIC_DESK, Bus, get_bus
 from bot.crm import agents, complaints, customers, handoffs
 from bot.crm.types import AgentRecord, ComplaintRecord, HandoffRecord
-from bot.desk import conversation, delivery, texts
+from bot.desk import conversation, delivery
+from bot.handoff import texts
 
 logger = logging.getLogger(__name__)
 

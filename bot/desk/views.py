@@ -24,8 +24,9 @@ from bot.bus import TOPIC_DESK, get_bus
 from bot.config import get_desk_settings
 from bot.crm import agents, desk_sessions, handoffs, ratelimit
 from bot.crm.models import COMPLAINT_STAGES
-from bot.desk import presence, reasons, service, tokens, web
+from bot.desk import service, tokens, web
 from bot.desk.live import LiveDesks, parse_client_message
+from bot.handoff import presence, reasons
 from bot.profile import get_profile
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.desk.reasons import FAILED_VALIDATION
+from bot.handoff.reasons import FAILED_VALIDATION
 from bot.profile import BusinessProfile
 
 REQUESTED_SLOT = "requested_slot"

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.crm.types import ComplaintInput
-from bot.desk.reasons import HIGH_SEVERITY_COMPLAINT, PRICE_NEGOTIATION, SPEC_DISPUTE
 from bot.flows import texts
 from bot.flows.base import (
     Attempt,
@@ -40,6 +39,7 @@ from bot.flows.contact import (
     read_contact,
 )
 from bot.flows.validators import check_reference, check_text
+from bot.handoff.reasons import HIGH_SEVERITY_COMPLAINT, PRICE_NEGOTIATION, SPEC_DISPUTE
 from bot.profile import pick
 
 CATEGORY = "cmp_category"

@@ -78,11 +78,11 @@ class WhatsAppSender:
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> WhatsAppSender:
-        from bot.config import get_channel_settings
+        from bot.config import DEFAULT_GRAPH_BASE_URL, get_channel_settings
 
         s = get_channel_settings()
         return cls(
-            base_url=s.whatsapp_graph_base_url,
+            base_url=s.whatsapp_graph_base_url or DEFAULT_GRAPH_BASE_URL,
             phone_number_id=s.whatsapp_phone_number_id,
             access_token=s.whatsapp_access_token,
             database_url=database_url,

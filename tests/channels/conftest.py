@@ -36,6 +36,14 @@ from tests.conftest import migrated_postgres_database
 
 
 # ---- CRM database (dedupe claims) --------------------------------------------------------
+@pytest.fixture(scope="session", autouse=True)
+def _third_party_patches() -> None:
+    """What ``python -m bot serve-rasa`` installs at start: these tests run Rasa in-process."""
+    from bot import patches
+
+    patches.install()
+
+
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from bot.crm.db import dispose_engine

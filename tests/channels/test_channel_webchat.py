@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -29,14 +28,9 @@ from bot.bus import TOPIC_DELIVER, RedisBus, get_bus, reset_bus
 from bot.channels import hooks
 from bot.channels.typed_intents import NEUTRALISER
 from bot.channels.webchat import WebchatInput
+from testkit.ports import free_port
 
 SHOP = "http://shop.example:8080"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ChatClient:

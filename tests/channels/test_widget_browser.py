@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,6 +27,7 @@ import yaml
 
 import bot.runner
 from bot import PROJECT_ROOT
+from testkit.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -44,12 +42,6 @@ CHROMIUM_ARGS = [
 ]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 _ORIGINAL_WRITE_ENDPOINTS = bot.runner.write_runtime_endpoints
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _root_conftest(config: pytest.Config) -> Any:
@@ -125,7 +117,7 @@ def widget_stack(
 ) -> Iterator[WidgetStack]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium")
-    web_port = _free_port()
+    web_port = free_port()
     page_url = f"http://127.0.0.1:{web_port}"
     var_dir = tmp_path_factory.mktemp("widget-stack")
     stack_processes = _root_conftest(request.config).StackProcesses(
@@ -135,40 +127,16 @@ def widget_stack(
         extra_env={"WEB_ORIGINS": page_url, "REDIS_URL": REDIS_URL},
     )
     rasa_url = f"http://127.0.0.1:{stack_processes.rasa_port}"
-    web = None
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(
                 "bot.runner.write_runtime_endpoints", _endpoints_with_rasa_redis_lock_store
             )
             stack = stack_processes.start()
-        env = dict(
-            stack.env, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=rasa_url
-        )
-        log = open(var_dir / "web.log", "ab")
-        web = subprocess.Popen(
-            [sys.executable, "-m", "bot", "web"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(page_url + "/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if web.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((var_dir / "web.log").read_text(errors="replace"))
-            time.sleep(0.3)
+        assert stack_processes.start_web(web_port) == page_url
         yield WidgetStack(page_url=page_url, rasa_url=rasa_url, auth_token=stack.auth_token)
     finally:
         # Also when start-up failed half-way: never leave servers running.
-        if web is not None:
-            web.terminate()
-            web.wait(timeout=10)
         stack_processes.stop()
 
 

@@ -26,13 +26,21 @@ from desk_helpers import (
     PASSWORD,
     DeskServer,
     RecordingChannel,
-    free_port,
     write_profile,
 )
 from rasa.core.channels.channel import CollectingOutputChannel
 
 from bot import PROJECT_ROOT
+from testkit.ports import free_port
 from tests.conftest import migrated_postgres_database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _third_party_patches() -> None:
+    """What ``python -m bot serve-rasa`` installs at start: these tests run Rasa in-process."""
+    from bot import patches
+
+    patches.install()
 
 
 # ---- database ---------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,12 +58,6 @@ class RecordingChannel(InputChannel):
 
     def get_output_channel(self) -> OutputChannel | None:
         return self.outbox
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -16,7 +16,7 @@ from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 
 from bot.crm import handoffs
 from bot.desk.conversation import append_events
-from bot.desk.start import HandoffContext, start_handoff
+from bot.handoff.start import HandoffContext, start_handoff
 
 
 def user(text: str, intent: str) -> UserUttered:

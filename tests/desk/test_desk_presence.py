@@ -1,4 +1,4 @@
-"""Agent presence in the database: what "an agent is online" means (bot.desk.presence)."""
+"""Agent presence in the database: what "an agent is online" means (bot.handoff.presence)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from bot.crm import agents
 from bot.crm.db import get_engine
 from bot.crm.sqltypes import utcnow
-from bot.desk import presence
+from bot.handoff import presence
 
 
 def test_online_means_seen_within_the_window_and_active(

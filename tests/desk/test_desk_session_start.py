@@ -12,7 +12,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.crm import handoffs
-from bot.desk.start import session_start_events
+from bot.handoff.start import session_start_events
 
 
 def test_session_start_keeps_an_open_handoff_paused(desk_db) -> None:

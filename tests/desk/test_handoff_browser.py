@@ -16,19 +16,17 @@ The desk screenshot in docs/img/desk.png is written by this test (docs/agents.md
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from desk_helpers import ALL_DAYS, PASSWORD, free_port, write_profile
+from desk_helpers import ALL_DAYS, PASSWORD, write_profile
 
 from bot import PROJECT_ROOT
 from bot.crm import agents, handoffs
+from testkit.ports import free_port
 from tests.conftest import StackProcesses
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -66,34 +64,11 @@ def handoff_stack(handoff_model: Path, tmp_path: Path) -> Iterator[Any]:
         },
     )
     stack = processes.start()
-    env = dict(
-        stack.env, WEB_PORT=str(web_port), WEB_HOST="127.0.0.1", RASA_PUBLIC_URL=stack.rasa_url
-    )
-    log = open(tmp_path / "web.log", "ab")
-    web = subprocess.Popen(
-        [sys.executable, "-m", "bot", "web"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(page_url + "/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if web.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "web.log").read_text(errors="replace"))
-            time.sleep(0.3)
+        assert processes.start_web(web_port) == page_url
         stack.page_url = page_url  # type: ignore[attr-defined]
         yield stack
     finally:
-        web.terminate()
-        web.wait(timeout=10)
-        log.close()
         processes.stop()
 
 

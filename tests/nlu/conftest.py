@@ -7,82 +7,61 @@ training run. ``core_agent`` runs it in-process against a real action server sub
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
-from bot import PROJECT_ROOT
+from testkit.ports import free_port
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@dataclass(frozen=True)
+class ActionServer:
+    url: str
+    token: str
 
 
 @pytest.fixture(scope="session")
-def action_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m rasa_sdk --actions actions`` on a free port, with a throw-away var dir."""
+def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
+    """The action server as ``python -m bot run`` starts it, on a free port and var dir."""
+    from bot.config import load_settings
     from bot.crm.migrate import upgrade
+    from bot.runner import action_server_spec, process_env, start_all, stop
 
-    port = _free_port()
     var_dir = tmp_path_factory.mktemp("nlu_actions")
     crm_url = f"sqlite:///{var_dir / 'crm.sqlite3'}"
     # Session start looks up open handoffs: the action server needs a migrated CRM, as
     # `python -m bot run` gives it.
     upgrade(crm_url)
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(PROJECT_ROOT),
+    env = process_env(
         BOT_VAR_DIR=str(var_dir),
         CRM_DATABASE_URL=crm_url,
+        ACTION_PORT=str(free_port()),
+        ACTION_SERVER_TOKEN=f"test-{uuid.uuid4().hex}",
     )
-    log = open(var_dir / "actions.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 120
+    settings = load_settings(env)
+    running = start_all([action_server_spec(settings)], env, var_dir)
     try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError((var_dir / "actions.log").read_text(errors="replace")[-3000:])
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("action server did not start")
-            time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/webhook"
+        yield ActionServer(
+            url=f"http://127.0.0.1:{settings.action_port}/webhook",
+            token=settings.action_server_token,
+        )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop(running)
 
 
 @pytest.fixture(scope="session")
-def core_agent(trained_model: Path, action_server_url: str):
+def core_agent(trained_model: Path, action_server: ActionServer):
     """The trained model as a Rasa Agent (in-memory tracker store) using the action server."""
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    return Agent.load(str(trained_model), action_endpoint=EndpointConfig(action_server_url))
+    endpoint = EndpointConfig(
+        action_server.url, headers={"Authorization": f"Bearer {action_server.token}"}
+    )
+    return Agent.load(str(trained_model), action_endpoint=endpoint)
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from bot.channels.demo_site import make_server
+from bot.demo.site import make_server
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from typing import Any
 from bot.crm import customers, handoffs
 from bot.crm.contact import normalize_email, normalize_phone
 from bot.crm.types import HandoffRecord
-from bot.desk import texts
-from bot.desk.hours import callback_moment, format_moment
-from bot.desk.start import HandoffContext, crm_snapshot, idempotency_key
-from bot.desk.transcript import captured_slots, transcript_lines
+from bot.handoff import texts
+from bot.handoff.hours import callback_moment, format_moment
+from bot.handoff.start import HandoffContext, crm_snapshot, idempotency_key
+from bot.handoff.transcript import captured_slots, transcript_lines
 from bot.profile import BusinessProfile, get_profile
 
 CALLBACK_CHANNELS = ("whatsapp", "phone", "email")

@@ -1,7 +1,7 @@
 """Why a conversation was handed to a human: the codes stored on the handoff row.
 
 Other flows trigger a handoff by setting the ``handoff_reason`` slot to one of these codes
-and following up with ``action_handoff`` (see ``bot.desk.start.handoff_events``).
+and following up with ``action_handoff`` (see ``bot.handoff.start.handoff_events``).
 """
 
 from __future__ import annotations

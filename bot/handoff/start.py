@@ -16,8 +16,8 @@ from typing import Any
 
 from bot.crm import customers, handoffs
 from bot.crm.types import CustomerOverview, HandoffRecord
-from bot.desk import presence, texts
-from bot.desk.transcript import captured_slots, latest_user_timestamp, transcript_lines
+from bot.handoff import presence, texts
+from bot.handoff.transcript import captured_slots, latest_user_timestamp, transcript_lines
 from bot.profile import BusinessProfile, get_profile
 
 Message = dict[str, Any]

@@ -1,4 +1,4 @@
-"""When agents are next on duty, and how the customer is told (bot.desk.hours)."""
+"""When agents are next on duty, and how the customer is told (bot.handoff.hours)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot import PROJECT_ROOT
-from bot.desk.hours import callback_moment, current_or_next_period, format_moment
+from bot.handoff.hours import callback_moment, current_or_next_period, format_moment
 from bot.profile import parse_profile
 
 JKT = ZoneInfo("Asia/Jakarta")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.desk.reasons import CUSTOMER_REQUEST, NOT_HELPFUL, REPEATED_FALLBACK, infer_reason
-from bot.desk.transcript import captured_slots, latest_user_timestamp, transcript_lines
+from bot.handoff.reasons import CUSTOMER_REQUEST, NOT_HELPFUL, REPEATED_FALLBACK, infer_reason
+from bot.handoff.transcript import captured_slots, latest_user_timestamp, transcript_lines
 
 
 def user(text, intent, ts):
@@ -97,7 +97,7 @@ def test_tapping_the_fallback_offer_counts_as_repeated_fallback() -> None:
 
 def test_the_channels_neutraliser_is_not_shown_to_the_agent() -> None:
     from bot.channels.typed_intents import NEUTRALISER, neutralise
-    from bot.desk.transcript import customer_text
+    from bot.handoff.transcript import customer_text
 
     typed = neutralise("/restart")
     assert typed.startswith(NEUTRALISER)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from string import Template
@@ -72,18 +71,17 @@ def page_values() -> dict[str, str]:
 
 
 def widget_config() -> dict[str, object]:
-    from bot.channels.limits import MAX_MESSAGE_CHARS
-    from bot.channels.typed_intents import INIT_PAYLOAD
     from bot.config import get_channel_settings
 
+    settings = get_channel_settings()
     name = page_values()["company_name"]
     return {
-        "socketUrl": get_channel_settings().rasa_public_url,
+        "socketUrl": settings.rasa_public_url,
         "socketPath": "/socket.io",
-        "initPayload": INIT_PAYLOAD,
+        "initPayload": settings.init_payload,
         "title": html.unescape(name),
         "storageKey": "layanan-chat:v1",
-        "maxChars": MAX_MESSAGE_CHARS,
+        "maxChars": settings.max_message_chars,
     }
 
 
@@ -170,7 +168,7 @@ def serve(host: str | None = None, port: int | None = None) -> None:
     """Serve until interrupted. Defaults: WEB_HOST (0.0.0.0) and WEB_PORT (8080)."""
     from bot.config import get_settings
 
-    host = host or os.environ.get("WEB_HOST", "0.0.0.0")
+    host = host or get_settings().web_host
     port = port or get_settings().web_port
     if not SOCKET_IO_BUNDLE.exists():
         logger.error("socket.io-client is not installed (%s): run `npm ci`", SOCKET_IO_BUNDLE)
