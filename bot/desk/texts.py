@@ -1,7 +1,8 @@
 """Customer-facing handoff texts, Indonesian and English.
 
-Kept in code rather than domain.yml because the desk (inside the Rasa server, no action
-server round trip) sends some of them too: the join, closing and feedback messages.
+Kept in code rather than in the domain because the desk (inside the Rasa server, no action
+server round trip) sends them: the queue, join, closing and feedback messages. What the
+callback form asks and answers is in domain/handoff.yml.
 Business facts (hours, the address form) are filled in from the business profile.
 """
 

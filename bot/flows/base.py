@@ -8,7 +8,7 @@ validates the answer, counts failures in a row, and picks the next slot to ask.
 
 Replies are names of domain responses plus template values, never literal text: the
 language variant is chosen by Rasa from the ``language`` slot, so every customer-facing
-sentence lives in domain.yml in both languages.
+sentence lives in the domain (domain/*.yml) in both languages.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def chosen(turn: Turn) -> str | None:
 class FormFlow(ABC):
     """One form: its slots, what it requires, and how it reads answers."""
 
-    #: The form's name in domain.yml.
+    #: The form's name in the domain (domain/<flow>.yml).
     name: str = ""
     #: Intents that start this flow: they are answers inside it, not interruptions.
     own_intents: frozenset[str] = frozenset()
