@@ -240,7 +240,15 @@ def stop_flow_events(flow_name: str | None) -> list[EventType]:
 
 
 class ActionCancelFlow(Action):
-    """``cancel`` inside a form: stop it; nothing is saved."""
+    """Stop the active form; nothing is saved.
+
+    ``action_cancel_flow``: the customer cancelled it. ``action_switch_flow`` (the subclass
+    below): another request was asked for in the middle of it, so the unfinished one is
+    dropped. Only the action name and the sentence that says so differ.
+    """
+
+    #: ``utter_flow_<outcome>_<flow label>`` tells the customer what happened.
+    outcome: str = "cancelled"
 
     def name(self) -> str:
         return "action_cancel_flow"
@@ -250,23 +258,17 @@ class ActionCancelFlow(Action):
     ) -> list[EventType]:
         active = tracker.active_loop_name
         kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
-        dispatcher.utter_message(response=f"utter_flow_cancelled_{kind}")
+        dispatcher.utter_message(response=f"utter_flow_{self.outcome}_{kind}")
         return stop_flow_events(active)
 
 
-class ActionSwitchFlow(Action):
+class ActionSwitchFlow(ActionCancelFlow):
     """Another request asked for in the middle of a form: drop the unfinished one (unsaved)."""
+
+    outcome = "switched"
 
     def name(self) -> str:
         return "action_switch_flow"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        active = tracker.active_loop_name
-        kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
-        dispatcher.utter_message(response=f"utter_flow_switched_{kind}")
-        return stop_flow_events(active)
 
 
 class SubmitAction(Action, ABC):
