@@ -149,6 +149,8 @@ class FlowValidation(FormValidationAction, ABC):
 
     #: Resolve the CRM customer on every turn (ownership checks), not only at activation.
     customer_every_turn: bool = False
+    #: Look the customer up in the CRM at all (False: the flow needs no CRM context).
+    crm_context: bool = True
 
     def name(self) -> str:
         return f"validate_{self.flow.name}"
@@ -161,9 +163,12 @@ class FlowValidation(FormValidationAction, ABC):
         interrupted = (
             not activating and action_before_form(tracker, self.flow.name) not in _FORM_GLUE_ACTIONS
         )
-        needs_customer = activating or self.customer_every_turn
+        needs_customer = self.crm_context and (activating or self.customer_every_turn)
         ctx = await in_thread(
-            build_context, tracker, customer=needs_customer, known_contact=activating
+            build_context,
+            tracker,
+            customer=needs_customer,
+            known_contact=self.crm_context and activating,
         )
         result = await in_thread(
             form_step,

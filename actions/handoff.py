@@ -77,6 +77,7 @@ class ActionHandoff(Action):
 
 class ValidateHandoffCallbackForm(FlowValidation):
     flow = callback_flow.FLOW
+    crm_context = False  # the ticket finds or creates the customer when it is stored
 
 
 class ActionAskCallbackContact(AskAction):

@@ -23,7 +23,7 @@ from actions.handoff import (
 )
 from bot.crm import agents, customers, handoffs
 from bot.crm.db import session_scope
-from bot.crm.models import Handoff
+from bot.crm.models import Customer, Handoff
 from tests.actions.conftest import (
     active,
     domain,
@@ -258,6 +258,9 @@ async def test_the_form_starting_after_the_handoff_offer_asks_without_an_error(
     dispatcher, events = await run(ValidateHandoffCallbackForm(), tracker)
     assert texts(dispatcher) == []
     assert slot_values(events).get("callback_channel") is None  # still to be asked
+    # Nothing is stored in the CRM before the customer leaves a ticket.
+    with session_scope(readonly=True) as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(Customer)).scalar() == 0
 
 
 async def test_contact_is_asked_only_when_we_do_not_have_it(crm_url: str, off_duty: None) -> None:
