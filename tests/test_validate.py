@@ -50,7 +50,8 @@ rules:
 def _project(tmp_path: Path, action_code: str) -> Path:
     (tmp_path / "actions").mkdir()
     (tmp_path / "actions" / "reply.py").write_text(action_code)
-    (tmp_path / "domain.yml").write_text(DOMAIN)
+    (tmp_path / "domain").mkdir()
+    (tmp_path / "domain" / "core.yml").write_text(DOMAIN)
     (tmp_path / "data.yml").write_text(DATA)
     (tmp_path / "config.yml").write_text(
         "recipe: default.v1\nlanguage: id\nassistant_id: test\npolicies: [{name: RulePolicy}]\n"
@@ -61,7 +62,7 @@ def _project(tmp_path: Path, action_code: str) -> Path:
 
 def _check(root: Path) -> int:
     check = _script().ProjectCheck(
-        str(root / "domain.yml"), [str(root / "data.yml")], str(root / "config.yml"), root
+        str(root / "domain"), [str(root / "data.yml")], str(root / "config.yml"), root
     )
     return int(check.main())
 
