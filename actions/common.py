@@ -149,6 +149,8 @@ class FlowValidation(FormValidationAction, ABC):
 
     #: Resolve the CRM customer on every turn (ownership checks), not only at activation.
     customer_every_turn: bool = False
+    #: Look the customer up in the CRM at all (False: the flow needs no CRM context).
+    crm_context: bool = True
 
     def name(self) -> str:
         return f"validate_{self.flow.name}"
@@ -161,9 +163,12 @@ class FlowValidation(FormValidationAction, ABC):
         interrupted = (
             not activating and action_before_form(tracker, self.flow.name) not in _FORM_GLUE_ACTIONS
         )
-        needs_customer = activating or self.customer_every_turn
+        needs_customer = self.crm_context and (activating or self.customer_every_turn)
         ctx = await in_thread(
-            build_context, tracker, customer=needs_customer, known_contact=activating
+            build_context,
+            tracker,
+            customer=needs_customer,
+            known_contact=self.crm_context and activating,
         )
         result = await in_thread(
             form_step,
@@ -239,37 +244,33 @@ def stop_flow_events(flow_name: str | None) -> list[EventType]:
     return events
 
 
-class StopFlowAction(Action, ABC):
-    """Stop the active form without saving it and say so with ``{response_prefix}_{flow}``."""
+class ActionCancelFlow(Action):
+    """Stop the active form; nothing is saved.
 
-    response_prefix: str
+    ``action_cancel_flow``: the customer cancelled it. ``action_switch_flow`` (the subclass
+    below): another request was asked for in the middle of it, so the unfinished one is
+    dropped. Only the action name and the sentence that says so differ.
+    """
 
-    @abstractmethod
+    #: ``utter_flow_<outcome>_<flow label>`` tells the customer what happened.
+    outcome: str = "cancelled"
+
     def name(self) -> str:
-        """The action's name in the domain."""
+        return "action_cancel_flow"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         active = tracker.active_loop_name
         kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
-        dispatcher.utter_message(response=f"{self.response_prefix}_{kind}")
+        dispatcher.utter_message(response=f"utter_flow_{self.outcome}_{kind}")
         return stop_flow_events(active)
 
 
-class ActionCancelFlow(StopFlowAction):
-    """``cancel`` inside a form: stop it; nothing is saved."""
-
-    response_prefix = "utter_flow_cancelled"
-
-    def name(self) -> str:
-        return "action_cancel_flow"
-
-
-class ActionSwitchFlow(StopFlowAction):
+class ActionSwitchFlow(ActionCancelFlow):
     """Another request asked for in the middle of a form: drop the unfinished one (unsaved)."""
 
-    response_prefix = "utter_flow_switched"
+    outcome = "switched"
 
     def name(self) -> str:
         return "action_switch_flow"

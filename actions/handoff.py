@@ -3,8 +3,9 @@
 * ``action_handoff``: queues the conversation for an agent and pauses the bot, or, when no
   agent can take it now, offers a callback ticket (``handoff_callback_form``) and keeps the
   bot answering. Other flows trigger it with ``handoff_events(reason)``.
-* ``handoff_callback_form``: preferred channel, time and (if needed) contact, then
-  ``action_handoff_callback_submit`` stores the ticket.
+* ``handoff_callback_form``: preferred channel, time and (if needed) contact, read by the
+  shared form engine (``bot.flows.callback``, the questions are domain responses in
+  ``domain/handoff.yml``), then ``action_handoff_callback_submit`` stores the ticket.
 
 Database work runs in a thread: the action server serves every conversation on one event
 loop, and the CRM calls are synchronous.
@@ -13,19 +14,23 @@ loop, and the CRM calls are synchronous.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.handoff import callback, texts
+from actions.common import AskAction, FlowValidation, language_of
+from bot.flows import callback as callback_flow
+from bot.flows.base import Context, Reply
+from bot.handoff import callback
 from bot.handoff.reasons import infer_reason
 from bot.handoff.start import HandoffContext, start_handoff
 
-CALLBACK_FORM = "handoff_callback_form"
-CALLBACK_SLOTS = ("callback_channel", "callback_time", "callback_contact")
+CALLBACK_FORM = callback_flow.FLOW.name
+CALLBACK_SLOTS = callback_flow.FLOW.slots
 
 
 def handoff_events(reason: str) -> list[EventType]:
@@ -33,16 +38,12 @@ def handoff_events(reason: str) -> list[EventType]:
     return [SlotSet("handoff_reason", reason), FollowupAction("action_handoff")]
 
 
-def _language(tracker: Tracker) -> str:
-    return "en" if tracker.get_slot("language") == "en" else "id"
-
-
 def _context(tracker: Tracker) -> HandoffContext:
     return HandoffContext(
         sender_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel() or "rest",
         reason=infer_reason(tracker.get_slot("handoff_reason"), tracker.events),
-        language=_language(tracker),
+        language=language_of(tracker),
         events=list(tracker.events),
         slots=dict(tracker.slots),
     )
@@ -74,114 +75,16 @@ class ActionHandoff(Action):
         return events
 
 
-def _read(
-    parsed: str | None,
-    value: Any,
-    error_key: str,
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-) -> str | None:
-    """``parsed``, telling the customer when an answer could not be read.
-
-    A None value is action_handoff clearing the slots as the form starts, not an answer.
-    """
-    if parsed is None and value is not None:
-        dispatcher.utter_message(text=texts.text(error_key, _language(tracker)))
-    return parsed
+class ValidateHandoffCallbackForm(FlowValidation):
+    flow = callback_flow.FLOW
+    crm_context = False  # the ticket finds or creates the customer when it is stored
 
 
-class ValidateHandoffCallbackForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_handoff_callback_form"
+class ActionAskCallbackContact(AskAction):
+    slot = "callback_contact"
 
-    async def required_slots(
-        self,
-        domain_slots: list[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        slots = ["callback_channel", "callback_time"]
-        channel = tracker.get_latest_input_channel() or "rest"
-        if callback.contact_needed(channel, tracker.get_slot("callback_channel")):
-            slots.append("callback_contact")
-        return slots
-
-    def validate_callback_channel(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        parsed = callback.parse_channel(str(value) if value is not None else None)
-        return {"callback_channel": _read(parsed, value, "invalid_choice", dispatcher, tracker)}
-
-    def validate_callback_time(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        parsed = callback.parse_time(str(value) if value is not None else None)
-        return {"callback_time": _read(parsed, value, "invalid_choice", dispatcher, tracker)}
-
-    def validate_callback_contact(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        kind = (
-            callback.contact_needed(
-                tracker.get_latest_input_channel() or "rest", tracker.get_slot("callback_channel")
-            )
-            or "phone"
-        )
-        parsed = callback.parse_contact(kind, str(value) if value is not None else None)
-        error_key = "invalid_email" if kind == "email" else "invalid_phone"
-        return {"callback_contact": _read(parsed, value, error_key, dispatcher, tracker)}
-
-
-class ActionAskCallbackChannel(Action):
-    def name(self) -> str:
-        return "action_ask_callback_channel"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        lang = _language(tracker)
-        dispatcher.utter_message(
-            text=texts.text("ask_callback_channel", lang), buttons=callback.channel_buttons(lang)
-        )
-        return []
-
-
-class ActionAskCallbackTime(Action):
-    def name(self) -> str:
-        return "action_ask_callback_time"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        lang = _language(tracker)
-        dispatcher.utter_message(
-            text=texts.text("ask_callback_time", lang), buttons=callback.time_buttons(lang)
-        )
-        return []
-
-
-class ActionAskCallbackContact(Action):
-    def name(self) -> str:
-        return "action_ask_callback_contact"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        lang = _language(tracker)
-        kind = callback.contact_needed(
-            tracker.get_latest_input_channel() or "rest", tracker.get_slot("callback_channel")
-        )
-        if kind == "email":
-            dispatcher.utter_message(text=texts.text("ask_callback_email", lang))
-        else:
-            label = (
-                "WhatsApp"
-                if tracker.get_slot("callback_channel") == "whatsapp"
-                else ("phone" if lang == "en" else "telepon")
-            )
-            dispatcher.utter_message(text=texts.text("ask_callback_phone", lang, kind=label))
-        return []
+    def reply(self, state: Mapping[str, Any], ctx: Context) -> Reply:
+        return callback_flow.contact_question(state, ctx)
 
 
 def _reset_callback_slots() -> list[EventType]:
@@ -217,5 +120,5 @@ class ActionHandoffCallbackCancel(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(text=texts.text("callback_cancelled", _language(tracker)))
+        dispatcher.utter_message(response="utter_callback_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), *_reset_callback_slots()]

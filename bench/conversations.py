@@ -7,7 +7,7 @@ A script has two parts:
   the business profile in an FAQ answer.
 * ``answers``: for a request, the customer then answers whatever the bot asks, in whatever
   order. The question is recognised by matching the reply against the bot's own question
-  templates (``utter_ask_*`` and ``utter_offer_feedback`` in domain.yml, read at run time),
+  templates (``utter_ask_*`` and ``utter_offer_feedback`` in domain/, read at run time),
   so a reordered form, a prefilled slot or a reworded question does not break the script.
   The conversation succeeds when a reply matches ``goal`` (e.g. a ``KAL-`` reference) and
   ends when the bot asks nothing more (after the feedback offer has been answered).
@@ -173,11 +173,9 @@ def _template_regex(text: str) -> re.Pattern[str]:
 
 def _domain_responses(root: Path) -> dict[str, list[dict[str, Any]]]:
     responses: dict[str, list[dict[str, Any]]] = {}
-    files = [root / "domain.yml", *sorted((root / "domain").rglob("*.yml"))]
-    for path in files:
-        if path.exists():
-            data = yaml.safe_load(path.read_text()) or {}
-            responses.update(data.get("responses") or {})
+    for path in sorted((root / "domain").rglob("*.yml")):
+        data = yaml.safe_load(path.read_text()) or {}
+        responses.update(data.get("responses") or {})
     return responses
 
 

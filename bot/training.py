@@ -23,7 +23,7 @@ _EXCLUDED_DATA = {"business_profile.yml"}
 
 def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     """Files whose content determines the trained model."""
-    files = [root / "config.yml", root / "domain.yml"]
+    files = [root / "config.yml", *sorted((root / "domain").rglob("*.yml"))]
     files += sorted(
         p
         for p in (root / "data").rglob("*")
@@ -65,7 +65,7 @@ def train_model(
     from rasa.model_training import train
 
     result = train(
-        domain=str(root / "domain.yml"),
+        domain=str(root / "domain"),
         config=str(config_path or root / "config.yml"),
         training_files=training_data_paths(root),
         output=str(output_dir),

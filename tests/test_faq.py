@@ -27,7 +27,7 @@ def domain() -> dict[str, Any]:
     importer = TrainingDataImporter.load_from_dict(
         {},
         None,
-        str(PROJECT_ROOT / "domain.yml"),
+        str(PROJECT_ROOT / "domain"),
         [str(PROJECT_ROOT / "data" / "faq_responses.yml")],
     )
     return importer.get_domain().as_dict()

@@ -8,7 +8,7 @@ validates the answer, counts failures in a row, and picks the next slot to ask.
 
 Replies are names of domain responses plus template values, never literal text: the
 language variant is chosen by Rasa from the ``language`` slot, so every customer-facing
-sentence lives in domain.yml in both languages.
+sentence lives in the domain (domain/*.yml) in both languages.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def chosen(turn: Turn) -> str | None:
 class FormFlow(ABC):
     """One form: its slots, what it requires, and how it reads answers."""
 
-    #: The form's name in domain.yml.
+    #: The form's name in the domain (domain/<flow>.yml).
     name: str = ""
     #: Intents that start this flow: they are answers inside it, not interruptions.
     own_intents: frozenset[str] = frozenset()
@@ -188,6 +188,9 @@ class FormFlow(ABC):
     confirm_slot: str | None = None
     #: Edit choices offered when the customer does not confirm: choice -> slots to clear.
     edit_targets: Mapping[str, tuple[str, ...]] = {}
+    #: Offer a person after MAX_FAILURES refused answers in a row (False for a form that runs
+    #: because nobody is available).
+    offers_human: bool = True
 
     @abstractmethod
     def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
@@ -448,13 +451,17 @@ def form_step(
             # Small talk, a question or another request that does not read as an answer:
             # let the rules answer it.
             return StepResult({}, [], rejected=True)
-        if attempt.failed:
+        if attempt.failed and not flow.offers_human:
+            updates[requested] = None
+            if attempt.error is not None:
+                replies.append(attempt.error)
+        elif attempt.failed:
             updates.update(_count_failure(requested, current, replies, attempt.error))
         else:
             updates.update(attempt.updates)
             updates[FAILURES_SLOT] = 0
             updates[FAILED_SLOT_SLOT] = None
-            if current.get(HANDOFF_REASON_SLOT) == FAILED_VALIDATION:
+            if flow.offers_human and current.get(HANDOFF_REASON_SLOT) == FAILED_VALIDATION:
                 updates[HANDOFF_REASON_SLOT] = None  # the offer is moot once an answer works
             current.update(updates)
             updates.update(flow.extra(requested, turn, current, ctx))

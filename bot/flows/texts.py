@@ -1,6 +1,6 @@
 """Labels the flows put inside responses (summaries, buttons, status replies), per language.
 
-Whole sentences live in domain.yml; this module only holds the short words that fill their
+Whole sentences live in the domain (domain/*.yml); this module only holds the short words that fill their
 placeholders: field names in a summary, names of choices, stage names, formatted dates.
 """
 

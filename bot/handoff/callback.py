@@ -75,22 +75,6 @@ def contact_needed(channel: str, callback_channel: str | None) -> str | None:
     return None
 
 
-def channel_buttons(language: str | None) -> list[dict[str, str]]:
-    lang = "en" if language == "en" else "id"
-    return [
-        {"title": texts.CHANNEL_LABELS[c][lang], "payload": f'/inform{{"callback_channel": "{c}"}}'}
-        for c in CALLBACK_CHANNELS
-    ]
-
-
-def time_buttons(language: str | None) -> list[dict[str, str]]:
-    lang = "en" if language == "en" else "id"
-    return [
-        {"title": texts.TIME_LABELS[t][lang], "payload": f'/inform{{"callback_time": "{t}"}}'}
-        for t in CALLBACK_TIMES
-    ]
-
-
 @dataclass(frozen=True)
 class CallbackTicket:
     handoff: HandoffRecord

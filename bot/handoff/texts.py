@@ -1,7 +1,9 @@
 """Customer-facing handoff texts, Indonesian and English.
 
-Kept in code rather than domain.yml because the desk (inside the Rasa server, no action
-server round trip) sends some of them too: the join, closing and feedback messages.
+Kept in code rather than in the domain because the desk (inside the Rasa server, no action
+server round trip) sends some of them: the join, closing and feedback messages; the queue
+and callback-ticket messages that go with them are kept beside them. The callback form's
+questions and refusals are domain responses (domain/handoff.yml).
 Business facts (hours, the address form) are filled in from the business profile.
 """
 
@@ -43,45 +45,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "{addr} kembali. Jam layanan agen: {hours}.",
         "en": "Sorry, no agent is online right now. We can contact you back. Agent hours: {hours}.",
     },
-    "ask_callback_channel": {
-        "id": "Lewat mana {addr} ingin kami hubungi?",
-        "en": "How would you like us to contact you?",
-    },
-    "ask_callback_time": {
-        "id": "Kapan waktu yang paling nyaman untuk {addr}?",
-        "en": "When suits you best?",
-    },
-    "ask_callback_phone": {
-        "id": "Mohon tuliskan nomor {kind} {addr} (contoh: 0812 3456 7890).",
-        "en": "Please type your {kind} number (for example +62 812 3456 7890).",
-    },
-    "ask_callback_email": {
-        "id": "Mohon tuliskan alamat e-mail {addr}.",
-        "en": "Please type your e-mail address.",
-    },
-    "invalid_choice": {
-        "id": "Maaf, pilihan itu belum saya kenali. Silakan pilih salah satu tombol, ya.",
-        "en": "Sorry, I didn't recognise that choice. Please pick one of the buttons.",
-    },
-    "invalid_phone": {
-        "id": "Maaf, nomor itu sepertinya belum benar. Contoh yang bisa saya proses: "
-        "0812 3456 7890 atau +62 812 3456 7890.",
-        "en": "Sorry, that number doesn't look right. For example: +62 812 3456 7890.",
-    },
-    "invalid_email": {
-        "id": "Maaf, alamat e-mail itu sepertinya belum benar. Contoh: nama@perusahaan.co.id.",
-        "en": "Sorry, that e-mail address doesn't look right. For example: name@company.com.",
-    },
     "callback_confirmed": {
         "id": "Terima kasih, {addr}. Permintaan dihubungi kembali sudah kami catat (tiket "
         "{ticket}). Agen kami akan menghubungi {addr} lewat {channel} {when}.",
         "en": "Thank you. Your callback request is recorded (ticket {ticket}). Our agent will "
         "contact you by {channel} {when}.",
-    },
-    "callback_cancelled": {
-        "id": "Baik, {addr}, permintaan dihubungi kembali tidak jadi dibuat. Ada lagi yang bisa "
-        "saya bantu?",
-        "en": "All right, no callback request was made. Is there anything else I can help with?",
     },
     "agent_joined": {
         "id": "{agent} dari tim customer service sudah bergabung. Silakan sampaikan kebutuhan "
@@ -105,11 +73,6 @@ CHANNEL_LABELS = {
     "whatsapp": {"id": "WhatsApp", "en": "WhatsApp"},
     "phone": {"id": "telepon", "en": "phone"},
     "email": {"id": "e-mail", "en": "e-mail"},
-}
-TIME_LABELS = {
-    "asap": {"id": "Secepatnya", "en": "As soon as possible"},
-    "morning": {"id": "Pagi (sebelum 12.00)", "en": "Morning (before 12:00)"},
-    "afternoon": {"id": "Siang/sore (setelah 12.00)", "en": "Afternoon (after 12:00)"},
 }
 
 

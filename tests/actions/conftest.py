@@ -24,7 +24,7 @@ from tests.crm.conftest import (  # noqa: F401 - fixtures re-exported for this d
 
 @lru_cache(maxsize=1)
 def domain() -> Domain:
-    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    return Domain.load(str(PROJECT_ROOT / "domain"))
 
 
 def domain_dict() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Slot
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import (
-    ActionAskCallbackChannel,
+    ActionAskCallbackContact,
     ActionHandoff,
     ActionHandoffCallbackSubmit,
     ValidateHandoffCallbackForm,
@@ -23,12 +23,14 @@ from actions.handoff import (
 )
 from bot.crm import agents, customers, handoffs
 from bot.crm.db import session_scope
-from bot.crm.models import Handoff
+from bot.crm.models import Customer, Handoff
 from tests.actions.conftest import (
     active,
+    domain,
     domain_dict,
     entity,
     form_turn,
+    responses,
     sdk_tracker,
     slot_values,
     start_of_conversation,
@@ -68,8 +70,20 @@ async def run(action: Any, tracker: Any) -> tuple:
     return dispatcher, events
 
 
-def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [m.get("text") or "" for m in dispatcher.messages]
+def rendered(response: str, language: str = "id", **values: Any) -> dict[str, Any]:
+    """A domain response as Rasa sends it to the customer."""
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+
+    nlg = TemplatedNaturalLanguageGenerator(domain().responses)
+    slots = {"language": language, "address_form": "Bapak/Ibu", "company_name": "PT Contoh"}
+    message = nlg.generate_from_slots(response, slots, "rest", **values)
+    assert message is not None
+    return message
+
+
+def texts(dispatcher: CollectingDispatcher, language: str = "id") -> list[str]:
+    """What the customer reads: literal texts, and domain responses rendered as Rasa does."""
+    return [m.get("text") or rendered(m["response"], language)["text"] for m in dispatcher.messages]
 
 
 def handoff_rows() -> list[Handoff]:
@@ -181,12 +195,13 @@ async def test_out_of_hours_says_so_in_english_too(crm_url: str, off_duty: None)
 async def test_callback_form_asks_with_buttons_and_reads_taps_and_typed_answers(
     crm_url: str, off_duty: None
 ) -> None:
-    dispatcher, _ = await run(ActionAskCallbackChannel(), asked_for_human())
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
-        '/inform{"callback_channel": "whatsapp"}',
-        '/inform{"callback_channel": "phone"}',
-        '/inform{"callback_channel": "email"}',
-    ]
+    for language in ("id", "en"):
+        question = rendered("utter_ask_callback_channel", language)
+        assert [b["payload"] for b in question["buttons"]] == [
+            '/inform{"callback_channel": "whatsapp"}',
+            '/inform{"callback_channel": "phone"}',
+            '/inform{"callback_channel": "email"}',
+        ]
     base = [*start_of_conversation(), *active(FORM, "callback_channel", {})]
     tap = '/inform{"callback_channel": "phone"}'
     tracker = sdk_tracker(
@@ -219,6 +234,7 @@ async def test_callback_form_asks_with_buttons_and_reads_taps_and_typed_answers(
     )
     dispatcher, events = await run(ValidateHandoffCallbackForm(), nonsense)
     assert slot_values(events)["callback_channel"] is None
+    assert responses(dispatcher) == ["utter_invalid_callback_choice"]
     assert "pilih salah satu tombol" in texts(dispatcher)[0]
 
 
@@ -242,6 +258,9 @@ async def test_the_form_starting_after_the_handoff_offer_asks_without_an_error(
     dispatcher, events = await run(ValidateHandoffCallbackForm(), tracker)
     assert texts(dispatcher) == []
     assert slot_values(events).get("callback_channel") is None  # still to be asked
+    # Nothing is stored in the CRM before the customer leaves a ticket.
+    with session_scope(readonly=True) as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(Customer)).scalar() == 0
 
 
 async def test_contact_is_asked_only_when_we_do_not_have_it(crm_url: str, off_duty: None) -> None:
@@ -344,3 +363,55 @@ async def test_submit_stores_one_callback_ticket_and_says_when(
     assert len(handoff_rows()) == 1
     assert handoffs.active_handoff_for("web-3") is None
     assert all(e["event"] != "pause" for e in events)
+
+
+async def test_the_contact_question_names_what_we_will_use(crm_url: str, off_duty: None) -> None:
+    def chose(callback_channel: str) -> Any:
+        return sdk_tracker(
+            [
+                *start_of_conversation(),
+                user("mau ke CS", "request_human", channel="socketio"),
+                *active(FORM, "callback_time", {"callback_channel": callback_channel}),
+            ]
+        )
+
+    asked = {}
+    for callback_channel in ("phone", "whatsapp", "email"):
+        dispatcher, _ = await run(ActionAskCallbackContact(), chose(callback_channel))
+        [asked[callback_channel]] = responses(dispatcher)
+    assert asked == {
+        "phone": "utter_ask_callback_phone",
+        "whatsapp": "utter_ask_callback_whatsapp",
+        "email": "utter_ask_callback_email",
+    }
+    assert "nomor WhatsApp Bapak/Ibu" in rendered(asked["whatsapp"])["text"]
+    assert rendered(asked["email"], "en")["text"] == "Please type your e-mail address."
+
+
+async def test_refused_answers_never_offer_a_person_nor_forget_why_one_was_asked_for(
+    crm_url: str, off_duty: None
+) -> None:
+    # The customer came here because nobody is available: no "talk to a person" offer after
+    # repeated failures, and the handoff reason of the ticket stays as it was.
+    state = {
+        "handoff_reason": "failed_validation",
+        "flow_failures": 2,
+        "flow_failed_slot": "callback_channel",
+    }
+    base = [*start_of_conversation(), *active(FORM, "callback_channel", state)]
+    wrong = sdk_tracker(
+        [
+            *base,
+            user("terserah", "inform"),
+            *form_turn(FORM, "callback_channel"),
+        ]
+    )
+    dispatcher, events = await run(ValidateHandoffCallbackForm(), wrong)
+    assert responses(dispatcher) == ["utter_invalid_callback_choice"]
+    assert "handoff_reason" not in slot_values(events)
+    right = sdk_tracker(
+        [*base, user("telepon saja", "inform"), *form_turn(FORM, "callback_channel")]
+    )
+    _, events = await run(ValidateHandoffCallbackForm(), right)
+    assert slot_values(events)["callback_channel"] == "phone"
+    assert "handoff_reason" not in slot_values(events)

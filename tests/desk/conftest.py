@@ -175,7 +175,7 @@ async def desk_server(desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPat
         auth_token=AUTH_TOKEN,
         enable_api=True,
     )
-    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    domain = Domain.load(str(PROJECT_ROOT / "domain"))
     # The tracker store streams to the handoff broker, as endpoints.yml configures it.
     broker = HandoffEventBroker()
     store = InMemoryTrackerStore(domain, event_broker=broker)
