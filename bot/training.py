@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,9 +22,30 @@ MODELS_DIR = PROJECT_ROOT / "models"
 _EXCLUDED_DATA = {"business_profile.yml"}
 
 
+def domain_files(root: Path = PROJECT_ROOT) -> list[Path]:
+    """domain.yml plus the parts in domain/ (interim: domain.yml is being split into domain/)."""
+    files = [root / "domain.yml"] if (root / "domain.yml").exists() else []
+    if (root / "domain").is_dir():
+        files += sorted((root / "domain").glob("*.yml"))
+    return files
+
+
+def domain_source(workdir: Path, root: Path = PROJECT_ROOT) -> str:
+    """A path Rasa can load the whole domain from: one directory holding every part."""
+    parts = domain_files(root)
+    if len(parts) == 1:
+        return str(parts[0])
+    target = workdir / "domain-parts"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for index, part in enumerate(parts):
+        shutil.copyfile(part, target / f"{index:02d}-{part.name}")
+    return str(target)
+
+
 def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     """Files whose content determines the trained model."""
-    files = [root / "config.yml", root / "domain.yml"]
+    files = [root / "config.yml", *domain_files(root)]
     files += sorted(
         p
         for p in (root / "data").rglob("*")
@@ -64,8 +86,9 @@ def train_model(
     """Train the full model (NLU + core) into ``output_dir/fixed_model_name.tar.gz``."""
     from rasa.model_training import train
 
+    output_dir.mkdir(parents=True, exist_ok=True)
     result = train(
-        domain=str(root / "domain.yml"),
+        domain=domain_source(output_dir, root),
         config=str(config_path or root / "config.yml"),
         training_files=training_data_paths(root),
         output=str(output_dir),

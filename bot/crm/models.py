@@ -101,6 +101,9 @@ class CustomerIdentity(Base):
     kind = Column(String(16), nullable=False)
     value = Column(String(320), nullable=False)
     created_at = created_column()
+    # When the identity was proven (bot/crm/identity.py): channel identities at creation,
+    # phones/e-mails by a one-time code. NULL = a claim only, never used to link or pre-fill.
+    verified_at = Column(UTCDateTime)
 
 
 class Conversation(Base):
@@ -231,6 +234,10 @@ class Complaint(Base):
     desired_resolution = Column(Text)
     severity = Column(String(8), nullable=False)
     stage = Column(String(16), nullable=False, default="received", index=True)
+    # Contact details typed in this complaint's form: a snapshot for this record only.
+    contact_name = Column(String(200))
+    contact_phone = Column(String(20))  # E.164
+    contact_email = Column(String(320))
     idempotency_key = Column(String(200), nullable=False, unique=True)
     created_at = created_column()
     updated_at = updated_column()
@@ -394,3 +401,39 @@ class Notification(Base):
     sent_at = Column(UTCDateTime)
     created_at = created_column()
     updated_at = updated_column()
+
+
+# --- identity verification (bot/crm/identity.py) ----------------------------------------------
+CHALLENGE_CONTACT_KINDS = ("phone", "email")
+CHALLENGE_STATUSES = ("pending", "verified", "locked", "superseded")
+
+
+class IdentityChallenge(Base):
+    """A one-time code sent to a claimed phone or e-mail, to be typed back in the conversation.
+
+    Only a salted hash of the code is stored. Personal columns (for export/erase):
+    ``contact_value`` (phone E.164 or e-mail) and ``sender_id`` (the conversation's id).
+    """
+
+    __tablename__ = "identity_challenges"
+    __table_args__ = (
+        one_of("contact_kind", CHALLENGE_CONTACT_KINDS, "contact_kind"),
+        one_of("status", CHALLENGE_STATUSES, "status"),
+        Index(None, "channel", "sender_id", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    sender_id = Column(String(255), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    reference = Column(String(20))  # the request whose contact is being proven, if any
+    contact_kind = Column(String(8), nullable=False)
+    contact_value = Column(String(320), nullable=False)
+    code_salt = Column(String(32), nullable=False)
+    code_hash = Column(String(64), nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    status = Column(String(12), nullable=False, default="pending")
+    idempotency_key = Column(String(200), nullable=False, unique=True)
+    expires_at = Column(UTCDateTime, nullable=False)
+    verified_at = Column(UTCDateTime)
+    created_at = created_column()

@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import PROJECT_ROOT
+from bot.training import domain_files
 from tests.crm.conftest import (  # noqa: F401 - fixtures re-exported for this directory
     crm_url,
     postgres_admin_url,
@@ -24,7 +25,7 @@ from tests.crm.conftest import (  # noqa: F401 - fixtures re-exported for this d
 
 @lru_cache(maxsize=1)
 def domain() -> Domain:
-    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    return Domain.load(domain_files(PROJECT_ROOT))
 
 
 def domain_dict() -> dict[str, Any]:

@@ -32,6 +32,7 @@ from desk_helpers import (
 from rasa.core.channels.channel import CollectingOutputChannel
 
 from bot import PROJECT_ROOT
+from bot.training import domain_files
 from tests.conftest import migrated_postgres_database
 
 
@@ -167,7 +168,7 @@ async def desk_server(desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPat
         auth_token=AUTH_TOKEN,
         enable_api=True,
     )
-    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    domain = Domain.load(domain_files(PROJECT_ROOT))
     # The tracker store streams to the handoff broker, as endpoints.yml configures it.
     broker = HandoffEventBroker()
     store = InMemoryTrackerStore(domain, event_broker=broker)
