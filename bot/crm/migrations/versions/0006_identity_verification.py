@@ -26,8 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("customer_identities", schema=None) as batch_op:
         batch_op.add_column(sa.Column("verified_at", UTCDateTime(), nullable=True))
     op.execute(
-        "UPDATE customer_identities SET verified_at = created_at "
-        "WHERE kind IN ('web', 'whatsapp')"
+        "UPDATE customer_identities SET verified_at = created_at WHERE kind IN ('web', 'whatsapp')"
     )
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact_name", sa.String(length=200), nullable=True))
@@ -65,9 +64,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_challenges")),
-        sa.UniqueConstraint(
-            "idempotency_key", name=op.f("uq_identity_challenges_idempotency_key")
-        ),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_identity_challenges_idempotency_key")),
     )
     op.create_index(
         op.f("ix_identity_challenges_customer_id"),
