@@ -234,7 +234,8 @@ class Complaint(Base):
     desired_resolution = Column(Text)
     severity = Column(String(8), nullable=False)
     stage = Column(String(16), nullable=False, default="received", index=True)
-    # Contact details typed in this complaint's form: a snapshot for this record only.
+    # Contact details typed in this complaint's form: a snapshot for this record only
+    # (personal data, for export/erase: contact_name, contact_phone, contact_email).
     contact_name = Column(String(200))
     contact_phone = Column(String(20))  # E.164
     contact_email = Column(String(320))

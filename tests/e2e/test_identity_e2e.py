@@ -71,9 +71,14 @@ def _latest_code(url: str) -> str:
     return str(notification["payload"]["code"])
 
 
+def _offered(chat: Chat) -> str:
+    return " ".join(str(b.get("title")) for b in chat.buttons)
+
+
 def _ask_status_and_send_code(chat: Chat, reference: str) -> None:
     chat.say(f"cek status {reference}")
-    assert "08**-****-1234" in chat.text and "Status Permintaan" not in chat.text
+    assert "Status Permintaan" not in chat.text and "kode verifikasi" in chat.text
+    assert "WhatsApp 08**-****-1234" in _offered(chat) and "7000" not in _offered(chat)
     chat.click("WhatsApp")
     assert "Kode verifikasi sudah kami kirim ke 08**-****-1234" in chat.text
 
@@ -106,11 +111,13 @@ def test_a_typed_phone_number_takes_over_nothing(stack: Any) -> None:
     seen += _calibration(stranger, "CV Lain", "Orang Asing", "orang@asing.example", PHONE_TYPED)
     summary = stranger.text
     assert "CV Lain" in summary and "orang@asing.example" in summary
+    for secret in (A_COMPANY, A_EMAIL, A_NAME):  # the takeover showed A's details here
+        assert secret not in "\n".join(seen)
     stranger.click("Ya, kirim")
     seen.append(stranger.text)
     # ... and asks for A's status: only the verification step, the number masked.
     _ask_status_and_send_code(stranger, kal)
-    seen.append(stranger.text)
+    seen += [stranger.text, _offered(stranger)]
     code = _latest_code(url)
     stranger.say("000000" if code != "000000" else "111111")
     seen.append(stranger.text)
