@@ -228,8 +228,10 @@ def check_code(code: str, *, channel: str, sender_id: str, url: str | None = Non
             row.status = "verified"
             row.verified_at = now
             owner = resolve_in(session, channel, sender_id)
-            linked = verify_contact(session, owner.id, row.contact_kind, row.contact_value)
-            return CodeCheck("verified", reference=row.reference, customer_id=linked.id)
+            linked = verify_contact(
+                session, int(owner.id), str(row.contact_kind), str(row.contact_value)
+            )
+            return CodeCheck("verified", reference=row.reference, customer_id=int(linked.id))
         if row.attempts >= MAX_ATTEMPTS:
             row.status = "locked"
             return CodeCheck("locked", reference=row.reference)

@@ -60,7 +60,7 @@ def find_by_reference(reference: str, *, url: str | None = None) -> RecordStatus
             return None
         phones = [value for kind, value in _contacts_on_record(session, row) if kind == "phone"]
         return RecordStatus(
-            kind=_KINDS[row.reference[:3]][0],
+            kind=_KINDS[str(row.reference)[:3]][0],
             reference=row.reference,
             status=row.stage if isinstance(row, Complaint) else row.status,
             updated_at=row.updated_at,
@@ -129,7 +129,8 @@ def _row(
         return None
     model = kind_model[1]
     row = session.execute(sa.select(model).where(model.reference == reference)).scalar_one_or_none()
-    return row  # type: ignore[no-any-return]
+    found: CalibrationRequest | FinancingRequest | Complaint | None = row
+    return found
 
 
 def _contacts_on_record(

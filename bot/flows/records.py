@@ -98,13 +98,13 @@ def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | N
     return Saved(None, created.created, customer_id)
 
 
-def known_contact(customer_id: int) -> dict:
+def known_contact(customer_id: int) -> dict[str, str]:
     """This conversation's own customer's details, for prefilling forms: its name/company
     and only the phones/e-mails it PROVED (never a claim typed in some chat)."""
     overview = crm_customers.customer_overview(customer_id)
     if overview is None:
         return {}
-    known: dict = {}
+    known: dict[str, str] = {}
     if overview.customer.name:
         known["name"] = overview.customer.name
     if overview.customer.company:
