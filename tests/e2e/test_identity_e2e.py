@@ -109,10 +109,10 @@ def test_a_typed_phone_number_takes_over_nothing(stack: Any) -> None:
     assert complaint.startswith("CMP-")
     # ... then starts a calibration request: nothing of A's is pre-filled or shown.
     seen += _calibration(stranger, "CV Lain", "Orang Asing", "orang@asing.example", PHONE_TYPED)
-    summary = stranger.text
-    assert "CV Lain" in summary and "orang@asing.example" in summary
     for secret in (A_COMPANY, A_EMAIL, A_NAME):  # the takeover showed A's details here
         assert secret not in "\n".join(seen)
+    summary = stranger.text
+    assert "CV Lain" in summary and "orang@asing.example" in summary
     stranger.click("Ya, kirim")
     seen.append(stranger.text)
     # ... and asks for A's status: only the verification step, the number masked.
