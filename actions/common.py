@@ -19,7 +19,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.flows import calibration, complaints, feedback, financing, status
+from bot.flows import calibration, complaints, feedback, financing, status, verification
 from bot.flows.base import (
     EDIT_FIELD_SLOT,
     REQUESTED_SLOT,
@@ -41,7 +41,14 @@ T = TypeVar("T")
 
 FLOWS: dict[str, FormFlow] = {
     flow.name: flow
-    for flow in (calibration.FLOW, financing.FLOW, complaints.FLOW, status.FLOW, feedback.FLOW)
+    for flow in (
+        calibration.FLOW,
+        financing.FLOW,
+        complaints.FLOW,
+        status.FLOW,
+        feedback.FLOW,
+        verification.FLOW,
+    )
 }
 # Actions that run right before a form and are not an "interruption" of it.
 _FORM_GLUE_ACTIONS = {"action_listen", "action_extract_slots", "action_switch_flow", None}

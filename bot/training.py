@@ -64,6 +64,7 @@ def train_model(
     """Train the full model (NLU + core) into ``output_dir/fixed_model_name.tar.gz``."""
     from rasa.model_training import train
 
+    output_dir.mkdir(parents=True, exist_ok=True)
     result = train(
         domain=str(root / "domain"),
         config=str(config_path or root / "config.yml"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from bot.crm.contact import normalize_email, normalize_phone
 from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.idempotency import create_once
 from bot.crm.models import SEVERITIES, Complaint, ComplaintStageEvent
@@ -52,6 +53,9 @@ def create_complaint(
     if data.severity not in SEVERITIES:
         raise ValueError(f"severity must be one of {SEVERITIES}")
     related = normalize_reference(data.related_reference) if data.related_reference else None
+    contact_phone = normalize_phone(data.contact_phone) if data.contact_phone else None
+    contact_email = normalize_email(data.contact_email) if data.contact_email else None
+    contact_name = (data.contact_name or "").strip()[:200] or None
 
     def build(session: Session) -> Complaint:
         now = utcnow()
@@ -64,6 +68,9 @@ def create_complaint(
             desired_resolution=data.desired_resolution,
             severity=data.severity,
             stage=FIRST_STAGE,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            contact_email=contact_email,
             created_at=now,
             updated_at=now,
             events=[ComplaintStageEvent(from_stage=None, to_stage=FIRST_STAGE, note=None, at=now)],

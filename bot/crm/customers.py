@@ -1,12 +1,21 @@
-"""Customers and their channel identities: one person recognised across channels.
+"""Customers and their channel identities: one person recognised across channels, on proof.
 
-A conversation is known by its channel identity (WhatsApp number, web session id). When
-the customer gives a phone or e-mail that already belongs to another customer record, the
-two records are the same person and are merged: the older record survives and receives the
-other's identities, conversations, requests, complaints, feedback and handoffs.
+A conversation is known by its channel identity (WhatsApp number, web session id). A phone
+number or e-mail typed in a chat is only a *claim*: anyone can type someone else's number.
+So typed contact details are stored on the request they were typed for (a per-request
+snapshot, see bot/crm/requests.py and complaints.py) and never link, merge, overwrite or
+pre-fill another customer's record. Two records become one only on proof:
+
+- a channel identity the channel itself verifies: a WhatsApp ``wa_id`` / Twilio ``From`` is
+  the sender's number, so it matches a phone someone proved earlier (``resolve_in``);
+- a one-time code sent to the claimed phone/e-mail and typed back (bot/crm/identity.py,
+  which calls ``verify_contact``).
+
+``customer_identities.verified_at`` tells proven identities from old claims (rows stored
+before this rule existed): only proven ones count.
 
 Callers should resolve the customer again on every turn rather than keep an id in a slot:
-a merge may retire the id they hold.
+a verification may link the conversation to another (proven) customer.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from bot.crm.models import (
     Feedback,
     FinancingRequest,
     Handoff,
+    IdentityChallenge,
+    Notification,
 )
 from bot.crm.sqltypes import utcnow
 from bot.crm.types import (
@@ -42,7 +53,9 @@ logger = logging.getLogger(__name__)
 
 WHATSAPP_CHANNELS = ("whatsapp", "twilio")
 CLOSED_REQUEST_STATUSES = ("completed", "cancelled", "rejected", "closed")
-# Tables whose rows follow a customer when two customer records are merged.
+# Identity kinds that hold a phone number (a WhatsApp identity is a proven phone).
+PHONE_KINDS = ("phone", "whatsapp")
+# Tables whose rows follow a customer when a conversation is linked to a proven customer.
 _OWNED = (
     CustomerIdentity,
     Conversation,
@@ -51,6 +64,8 @@ _OWNED = (
     Complaint,
     Feedback,
     Handoff,
+    IdentityChallenge,
+    Notification,
 )
 
 
@@ -71,7 +86,11 @@ def resolve_customer(channel: str, sender_id: str, *, url: str | None = None) ->
 
 
 def resolve_in(session: Session, channel: str, sender_id: str) -> Customer:
-    """``resolve_customer`` inside an existing unit of work (used by conversations)."""
+    """``resolve_customer`` inside an existing unit of work (used by conversations).
+
+    A new WhatsApp sender whose number someone already proved with a one-time code is that
+    customer: WhatsApp itself vouches that the sender owns the number.
+    """
     kind, value = identity_for_channel(channel, sender_id)
     now = utcnow()
     customer: Customer | None = session.execute(
@@ -82,66 +101,117 @@ def resolve_in(session: Session, channel: str, sender_id: str) -> Customer:
     if customer is not None:
         customer.last_seen = now
         return customer
-    customer = Customer(created_at=now, updated_at=now, first_seen=now, last_seen=now)
-    session.add(customer)
-    session.flush()
-    session.add(CustomerIdentity(customer_id=customer.id, kind=kind, value=value, created_at=now))
+    if kind == "whatsapp" and value.startswith("+"):
+        customer = session.execute(
+            sa.select(Customer)
+            .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+            .where(
+                CustomerIdentity.kind == "phone",
+                CustomerIdentity.value == value,
+                CustomerIdentity.verified_at.is_not(None),
+            )
+        ).scalar_one_or_none()
+    if customer is None:
+        customer = Customer(created_at=now, updated_at=now, first_seen=now, last_seen=now)
+        session.add(customer)
+        session.flush()
+    else:
+        customer.last_seen = now
+    session.add(
+        CustomerIdentity(
+            customer_id=customer.id, kind=kind, value=value, created_at=now, verified_at=now
+        )
+    )
     session.flush()
     return customer
 
 
-def attach_contact(
+def remember_details(
     customer_id: int,
-    phone: str | None = None,
-    email: str | None = None,
     name: str | None = None,
     company: str | None = None,
     *,
     url: str | None = None,
 ) -> CustomerRecord:
-    """Record contact details; merge with any customer who already owns that phone or e-mail.
+    """Fill this conversation's own customer's empty name/company; never overwrite them.
 
-    Returns the surviving customer (its id may differ from ``customer_id``). Raises
-    ValueError for an invalid phone or e-mail and LookupError for an unknown customer.
+    Phones and e-mails are not stored here: typed, they are claims, kept on the request.
+    Raises LookupError for an unknown customer.
     """
-    claims: list[tuple[tuple[str, ...], str, str]] = []
-    if phone:
-        claims.append((("phone", "whatsapp"), normalize_phone(phone), "phone"))
-    if email:
-        claims.append((("email",), normalize_email(email), "email"))
 
     def work(session: Session) -> CustomerRecord:
-        survivor = session.get(Customer, customer_id)
-        if survivor is None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
             raise LookupError(f"no customer {customer_id}")
-        for kinds, value, own_kind in claims:
-            owners = set(
-                session.execute(
-                    sa.select(CustomerIdentity.customer_id).where(
-                        CustomerIdentity.kind.in_(kinds), CustomerIdentity.value == value
-                    )
-                ).scalars()
-            )
-            for other_id in sorted(owners - {survivor.id}):
-                other = session.get(Customer, other_id)
-                if other is not None:  # None: merged away by a concurrent unit a moment ago
-                    survivor = _merge(session, survivor, other)
-            if not owners:
-                session.add(CustomerIdentity(customer_id=survivor.id, kind=own_kind, value=value))
-        if name and name.strip():
-            survivor.name = name.strip()
-        if company and company.strip():
-            survivor.company = company.strip()
-        survivor.updated_at = utcnow()
-        session.flush()
-        return customer_record(survivor)
+        changed = False
+        if name and name.strip() and not customer.name:
+            customer.name = name.strip()[:200]
+            changed = True
+        if company and company.strip() and not customer.company:
+            customer.company = company.strip()[:200]
+            changed = True
+        if changed:
+            customer.updated_at = utcnow()
+            session.flush()
+        return customer_record(customer)
 
     return run_in_transaction(work, url, retry_conflicts=True)
 
 
-def _merge(session: Session, first: Customer, second: Customer) -> Customer:
-    """Fold the younger customer record into the older one and delete the younger."""
-    keeper, gone = sorted((first, second), key=lambda c: (c.first_seen, c.id))
+def normalized_contact(kind: str, value: str) -> str:
+    """E.164 phone or lower-cased e-mail; ValueError when invalid."""
+    if kind == "phone":
+        return normalize_phone(value)
+    if kind == "email":
+        return normalize_email(value)
+    raise ValueError(f"unknown contact kind {kind!r}")
+
+
+def verify_contact(session: Session, customer_id: int, kind: str, value: str) -> Customer:
+    """Record that this customer PROVED ``value`` (call only after a proof); returns the
+    customer the conversation now belongs to.
+
+    When another customer already proved the same phone/e-mail, the two are one person: the
+    conversation's record is folded into that proven one (which keeps its own details).
+    Otherwise the identity becomes this customer's; an old unproven claim of the same value
+    held by someone else is taken over, since a claim never counted.
+    """
+    value = normalized_contact(kind, value)
+    kinds = PHONE_KINDS if kind == "phone" else ("email",)
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise LookupError(f"no customer {customer_id}")
+    rows = list(
+        session.execute(
+            sa.select(CustomerIdentity)
+            .where(CustomerIdentity.kind.in_(kinds), CustomerIdentity.value == value)
+            .order_by(CustomerIdentity.id)
+        ).scalars()
+    )
+    now = utcnow()
+    proven = [row for row in rows if row.verified_at is not None]
+    if proven:
+        holder = session.get(Customer, proven[0].customer_id)
+        if holder is not None and holder.id != customer.id:
+            return _merge_into(session, keeper=holder, gone=customer)
+        return customer
+    own = next((row for row in rows if row.kind == kind), None)
+    if own is None:
+        session.add(
+            CustomerIdentity(
+                customer_id=customer.id, kind=kind, value=value, created_at=now, verified_at=now
+            )
+        )
+    else:
+        own.customer_id = customer.id
+        own.verified_at = now
+    customer.updated_at = now
+    session.flush()
+    return customer
+
+
+def _merge_into(session: Session, *, keeper: Customer, gone: Customer) -> Customer:
+    """Fold a conversation's record into the proven customer's; the keeper's details win."""
     for model in _OWNED:
         session.execute(
             sa.update(model)
@@ -156,8 +226,26 @@ def _merge(session: Session, first: Customer, second: Customer) -> Customer:
     keeper.last_seen = max(keeper.last_seen, gone.last_seen)
     session.delete(gone)
     session.flush()
-    logger.info("merged customer %s into customer %s (same contact details)", gone.id, keeper.id)
+    logger.info("linked customer %s into customer %s (proven contact)", gone.id, keeper.id)
     return keeper
+
+
+def proven_contacts(session: Session, customer_id: int) -> set[tuple[str, str]]:
+    """("phone", E.164) and ("email", address) pairs this customer has proven."""
+    rows = session.execute(
+        sa.select(CustomerIdentity.kind, CustomerIdentity.value).where(
+            CustomerIdentity.customer_id == customer_id,
+            CustomerIdentity.kind.in_(("phone", "whatsapp", "email")),
+            CustomerIdentity.verified_at.is_not(None),
+        )
+    ).all()
+    found: set[tuple[str, str]] = set()
+    for kind, value in rows:
+        if kind in PHONE_KINDS and str(value).startswith("+"):
+            found.add(("phone", str(value)))
+        elif kind == "email":
+            found.add(("email", str(value)))
+    return found
 
 
 def get_customer(customer_id: int, *, url: str | None = None) -> CustomerRecord | None:
@@ -210,7 +298,10 @@ def customer_overview(
         requests.sort(key=lambda summary: summary.created_at, reverse=True)
         return CustomerOverview(
             customer=customer_record(customer),
-            identities=tuple(IdentityRecord(kind=i.kind, value=i.value) for i in identities),
+            identities=tuple(
+                IdentityRecord(kind=i.kind, value=i.value, verified=i.verified_at is not None)
+                for i in identities
+            ),
             open_requests=tuple(requests),
             open_complaints=tuple(
                 RecordSummary(

@@ -103,6 +103,9 @@ class CustomerIdentity(Base):
     kind: Mapped[str] = Column(String(16), nullable=False)
     value: Mapped[str] = Column(String(320), nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    # When the identity was proven (bot/crm/identity.py): channel identities at creation,
+    # phones/e-mails by a one-time code. NULL = a claim only, never used to link or pre-fill.
+    verified_at = Column(UTCDateTime)
 
 
 class Conversation(Base):
@@ -243,6 +246,11 @@ class Complaint(Base):
     desired_resolution = Column(Text)
     severity: Mapped[str] = Column(String(8), nullable=False)
     stage: Mapped[str] = Column(String(16), nullable=False, default="received", index=True)
+    # Contact details typed in this complaint's form: a snapshot for this record only
+    # (personal data, for export/erase: contact_name, contact_phone, contact_email).
+    contact_name = Column(String(200))
+    contact_phone = Column(String(20))  # E.164
+    contact_email = Column(String(320))
     idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(
@@ -487,3 +495,44 @@ class DeskSession(Base):
     revoked_at = Column(UTCDateTime)
     user_agent = Column(String(255))
     address = Column(String(64))
+
+
+# --- identity verification (bot/crm/identity.py) ----------------------------------------------
+CHALLENGE_CONTACT_KINDS = ("phone", "email")
+CHALLENGE_STATUSES = ("pending", "verified", "locked", "superseded")
+
+
+class IdentityChallenge(Base):
+    """A one-time code sent to a claimed phone or e-mail, to be typed back in the conversation.
+
+    Only a salted hash of the code is stored. Personal columns (for export/erase):
+    ``contact_value`` (phone E.164 or e-mail) and ``sender_id`` (the conversation's id).
+    """
+
+    __tablename__ = "identity_challenges"
+    __table_args__ = (
+        one_of("contact_kind", CHALLENGE_CONTACT_KINDS, "contact_kind"),
+        one_of("status", CHALLENGE_STATUSES, "status"),
+        Index(
+            "ix_identity_challenges_channel_sender_id_created_at",
+            "channel",
+            "sender_id",
+            "created_at",
+        ),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    sender_id: Mapped[str] = Column(String(255), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    reference = Column(String(20))  # the request whose contact is being proven, if any
+    contact_kind: Mapped[str] = Column(String(8), nullable=False)
+    contact_value: Mapped[str] = Column(String(320), nullable=False)
+    code_salt: Mapped[str] = Column(String(32), nullable=False)
+    code_hash: Mapped[str] = Column(String(64), nullable=False)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    status: Mapped[str] = Column(String(12), nullable=False, default="pending")
+    idempotency_key: Mapped[str] = Column(String(200), nullable=False, unique=True)
+    expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
+    verified_at = Column(UTCDateTime)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)

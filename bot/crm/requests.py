@@ -2,8 +2,9 @@
 
 The forms validate and re-ask in the customer's language; the checks here are the last
 line of defence, so a bug upstream raises ValueError instead of storing a bad record.
-Call ``customers.attach_contact`` first if the customer gave a phone/e-mail, and pass the
-customer id it returns.
+The contact details typed in the form are stored on the request itself (its contact
+snapshot): a typed phone/e-mail is a claim and never becomes a customer identity (see
+bot/crm/customers.py). Pass the id of the conversation's own customer.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ def from_row(record: type[R], row: object, **computed: Any) -> R:
 class IdentityRecord:
     kind: str
     value: str = field(repr=False)
+    verified: bool = True  # False: a contact typed in a chat before proof was required
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,10 @@ class ComplaintInput:
     severity: str  # low | medium | high
     desired_resolution: str | None = None
     related_reference: str | None = None
+    # Contact details typed in the complaint form: stored on this complaint only.
+    contact_name: str | None = None
+    contact_phone: str | None = field(default=None, repr=False)
+    contact_email: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from bot.flows.contact import (
     PHONE,
     contact_rows,
     extra_contact,
+    optional_str,
     prefill_contact,
     read_contact,
 )
@@ -158,11 +159,11 @@ OwnershipCheck = Callable[[str, int | None, str | None], bool]
 
 
 def crm_ownership(reference: str, customer_id: int | None, phone: str | None) -> bool:
-    from bot.crm.status import reference_belongs_to, reference_matches_phone
+    """The customer's own record (or one whose contact it proved). A typed phone number is
+    a claim, not proof, so ``phone`` does not make someone else's reference acceptable."""
+    from bot.crm.status import owns
 
-    if customer_id is not None and reference_belongs_to(reference, customer_id):
-        return True
-    return bool(phone) and reference_matches_phone(reference, str(phone))
+    return owns(reference, customer_id)
 
 
 def human_reason(state: Mapping[str, Any]) -> str | None:
@@ -321,6 +322,8 @@ def build_input(state: Mapping[str, Any]) -> ComplaintInput:
         severity=str(state[SEVERITY]),
         desired_resolution=state.get(RESOLUTION),
         related_reference=None if related in (None, NO_REFERENCE) else str(related),
+        contact_name=optional_str(state.get(NAME)),
+        contact_phone=optional_str(state.get(PHONE)),
     )
 
 

@@ -123,3 +123,8 @@ def prefill_contact(
 def contact_rows(state: Mapping[str, Any], wanted: tuple[str, ...]) -> list[tuple[str, Any]]:
     names = {COMPANY: "company", NAME: "contact_name", PHONE: "phone", EMAIL: "email"}
     return [(names[slot], state.get(slot)) for slot in wanted]
+
+
+def optional_str(value: Any) -> str | None:
+    """A form value as text, or None when the customer gave none."""
+    return str(value) if value not in (None, "") else None

@@ -1,8 +1,9 @@
-"""Storing confirmed flows in the CRM: contact details first, then the record, exactly once.
+"""Storing confirmed flows in the CRM, exactly once, under this conversation's customer.
 
-``attach_contact`` runs before the record is created so that the same person writing on
-WhatsApp and on the website becomes one customer; it may return a different (surviving)
-customer id, which is the one the record is stored under.
+The contact details typed in a form are stored on that record only (its contact snapshot):
+a typed phone or e-mail is a claim, so it never links this conversation to another
+customer, nor changes another customer's details (see bot/crm/customers.py). Only empty
+name/company fields of the conversation's own customer are filled in.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.crm import requests as crm_requests
 from bot.crm.types import CreatedRecord
 from bot.flows import calibration, complaints, feedback, financing
 from bot.flows.base import Context
-from bot.flows.contact import COMPANY, EMAIL, NAME, PHONE
+from bot.flows.contact import COMPANY, NAME
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,8 @@ def _customer_id(ctx: Context) -> int:
 
 
 def _attach(ctx: Context, state: Mapping[str, Any], with_company: bool) -> int:
-    customer = crm_customers.attach_contact(
+    customer = crm_customers.remember_details(
         _customer_id(ctx),
-        phone=state.get(PHONE) or None,
-        email=state.get(EMAIL) or None,
         name=state.get(NAME) or None,
         company=(state.get(COMPANY) or None) if with_company else None,
     )
@@ -70,14 +69,14 @@ def save_financing(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     if state.get(financing.CONSENT) is not True:
         raise NoConsent("no consent to be contacted")
     data = financing.build_input(state)
-    customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
+    customer_id = _attach(ctx, {NAME: state.get(NAME)}, with_company=False)
     created = crm_requests.create_financing_request(customer_id, data, key)
     return _saved("financing request", created, customer_id)
 
 
 def save_complaint(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = complaints.build_input(state)
-    customer_id = _attach(ctx, {NAME: state.get(NAME), PHONE: state.get(PHONE)}, with_company=False)
+    customer_id = _attach(ctx, {NAME: state.get(NAME)}, with_company=False)
     created = crm_complaints.create_complaint(customer_id, data, key)
     return _saved("complaint", created, customer_id)
 
@@ -93,7 +92,8 @@ def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | N
 
 
 def known_contact(customer_id: int) -> dict[str, str]:
-    """What the CRM knows about this customer's contact details (for prefilling forms)."""
+    """This conversation's own customer's details, for prefilling forms: its name/company
+    and only the phones/e-mails it PROVED (never a claim typed in some chat)."""
     overview = crm_customers.customer_overview(customer_id)
     if overview is None:
         return {}
@@ -103,6 +103,8 @@ def known_contact(customer_id: int) -> dict[str, str]:
     if overview.customer.company:
         known["company"] = overview.customer.company
     for identity in overview.identities:
+        if not identity.verified:
+            continue
         if (
             identity.kind in ("phone", "whatsapp")
             and identity.value.startswith("+")

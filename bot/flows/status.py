@@ -1,10 +1,12 @@
 """Status check by reference number, shown only to the record's owner.
 
-The owner is recognised by the channel identity (the customer record behind this
-conversation). Anyone else is asked for the phone number on the record, and the answer is
-compared. Whether the reference does not exist, belongs to someone else, or the phone does
-not match, the customer sees the same questions and the same final "cannot show" reply, so
-the bot never reveals that someone else's reference exists.
+The owner is the customer the record was created for (the very conversation that created
+it, or one linked to that customer on proof), or a conversation that proved one of the
+contacts stored on the record (bot/crm/status.py). Typing the phone number on record is
+NOT proof (anyone may know a number), so everyone else is handed to the verification flow
+(bot/flows/verification.py), which offers a one-time code sent to the record's contact,
+shown masked. Look-ups are rate-limited per conversation and, for non-owners, per
+reference; past the limit the customer gets a polite "try again later".
 """
 
 from __future__ import annotations
@@ -13,31 +15,38 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.crm.status import StatusAccess
 from bot.crm.types import RecordStatus
 from bot.flows import texts
 from bot.flows.base import Attempt, Context, FormFlow, Reply, Turn
-from bot.flows.validators import check_phone, check_reference
+from bot.flows.validators import check_reference
 
 REFERENCE = "status_reference"
-PHONE = "status_phone"
-VERIFIED = "status_verified"
+ACCESS = "status_access"  # owner | verify | unknown | blocked
+
+OWNER = "owner"
+VERIFY = "verify"
+UNKNOWN = "unknown"
+BLOCKED = "blocked"
 
 
 @dataclass(frozen=True)
 class StatusBackend:
     """The CRM look-ups the status check needs (real functions; replaceable in tests)."""
 
-    belongs_to: Callable[[str, int], bool]
-    matches_phone: Callable[[str, str], bool]
+    access: Callable[[str, int | None], StatusAccess]
+    attempt_allowed: Callable[[str, Context, bool], bool]
     find: Callable[[str], RecordStatus | None]
 
 
 def crm_backend() -> StatusBackend:
-    from bot.crm.status import find_by_reference, reference_belongs_to, reference_matches_phone
+    from bot.crm.status import access, find_by_reference, status_attempt_allowed
 
     return StatusBackend(
-        belongs_to=lambda reference, customer_id: reference_belongs_to(reference, customer_id),
-        matches_phone=lambda reference, phone: reference_matches_phone(reference, phone),
+        access=lambda reference, customer_id: access(reference, customer_id),
+        attempt_allowed=lambda reference, ctx, owner: status_attempt_allowed(
+            reference, ctx.channel or "rest", ctx.sender_id, owner=owner
+        ),
         find=lambda reference: find_by_reference(reference),
     )
 
@@ -45,7 +54,7 @@ def crm_backend() -> StatusBackend:
 class StatusFlow(FormFlow):
     name = "status_form"
     own_intents = frozenset({"check_status"})
-    slots = (REFERENCE, PHONE, VERIFIED)
+    slots = (REFERENCE, ACCESS)
 
     def __init__(self, backend: StatusBackend | None = None) -> None:
         self._backend = backend
@@ -57,18 +66,16 @@ class StatusFlow(FormFlow):
         return self._backend
 
     def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
-        if state.get(REFERENCE) is not None and state.get(VERIFIED) is True:
-            return [REFERENCE]
-        return [REFERENCE, PHONE]
+        return [REFERENCE]
 
     def prefill(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         # A new check forgets the previous one's answers.
-        updates: dict[str, Any] = {REFERENCE: None, PHONE: None, VERIFIED: None}
+        updates: dict[str, Any] = {REFERENCE: None, ACCESS: None}
         reference = turn.first("reference")
         if reference:
             checked = check_reference(str(reference))
             if checked.ok:
-                updates.update(self._owned(str(checked.value), ctx))
+                updates.update(self._look_up(str(checked.value), ctx))
         return updates
 
     def read(self, slot: str, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:
@@ -77,42 +84,46 @@ class StatusFlow(FormFlow):
             checked = check_reference(str(raw))
             if not checked.ok:
                 return Attempt.from_checked(checked, "utter_invalid_reference")
-            return Attempt(updates=self._owned(str(checked.value), ctx))
-        if slot == PHONE:
-            entity = turn.first("phone")
-            checked_phone = check_phone(str(entity) if entity else turn.plain_text)
-            if not checked_phone.ok:
-                return Attempt.from_checked(checked_phone, "utter_invalid_phone")
-            reference = str(state.get(REFERENCE))
-            matches = self.backend.matches_phone(reference, str(checked_phone.value))
-            return Attempt.ok(**{PHONE: checked_phone.value, VERIFIED: matches})
+            return Attempt(updates=self._look_up(str(checked.value), ctx))
         raise KeyError(slot)
 
-    def _owned(self, reference: str, ctx: Context) -> dict[str, Any]:
-        owned = ctx.customer_id is not None and self.backend.belongs_to(reference, ctx.customer_id)
-        return {REFERENCE: reference, VERIFIED: True if owned else None, PHONE: None}
+    def _look_up(self, reference: str, ctx: Context) -> dict[str, Any]:
+        access = self.backend.access(reference, ctx.customer_id)
+        if not self.backend.attempt_allowed(reference, ctx, access.owner):
+            outcome = BLOCKED
+        elif access.owner:
+            outcome = OWNER
+        elif access.exists and access.options:
+            outcome = VERIFY
+        else:
+            outcome = UNKNOWN
+        return {REFERENCE: reference, ACCESS: outcome}
 
 
 FLOW = StatusFlow()
 
 
+def needs_verification(state: Mapping[str, Any]) -> str | None:
+    """The reference to verify for, when the check ended at "not yours: verify first"."""
+    reference = state.get(REFERENCE)
+    return str(reference) if reference and state.get(ACCESS) == VERIFY else None
+
+
 def status_reply(
     state: Mapping[str, Any], ctx: Context, backend: StatusBackend | None = None
 ) -> Reply:
-    """The stage and last update date, or the same refusal for every failed case."""
+    """The stage and last update date; a polite refusal otherwise."""
     backend = backend or FLOW.backend
     reference = state.get(REFERENCE)
-    if not reference or state.get(VERIFIED) is not True:
+    if reference and state.get(ACCESS) == BLOCKED:
+        return Reply("utter_status_too_many_attempts")
+    if not reference or state.get(ACCESS) != OWNER:
         return Reply("utter_status_not_available", {"reference": reference or "-"})
-    record = backend.find(str(reference))
     # Checked again here rather than trusting a slot: the reply is what must never leak.
-    owner = (
-        ctx.customer_id is not None and record is not None and record.customer_id == ctx.customer_id
-    )
-    phone = state.get(PHONE)
-    if record is None or not (
-        owner or (phone and backend.matches_phone(str(reference), str(phone)))
-    ):
+    if not backend.access(str(reference), ctx.customer_id).owner:
+        return Reply("utter_status_not_available", {"reference": reference})
+    record = backend.find(str(reference))
+    if record is None:
         return Reply("utter_status_not_available", {"reference": reference})
     updated = texts.local_datetime(record.updated_at, ctx.profile).date()
     return Reply(

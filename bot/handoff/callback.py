@@ -106,10 +106,8 @@ def submit_callback(
     if callback_time not in CALLBACK_TIMES:
         raise ValueError(f"unknown callback time {callback_time!r}")
     customer_id = customers.resolve_customer(context.channel, context.sender_id).id
-    if contact:
-        # The same phone or e-mail may identify an existing customer: the CRM merges them.
-        kind = "email" if callback_channel == "email" else "phone"
-        customer_id = customers.attach_contact(customer_id, **{kind: contact}).id
+    # A typed phone/e-mail is a claim: it is kept on this ticket only (callback_contact),
+    # never used to link the conversation to whichever customer has that contact.
     fields: dict[str, Any] = captured_slots(context.slots)
     fields["crm_snapshot"] = crm_snapshot(customers.customer_overview(customer_id))
     if contact:

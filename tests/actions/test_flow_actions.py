@@ -233,7 +233,7 @@ async def test_status_for_the_owner_and_for_a_stranger(crm_url: str) -> None:
     await _run(ActionSubmitCalibration(), _confirmed_tracker(sender="owner-web"))
     with session_scope(readonly=True) as session:
         reference = session.execute(sa.select(CalibrationRequest.reference)).scalar_one()
-    for sender, expected_next in (("owner-web", None), ("stranger-web", "status_phone")):
+    for sender, expected in (("owner-web", "owner"), ("stranger-web", "verify")):
         text = f"status {reference}"
         tracker = sdk_tracker(
             [
@@ -245,13 +245,14 @@ async def test_status_for_the_owner_and_for_a_stranger(crm_url: str) -> None:
             sender=sender,
         )
         _, events = await _run(ValidateStatusForm(), tracker)
-        assert slot_values(events)["requested_slot"] == expected_next
+        assert slot_values(events)["requested_slot"] is None
+        assert slot_values(events)["status_access"] == expected
     shown = sdk_tracker(
         [
             *owner_tracker_events,
             user("status", "check_status"),
             SlotSet("status_reference", reference),
-            SlotSet("status_verified", True),
+            SlotSet("status_access", "owner"),
         ],
         sender="owner-web",
     )
@@ -263,12 +264,27 @@ async def test_status_for_the_owner_and_for_a_stranger(crm_url: str) -> None:
             *owner_tracker_events,
             user("status", "check_status"),
             SlotSet("status_reference", reference),
-            SlotSet("status_verified", True),
+            SlotSet("status_access", "owner"),  # forged: checked again
         ],
         sender="stranger-web",
     )
     dispatcher, _ = await _run(ActionShowStatus(), refused)
     assert responses(dispatcher) == ["utter_status_not_available"]
+    to_verify = sdk_tracker(
+        [
+            *owner_tracker_events,
+            user("status", "check_status"),
+            SlotSet("status_reference", reference),
+            SlotSet("status_access", "verify"),
+        ],
+        sender="stranger-web",
+    )
+    dispatcher, events = await _run(ActionShowStatus(), to_verify)
+    assert responses(dispatcher) == []
+    assert slot_values(events)["verification_reference"] == reference
+    assert {"event": "followup", "name": "verification_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
 
 
 async def test_complaint_with_high_severity_offers_a_human_with_the_reason(crm_url: str) -> None:

@@ -56,15 +56,16 @@ def test_own_reference_is_accepted(crm_url: str, records: Records, ctx: Context)
     assert conversation.state[cmp.RELATED] == records.kal
 
 
-def test_reference_of_a_new_channel_is_accepted_with_the_phone_on_record(
+def test_a_typed_phone_does_not_make_someone_elses_reference_acceptable(
     crm_url: str, records: Records, ctx: Context
 ) -> None:
     from bot.crm.customers import resolve_customer
 
     ctx.customer_id = resolve_customer("rest", "same-person-on-the-website").id
-    conversation = _to_reference(ctx)  # gives 0812-3456-7890, the number on the record
+    conversation = _to_reference(ctx)  # types 0812-3456-7890, the number on the record
     conversation.say(records.kal)
-    assert conversation.state[cmp.RELATED] == records.kal
+    assert conversation.state[cmp.RELATED] is None
+    assert conversation.responses == ["utter_invalid_related_reference"]
 
 
 def test_someone_elses_reference_reads_exactly_like_a_missing_one(

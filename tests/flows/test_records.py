@@ -1,4 +1,4 @@
-"""Saving confirmed flows: every field stored, once, under the right (merged) customer."""
+"""Saving confirmed flows: every field stored, once, under the conversation's own customer."""
 
 from __future__ import annotations
 
@@ -81,34 +81,60 @@ def test_calibration_is_stored_field_by_field_and_once(crm_url: str, ctx: Contex
         ]
 
 
-def test_the_same_person_on_whatsapp_and_web_becomes_one_customer(
+def test_a_typed_contact_stays_on_the_request_and_touches_no_other_record(
     crm_url: str, ctx: Context
 ) -> None:
-    whatsapp = resolve_customer("whatsapp", "6281234567890")  # first contact on WhatsApp
-    web = resolve_customer("socketio", "web-session-2")
-    assert web.id != whatsapp.id
+    whatsapp = resolve_customer("whatsapp", "6281234567890")  # the number's real owner
+    with session_scope() as session:
+        session.execute(
+            sa.update(Customer)
+            .where(Customer.id == whatsapp.id)
+            .values(name="Siti", company="CV Lama")
+        )
+    web = resolve_customer("socketio", "web-session-2")  # someone typing that number
     ctx.customer_id = web.id
     saved = save_calibration(ctx, CALIBRATION_STATE, "calibration:def")
-    assert saved.customer_id == whatsapp.id  # the older record survives
+    assert saved.customer_id == web.id  # no merge without proof
     with session_scope(readonly=True) as session:
-        customers = session.execute(sa.select(Customer)).scalars().all()
+        customers = session.execute(sa.select(Customer).order_by(Customer.id)).scalars().all()
         assert [(c.id, c.name, c.company) for c in customers] == [
-            (whatsapp.id, "Budi Santoso", "PT Maju Jaya")
+            (whatsapp.id, "Siti", "CV Lama"),
+            (web.id, "Budi Santoso", "PT Maju Jaya"),
         ]
         identities = {
             (i.kind, i.value) for i in session.execute(sa.select(CustomerIdentity)).scalars()
         }
-        assert identities == {
-            ("whatsapp", "+6281234567890"),
-            ("web", "web-session-2"),
-            ("email", "budi@majujaya.co.id"),
-        }
+        assert identities == {("whatsapp", "+6281234567890"), ("web", "web-session-2")}
+        request = session.execute(sa.select(CalibrationRequest)).scalar_one()
+        assert (request.phone, request.email) == ("+6281234567890", "budi@majujaya.co.id")
+    # Prefill: the owner's record shows only the owner's details; the typist's record only
+    # its own name/company, never the unproven phone/e-mail.
     assert known_contact(whatsapp.id) == {
-        "name": "Budi Santoso",
-        "company": "PT Maju Jaya",
+        "name": "Siti",
+        "company": "CV Lama",
         "phone": "+6281234567890",
-        "email": "budi@majujaya.co.id",
     }
+    assert known_contact(web.id) == {"name": "Budi Santoso", "company": "PT Maju Jaya"}
+
+
+def test_a_complaint_keeps_its_own_contact_snapshot(crm_url: str, ctx: Context) -> None:
+    owner = resolve_customer("whatsapp", "6281234567890")
+    ctx.customer_id = resolve_customer("socketio", "web-session-9").id
+    state = {
+        cmp.CATEGORY: "late_certificate",
+        cmp.RELATED: cmp.NO_REFERENCE,
+        cmp.DESCRIPTION: "Sertifikat belum dikirim",
+        cmp.RESOLUTION: "Segera dikirim",
+        cmp.SEVERITY: "medium",
+        cmp.NAME: "Orang Lain",
+        cmp.PHONE: "+6281234567890",
+        cmp.CONFIRM: True,
+    }
+    saved = save_complaint(ctx, state, "complaint:snap")
+    assert saved.customer_id == ctx.customer_id != owner.id
+    row = _rows(Complaint)[0]
+    assert (row.contact_name, row.contact_phone) == ("Orang Lain", "+6281234567890")
+    assert _rows(Customer)[0].name is None  # the number's owner is untouched
 
 
 FINANCING_STATE: dict[str, Any] = {

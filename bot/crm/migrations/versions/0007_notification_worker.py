@@ -8,7 +8,7 @@
 - ``scheduled_job_runs``: one row per (job, period) so several workers run a job once.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 17:10:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from bot.crm.sqltypes import UTCDateTime
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
