@@ -46,6 +46,7 @@ from bot.crm.models import (
     FinancingRequest,
     Handoff,
     HandoffMessage,
+    IdentityChallenge,
     Interaction,
     PrivacyAudit,
 )
@@ -76,6 +77,7 @@ class Subject:
     # Requests carrying the phone/e-mail as a per-request contact, under another customer.
     calibration_ids: set[int] = field(default_factory=set)
     financing_ids: set[int] = field(default_factory=set)
+    complaint_ids: set[int] = field(default_factory=set)
     handoff_ids: set[int] = field(default_factory=set)
     # Sender ids found in CRM rows (conversations, handoffs, identities), not just guessed
     # from a phone number (a WhatsApp id is the number): those count only if the tracker
@@ -88,6 +90,7 @@ class Subject:
             or self.known_sender_ids
             or self.calibration_ids
             or self.financing_ids
+            or self.complaint_ids
             or self.handoff_ids
         )
 
@@ -135,6 +138,18 @@ def find_subject(session: Session, query: str) -> Subject:
         subject.calibration_ids.update(
             session.execute(sa.select(CalibrationRequest.id).where(column == value)).scalars()
         )
+        complaint_column = Complaint.contact_email if kind == "email" else Complaint.contact_phone
+        subject.complaint_ids.update(
+            session.execute(sa.select(Complaint.id).where(complaint_column == value)).scalars()
+        )
+        # A conversation that asked for a one-time code to this contact is theirs too.
+        subject.sender_ids.update(
+            session.execute(
+                sa.select(IdentityChallenge.sender_id).where(
+                    IdentityChallenge.contact_value == value
+                )
+            ).scalars()
+        )
         if kind == "phone":
             subject.financing_ids.update(
                 session.execute(
@@ -151,6 +166,53 @@ def _expand(session: Session, subject: Subject) -> None:
     """Add the conversations and handoffs of the subject's customers and sender ids."""
     if subject.customer_ids:
         ids = sorted(subject.customer_ids)
+        # Records elsewhere that carry one of their contacts as a per-request snapshot.
+        contacts = set(
+            session.execute(
+                sa.select(CustomerIdentity.value).where(
+                    CustomerIdentity.customer_id.in_(ids),
+                    CustomerIdentity.kind.in_(("phone", "whatsapp", "email")),
+                )
+            ).scalars()
+        )
+        for column in (CalibrationRequest.phone, CalibrationRequest.email):
+            contacts.update(
+                v
+                for v in session.execute(
+                    sa.select(column).where(CalibrationRequest.customer_id.in_(ids))
+                ).scalars()
+                if v
+            )
+        for column in (Complaint.contact_phone, Complaint.contact_email):
+            contacts.update(
+                v
+                for v in session.execute(
+                    sa.select(column).where(Complaint.customer_id.in_(ids))
+                ).scalars()
+                if v
+            )
+        values = sorted(contacts)
+        subject.calibration_ids.update(
+            session.execute(
+                sa.select(CalibrationRequest.id).where(
+                    sa.or_(
+                        CalibrationRequest.phone.in_(values), CalibrationRequest.email.in_(values)
+                    )
+                )
+            ).scalars()
+        )
+        subject.financing_ids.update(
+            session.execute(
+                sa.select(FinancingRequest.id).where(FinancingRequest.phone.in_(values))
+            ).scalars()
+        )
+        subject.complaint_ids.update(
+            session.execute(
+                sa.select(Complaint.id).where(
+                    sa.or_(Complaint.contact_phone.in_(values), Complaint.contact_email.in_(values))
+                )
+            ).scalars()
+        )
         subject.sender_ids.update(
             session.execute(
                 sa.select(Conversation.sender_id).where(Conversation.customer_id.in_(ids))
@@ -281,7 +343,18 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
                 )
             ],
         }
-        for c in _rows(session, Complaint, Complaint.customer_id.in_(ids))
+        for c in _rows(
+            session,
+            Complaint,
+            sa.or_(
+                Complaint.customer_id.in_(ids),
+                Complaint.id.in_(sorted(subject.complaint_ids)),
+            ),
+        )
+    ]
+    data["identity_challenges"] = [
+        {k: v for k, v in _row(c).items() if k not in ("code_salt", "code_hash")}
+        for c in _rows(session, IdentityChallenge, _challenges_of(subject))
     ]
     data["feedback"] = [_row(f) for f in _rows(session, Feedback, Feedback.customer_id.in_(ids))]
     handoffs = _rows(session, Handoff, Handoff.id.in_(sorted(subject.handoff_ids)))
@@ -296,6 +369,14 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
         for h in handoffs
     ]
     return data
+
+
+def _challenges_of(subject: Subject) -> Any:
+    """The one-time-code rows of the subject: their customers' and their conversations'."""
+    return sa.or_(
+        IdentityChallenge.customer_id.in_(sorted(subject.customer_ids)),
+        IdentityChallenge.sender_id.in_(sorted(subject.sender_ids)),
+    )
 
 
 def _counts(data: Mapping[str, Any]) -> dict[str, int]:
@@ -409,11 +490,21 @@ def _erase_crm(session: Session, subject: Subject) -> tuple[dict[str, int], dict
         counts["financing_requests"] = counts.get("financing_requests", 0) + 1
 
     complaint_ids = list(
-        session.execute(sa.select(Complaint.id).where(Complaint.customer_id.in_(ids))).scalars()
+        session.execute(
+            sa.select(Complaint.id).where(
+                sa.or_(
+                    Complaint.customer_id.in_(ids),
+                    Complaint.id.in_(sorted(subject.complaint_ids)),
+                )
+            )
+        ).scalars()
     )
     for complaint in _rows(session, Complaint, Complaint.id.in_(complaint_ids)):
         complaint.description = ERASED
         complaint.desired_resolution = None
+        complaint.contact_name = None
+        complaint.contact_phone = None
+        complaint.contact_email = None
         complaint.idempotency_key = _new_key()
     counts["complaints"] = len(complaint_ids)
     update(
@@ -426,6 +517,13 @@ def _erase_crm(session: Session, subject: Subject) -> tuple[dict[str, int], dict
         feedback.comment = None
         feedback.idempotency_key = _new_key()
         counts["feedback"] = counts.get("feedback", 0) + 1
+
+    result = session.execute(
+        sa.delete(IdentityChallenge)
+        .where(_challenges_of(subject))
+        .execution_options(synchronize_session=False)
+    )
+    counts["identity_challenges"] = int(getattr(result, "rowcount", 0) or 0)
 
     handoff_ids = sorted(subject.handoff_ids)
     for handoff in _rows(session, Handoff, Handoff.id.in_(handoff_ids)):

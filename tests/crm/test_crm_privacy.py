@@ -25,7 +25,7 @@ from bot.crm.customers import resolve_customer, resolve_in
 from bot.crm.db import dispose_engine, get_engine, session_scope
 from bot.crm.feedback import record_feedback
 from bot.crm.handoffs import add_message, mark_callback, open_handoff
-from bot.crm.models import Customer, CustomerIdentity, PrivacyAudit
+from bot.crm.models import Customer, CustomerIdentity, IdentityChallenge, PrivacyAudit
 from bot.crm.requests import create_calibration_request, create_financing_request
 from bot.crm.sqltypes import utcnow
 from bot.crm.types import (
@@ -237,6 +237,38 @@ def _populate(crm_url: str, tracker_url: str) -> dict[str, Any]:
         url=crm_url,
     )
     advance_stage(complaint.reference, "identified", note=f"called {NAME}", url=crm_url)
+    # A stranger's complaint that names Budi as its contact (a per-request snapshot), and a
+    # one-time code Budi asked for on the web: both hold his details.
+    stranger = resolve_customer("socketio", "web-stranger-9", url=crm_url)
+    create_complaint(
+        stranger.id,
+        ComplaintInput(
+            category="service",
+            description="Alat belum kembali",
+            severity="low",
+            contact_name=NAME,
+            contact_phone=PHONE_E164,
+            contact_email=EMAIL,
+        ),
+        "complaint:stranger-1",
+        url=crm_url,
+    )
+    with session_scope(crm_url) as session:
+        session.add(
+            IdentityChallenge(
+                channel="socketio",
+                sender_id="web-budi-1",
+                customer_id=budi.id,
+                contact_kind="email",
+                contact_value=EMAIL,
+                code_salt="s" * 32,
+                code_hash="h" * 64,
+                attempts=0,
+                status="pending",
+                idempotency_key="challenge:budi-1",
+                expires_at=utcnow(),
+            )
+        )
     handoff = open_handoff(
         WA_ID,
         "whatsapp",
@@ -328,8 +360,13 @@ def test_export_holds_everything_then_erase_leaves_no_personal_value(
     assert [r["reference"] for r in export["calibration_requests"]] == [refs["calibration"]]
     assert export["calibration_requests"][0]["items"][0]["quantity"] == 12
     assert [r["reference"] for r in export["financing_requests"]] == [refs["financing"]]
-    assert [c["reference"] for c in export["complaints"]] == [refs["complaint"]]
-    assert export["complaints"][0]["stage_events"]
+    complaints = {c["reference"]: c for c in export["complaints"]}
+    assert refs["complaint"] in complaints and complaints[refs["complaint"]]["stage_events"]
+    # The stranger's complaint is exported only for its contact snapshot naming Budi.
+    assert [
+        c["contact_email"] for c in complaints.values() if c["reference"] != refs["complaint"]
+    ] == [EMAIL]
+    assert [c["contact_value"] for c in export["identity_challenges"]] == [EMAIL]
     assert export["feedback"][0]["rating"] == 4
     handoff = export["handoffs"][0]
     assert handoff["reference"] == refs["handoff"] and handoff["status"] == "callback"
