@@ -49,6 +49,7 @@ from bot.channels.limits import (
     text_problem,
     too_long_reply,
 )
+from bot.channels.optout import consent_reply
 from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
 if TYPE_CHECKING:
@@ -185,7 +186,13 @@ class WebchatInput(SocketIOInput):
             )
             await output.send_text_message(session_id, reply)
             return
-        offer = await offer_for_typed_text(tracker_store_of(self._app), session_id, text)
+        tracker_store = tracker_store_of(self._app)
+        consent = await consent_reply(session_id, CHANNEL, text, tracker_store)
+        if consent is not None:  # STOP/START: answered here, during a handoff too
+            await output.send_text_message(session_id, consent)
+            await hooks.on_customer_message(session_id, CHANNEL, text)
+            return
+        offer = await offer_for_typed_text(tracker_store, session_id, text)
         message = UserMessage(
             resolve_typed_text(text, offer),
             output,
