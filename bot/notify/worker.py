@@ -283,7 +283,7 @@ class Worker:
         values: dict[str, object]
         if isinstance(outcome, SendResult):
             values = {
-                "status": "sent",
+                "status": outcome.status,
                 "sent_at": now,
                 "provider_message_id": outcome.provider_message_id,
                 "last_error": None,
@@ -306,8 +306,8 @@ class Worker:
             if changed != 1:
                 logger.warning("Notification %d: outcome not recorded (row taken over)", n.id)
         status = str(values["status"])
-        if status == "sent":
-            logger.info("Notification %d (%s, %s) sent", n.id, n.kind, n.channel)
+        if status in ("sent", "held"):
+            logger.info("Notification %d (%s, %s) %s", n.id, n.kind, n.channel, status)
         else:
             logger.warning(
                 "Notification %d (%s, %s) attempt %d failed, now %s: %s",
