@@ -6,6 +6,7 @@ whole-message words (bot/notify/consent.py). The channel answers with the confir
 through its normal reply path (the answer to the customer's own message, so it is the one
 message an opted-out customer still gets), tells the desk like any customer message, and
 does not pass the keyword to Rasa (the bot would only answer "I did not understand").
+During a handoff the agent gets an internal note saying so.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from typing import Any
 
 from bot.channels.masking import mask_id
-from bot.notify.consent import handle_keyword, match_keyword
+from bot.notify.consent import OPT_IN, OPT_OUT, handle_keyword, match_keyword
 
 logger = logging.getLogger(__name__)
 
@@ -60,4 +61,40 @@ async def consent_reply(
         inbound_channel,
         reply.cancelled,
     )
+    await _tell_the_desk(sender_id, reply.action, matched[0])
     return reply.text
+
+
+NOTES = {
+    OPT_OUT: "Pelanggan mengirim “{keyword}”: berhenti menerima pemberitahuan dan pengingat. "
+    "Konfirmasi sudah dikirim otomatis.",
+    OPT_IN: "Pelanggan mengirim “{keyword}”: kembali menerima pemberitahuan. "
+    "Konfirmasi sudah dikirim otomatis.",
+}
+
+
+async def _tell_the_desk(sender_id: str, action: str, keyword: str) -> None:
+    """During a handoff the agent must know: the keyword never reaches the tracker (which is
+    what the desk's transcript shows), so it is added as an internal note, live."""
+    from bot.bus import TOPIC_DESK, get_bus
+    from bot.crm import handoffs
+
+    try:
+        handoff = await asyncio.to_thread(handoffs.active_handoff_for, sender_id)
+        if handoff is None:
+            return
+        text = NOTES[action].format(keyword=keyword.upper())
+        stored = await asyncio.to_thread(handoffs.add_message, handoff.id, "note", text)
+        await get_bus().publish(
+            TOPIC_DESK,
+            {
+                "kind": "note",
+                "handoff_id": handoff.id,
+                "message_id": stored.id,
+                "agent": "Sistem",
+                "text": text,
+                "at": stored.created_at.isoformat(),
+            },
+        )
+    except Exception:  # the opt-out itself is recorded; the note is a courtesy
+        logger.exception("could not tell the desk about a consent keyword")
