@@ -163,7 +163,7 @@ async def reply(desk: Desk, handoff_id: int, agent: AgentRecord, text: Any) -> S
     state = "offline" if offline else pushed
     if not offline:
         await asyncio.to_thread(agent_reply.set_delivery, stored.id, state)
-    label = agent_reply.reply_states([stored.id]).get(stored.id)
+    label = (await asyncio.to_thread(agent_reply.reply_states, [stored.id])).get(stored.id)
     await desk.the_bus.publish(
         TOPIC_DESK,
         {
