@@ -51,6 +51,7 @@ from bot.channels.limits import (
     text_problem,
     too_long_reply,
 )
+from bot.channels.optout import consent_reply
 from bot.channels.responses import body_too_large, error
 from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
@@ -174,8 +175,14 @@ class GuardedRestInput(RestInput):
                 body = {"error": exc.code, "message": str(exc), **exc.extra}
                 return response.json(body, status=exc.status)
             sender, text = fields["sender"], fields["message"]
-            offer = await offer_for_typed_text(tracker_store_of(request.app), sender, text)
             collector = CollectingOutputChannel()
+            tracker_store = tracker_store_of(request.app)
+            consent = await consent_reply(sender, CHANNEL, text, tracker_store)
+            if consent is not None:  # STOP/START: answered here, during a handoff too
+                await collector.send_text_message(sender, consent)
+                await hooks.on_customer_message(sender, CHANNEL, text)
+                return response.json(collector.messages)
+            offer = await offer_for_typed_text(tracker_store, sender, text)
             try:
                 await on_new_message(
                     UserMessage(

@@ -48,6 +48,7 @@ from bot.channels.limits import (
     unsupported_reply,
 )
 from bot.channels.masking import mask_id
+from bot.channels.optout import consent_reply
 from bot.channels.responses import body_too_large, error
 from bot.channels.typed_intents import current_offer, resolve_numbered_choice, tracker_store_of
 
@@ -194,6 +195,11 @@ class ValidatedTwilioInput(TwilioInput):
                 too_long_reply(text) if problem == TextProblem.TOO_LONG else invalid_text_reply()
             )
             await output.send_text_message(sender, reply)
+            return response.text("", status=204)
+        consent = await consent_reply(sender, CHANNEL, text, tracker_store_of(request.app))
+        if consent is not None:  # STOP/START: answered here, during a handoff too
+            await output.send_text_message(sender, consent)
+            await hooks.on_customer_message(sender, CHANNEL, text)
             return response.text("", status=204)
         metadata: dict[str, Any] = {"channel": CHANNEL, "message_id": sid}
         if sender.lower().startswith("whatsapp:"):

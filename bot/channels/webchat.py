@@ -21,10 +21,17 @@ Differences from Rasa's ``SocketIOInput`` (same protocol, so any Rasa socket.io 
   to the customer's room, from whichever replica holds the connection.
 * Browser origins are checked against WEB_ORIGINS at connect time (websocket connections
   are not covered by CORS).
+* Offline customers (issue 15): the channel knows which sessions have an open socket
+  (``is_connected``: its own rooms, and across replicas ``bot.widget_presence`` in Redis),
+  so the desk can tell a live delivery from one that must wait. On every connect the widget
+  asks for what it missed (``history_request`` -> ``history``: agent replies and widget
+  notifications not acknowledged yet, ``bot.notify.agent_reply.inbox``) and acknowledges
+  what it showed (``message_seen``), which marks them delivered on the desk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -49,6 +56,7 @@ from bot.channels.limits import (
     text_problem,
     too_long_reply,
 )
+from bot.channels.optout import consent_reply
 from bot.channels.typed_intents import offer_for_typed_text, resolve_typed_text, tracker_store_of
 
 if TYPE_CHECKING:
@@ -74,6 +82,9 @@ def widget_event(message: dict[str, Any]) -> dict[str, Any]:
     event: dict[str, Any] = {"text": str(message.get("text") or ""), "sender": sender}
     if agent_name:
         event["agent_name"] = str(agent_name)
+    key = metadata.get("key")
+    if isinstance(key, str):
+        event["key"] = key  # the widget acknowledges it (message_seen) and de-duplicates
     buttons = message.get("buttons") or message.get("quick_replies") or []
     if buttons:
         event["quick_replies"] = [
@@ -82,6 +93,29 @@ def widget_event(message: dict[str, Any]) -> dict[str, Any]:
             if isinstance(b, dict)
         ]
     return event
+
+
+def _render_notification(row: Any) -> str:
+    """A widget notification's text, as the worker would send it."""
+    from bot.notify.senders import Composer, OutgoingNotification
+
+    return (
+        Composer()
+        .render(
+            OutgoingNotification(
+                id=row.id,
+                kind=row.kind,
+                channel=row.channel,
+                recipient=row.recipient,
+                language=row.language,
+                idempotency_key=row.idempotency_key,
+                attempt=row.attempts,
+                reference=row.reference,
+                payload=dict(row.payload or {}),
+            )
+        )
+        .text
+    )
 
 
 class SafeSocketJSON:
@@ -134,6 +168,97 @@ class WebchatInput(SocketIOInput):
         self.allowed_origins = tuple(allowed_origins)
         self._app: Sanic | None = None
         self._deliver_callback: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+        self._sessions: dict[str, str] = {}  # local socket id -> widget session id
+        self._presence: Any = None  # bot.widget_presence.RedisPresence when REDIS_URL is set
+        self._presence_task: asyncio.Task[None] | None = None
+
+    async def is_connected(self, recipient_id: str) -> bool:
+        """Whether the widget session has an open socket on any replica."""
+        if recipient_id in self._sessions.values():
+            return True
+        if self._presence is None:
+            return False
+        try:
+            return bool(await self._presence.is_connected(recipient_id))
+        except Exception:  # noqa: BLE001 - Redis down: treat as offline (outbox, not lost)
+            logger.warning("widget presence unavailable; treating the customer as offline")
+            return False
+
+    async def _joined(self, sid: str, session_id: str) -> None:
+        self._sessions[sid] = session_id
+        if self._presence is not None:
+            try:
+                await self._presence.add([(session_id, sid)])
+            except Exception:  # noqa: BLE001 - presence is best effort
+                logger.warning("widget presence could not be recorded")
+
+    async def _left(self, sid: str) -> None:
+        session_id = self._sessions.pop(sid, None)
+        if session_id is not None and self._presence is not None:
+            try:
+                await self._presence.remove(session_id, sid)
+            except Exception:  # noqa: BLE001 - it expires by itself
+                logger.warning("widget presence could not be cleared")
+
+    async def _refresh_presence(self) -> None:
+        from bot.widget_presence import REFRESH_SECONDS
+
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await self._presence.add([(s, sid) for sid, s in list(self._sessions.items())])
+            except Exception:  # noqa: BLE001 - retried on the next tick
+                logger.warning("widget presence refresh failed")
+
+    def _session_of(self, sio: AsyncServer, sid: str, data: Any) -> str | None:
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        if is_valid_session_id(session_id) and session_id in sio.rooms(
+            sid, namespace=self.namespace
+        ):
+            return session_id
+        return None
+
+    async def _history(self, sio: AsyncServer, sid: str, data: Any) -> None:
+        from bot.notify.agent_reply import inbox
+
+        session_id = self._session_of(sio, sid, data)
+        if session_id is None:
+            await sio.emit(
+                "chat_error", {"error": "invalid_session"}, room=sid, namespace=self.namespace
+            )
+            return
+        try:
+            items = await asyncio.to_thread(inbox, session_id, _render_notification)
+        except Exception:
+            logger.exception("widget history could not be read")
+            items = []
+        await sio.emit("history", {"items": items}, room=sid, namespace=self.namespace)
+
+    async def _seen(self, sio: AsyncServer, sid: str, data: Any) -> None:
+        from bot.bus import TOPIC_DESK, get_bus
+        from bot.notify.agent_reply import acknowledge
+
+        session_id = self._session_of(sio, sid, data)
+        keys = data.get("keys") if isinstance(data, dict) else None
+        if session_id is None or not isinstance(keys, list):
+            return
+        keys = [k for k in keys[:200] if isinstance(k, str) and len(k) < 40]
+        try:
+            done = await asyncio.to_thread(acknowledge, session_id, keys)
+        except Exception:
+            logger.exception("widget acknowledgement could not be recorded")
+            return
+        for handoff_id in done.handoff_ids:
+            await get_bus().publish(
+                TOPIC_DESK,
+                {
+                    "kind": "delivery_changed",
+                    "handoff_id": handoff_id,
+                    "message_ids": done.message_ids,
+                    "state": "delivered",
+                    "label": "Diterima – tampil di chat pelanggan",
+                },
+            )
 
     def _origin_allowed(self, environ: dict[str, Any]) -> bool:
         origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
@@ -185,7 +310,13 @@ class WebchatInput(SocketIOInput):
             )
             await output.send_text_message(session_id, reply)
             return
-        offer = await offer_for_typed_text(tracker_store_of(self._app), session_id, text)
+        tracker_store = tracker_store_of(self._app)
+        consent = await consent_reply(session_id, CHANNEL, text, tracker_store)
+        if consent is not None:  # STOP/START: answered here, during a handoff too
+            await output.send_text_message(session_id, consent)
+            await hooks.on_customer_message(session_id, CHANNEL, text)
+            return
+        offer = await offer_for_typed_text(tracker_store, session_id, text)
         message = UserMessage(
             resolve_typed_text(text, offer),
             output,
@@ -246,7 +377,20 @@ class WebchatInput(SocketIOInput):
                 if room != sid and room != session_id:
                     await sio.leave_room(sid, room, namespace=ns)
             await sio.enter_room(sid, session_id, namespace=ns)
+            await self._joined(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid, namespace=ns)
+
+        @sio.on("disconnect", namespace=ns)
+        async def disconnect(sid: str, *_: Any) -> None:
+            await self._left(sid)
+
+        @sio.on("history_request", namespace=ns)
+        async def history_request(sid: str, data: Any = None) -> None:
+            await self._history(sio, sid, data)
+
+        @sio.on("message_seen", namespace=ns)
+        async def message_seen(sid: str, data: Any = None) -> None:
+            await self._seen(sio, sid, data)
 
         @sio.on(self.user_message_evt, namespace=ns)
         async def handle_message(sid: str, data: Any = None) -> None:
@@ -260,6 +404,16 @@ class WebchatInput(SocketIOInput):
             self._deliver_callback = self._deliver
             bus.subscribe(TOPIC_DELIVER, self._deliver_callback)
             await bus.start()
+            from bot.config import get_settings
+
+            redis_url = get_settings().redis_url
+            if redis_url:
+                from bot.widget_presence import RedisPresence
+
+                self._presence = RedisPresence(redis_url)
+                self._presence_task = asyncio.get_running_loop().create_task(
+                    self._refresh_presence()
+                )
 
         @bp.listener("before_server_stop")
         async def unsubscribe(app: Sanic, _: Any) -> None:
@@ -267,5 +421,11 @@ class WebchatInput(SocketIOInput):
 
             if self._deliver_callback is not None:
                 get_bus().unsubscribe(TOPIC_DELIVER, self._deliver_callback)
+            if self._presence_task is not None:
+                self._presence_task.cancel()
+            if self._presence is not None:
+                for sid in list(self._sessions):
+                    await self._left(sid)
+                await self._presence.close()
 
         return bp

@@ -37,6 +37,7 @@ from bot.channels.limits import (
     unsupported_reply,
 )
 from bot.channels.masking import mask_id
+from bot.channels.optout import consent_reply
 from bot.channels.responses import body_too_large, error
 from bot.channels.signatures import SignatureCheck, check_meta_signature
 from bot.channels.typed_intents import (
@@ -231,6 +232,15 @@ class WhatsAppInput(InputChannel):
                 else invalid_text_reply()
             )
             await output.send_text_message(message.wa_id, reply)
+            return
+        consent = (
+            await consent_reply(message.wa_id, CHANNEL, raw_text, tracker_store)
+            if message.reply_id is None
+            else None
+        )
+        if consent is not None:  # STOP/START: answered here, during a handoff too
+            await output.send_text_message(message.wa_id, consent)
+            await hooks.on_customer_message(message.wa_id, CHANNEL, raw_text)
             return
         if message.reply_id is not None:
             text = resolve_interactive_reply(message.reply_id, raw_text, offer)

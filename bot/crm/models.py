@@ -62,6 +62,7 @@ SUPERVISOR_ROLES = ("supervisor", "admin")
 HANDOFF_STATUSES = ("waiting", "active", "closed", "callback")
 OPEN_HANDOFF_STATUSES = ("waiting", "active")  # the bot is paused for the conversation
 HANDOFF_SENDERS = ("customer", "agent", "bot", "note")
+AGENT_REPLY_DELIVERIES = ("live", "offline", "failed", "none")
 CALLBACK_CHANNELS = ("whatsapp", "phone", "email")
 
 
@@ -317,6 +318,7 @@ class HandoffMessage(Base):
     __tablename__ = "handoff_messages"
     __table_args__ = (
         one_of("sender", HANDOFF_SENDERS, "sender"),
+        one_of("delivery", AGENT_REPLY_DELIVERIES, "delivery"),
         Index("ix_handoff_messages_handoff_id_id", "handoff_id", "id"),
     )
 
@@ -328,6 +330,12 @@ class HandoffMessage(Base):
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
     text: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    # How an agent reply reached the customer (bot/notify/agent_reply.py, issue 15):
+    # live / offline (written to the outbox: ``notification_id``) / failed / none (no push
+    # path, e.g. REST); ``delivered_at``: shown in the widget when the customer came back.
+    delivery = Column(String(8))
+    notification_id = Column(Integer, ForeignKey("notifications.id", ondelete="SET NULL"))
+    delivered_at = Column(UTCDateTime)
 
 
 class Feedback(Base):
@@ -388,7 +396,19 @@ class RateLimitHit(Base):
 
 # --- notification outbox (bot/notify/) --------------------------------------------------------
 NOTIFICATION_CHANNELS = ("whatsapp", "email", "widget")
-NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "read", "failed", "dead")
+# held: a widget notification kept for the customer's return (their widget was closed);
+# cancelled: not sent because the recipient opted out (bot/notify/consent.py).
+NOTIFICATION_STATUSES = (
+    "pending",
+    "sending",
+    "sent",
+    "held",
+    "delivered",
+    "read",
+    "failed",
+    "dead",
+    "cancelled",
+)
 
 
 class Notification(Base):
@@ -536,3 +556,41 @@ class IdentityChallenge(Base):
     expires_at: Mapped[datetime] = Column(UTCDateTime, nullable=False)
     verified_at = Column(UTCDateTime)
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# --- consent and opt-out (issue 15, bot/notify/consent.py) ---------------------------------
+# Where the person said it / which address it covers. sms and rest have no notifications of
+# their own, but an opt-out there still reaches the customer's other channels.
+CONSENT_CHANNELS = ("whatsapp", "email", "widget", "sms", "rest")
+# all: everything the worker would send (STOP/START); reminders: re-calibration reminders
+# and other non-transactional messages (asked once, off until granted).
+CONSENT_PURPOSES = ("all", "reminders")
+CONSENT_SOURCES = ("keyword", "asked", "staff")
+
+
+class Consent(Base):
+    """One consent decision, append-only: the latest row per address (and per customer)
+    and purpose is in force; older rows are the record of when and where it was given or
+    withdrawn (UU PDP: consent must be provable)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        one_of("channel", CONSENT_CHANNELS, "channel"),
+        one_of("purpose", CONSENT_PURPOSES, "purpose"),
+        one_of("source", CONSENT_SOURCES, "source"),
+        Index("ix_consents_address", "channel", "address", "purpose", "id"),
+        Index("ix_consents_customer", "customer_id", "purpose", "id"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    channel: Mapped[str] = Column(String(16), nullable=False)
+    address: Mapped[str] = Column(String(320), nullable=False)  # wa_id, e-mail, session id
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"))
+    purpose: Mapped[str] = Column(String(16), nullable=False)
+    granted: Mapped[bool] = Column(Boolean, nullable=False)
+    source: Mapped[str] = Column(String(16), nullable=False)
+    # The inbound channel the words came in on (socketio, whatsapp, twilio, rest) and the
+    # words themselves (a keyword, never free text).
+    via: Mapped[str] = Column(String(32), nullable=False)
+    keyword = Column(String(32))

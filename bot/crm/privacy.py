@@ -39,6 +39,7 @@ from bot.crm.models import (
     CalibrationRequestItem,
     Complaint,
     ComplaintStageEvent,
+    Consent,
     Conversation,
     Customer,
     CustomerIdentity,
@@ -47,7 +48,9 @@ from bot.crm.models import (
     Handoff,
     HandoffMessage,
     IdentityChallenge,
+    InboundMessage,
     Interaction,
+    Notification,
     PrivacyAudit,
 )
 from bot.crm.references import REFERENCE_RE, normalize_reference
@@ -58,6 +61,8 @@ PSEUDONYM_PREFIX = "erased-"
 TRACKER_TABLE = "events"
 # Handoffs in these states still need the customer's details (an agent is on it).
 _OPEN_HANDOFF = ("waiting", "active", "callback")
+# Notification payload keys that never hold personal data (the rest is dropped on erasure).
+_NOTIFICATION_KEEP = frozenset({"stage", "handoff_message_id"})
 # Strings kept at the top level of a tracker event: event type, action/slot/form names.
 _EVENT_KEEP = frozenset({"event", "name", "policy", "input_channel", "intent"})
 
@@ -83,6 +88,8 @@ class Subject:
     # from a phone number (a WhatsApp id is the number): those count only if the tracker
     # holds events for them.
     known_sender_ids: set[str] = field(default_factory=set)
+    # E-mail addresses (lower case): notifications and consents are kept per address.
+    emails: set[str] = field(default_factory=set)
 
     def has_crm_rows(self) -> bool:
         return bool(
@@ -126,6 +133,8 @@ def find_subject(session: Session, query: str) -> Subject:
             elif row is not None and model is Handoff:  # a handoff of an unknown customer
                 subject.handoff_ids.add(int(row[0]))
     else:
+        if kind == "email":
+            subject.emails.add(value.lower())
         kinds = ("email",) if kind == "email" else ("phone", "whatsapp")
         subject.customer_ids.update(
             session.execute(
@@ -221,11 +230,13 @@ def _expand(session: Session, subject: Subject) -> None:
         for kind, value in session.execute(
             sa.select(CustomerIdentity.kind, CustomerIdentity.value).where(
                 CustomerIdentity.customer_id.in_(ids),
-                CustomerIdentity.kind.in_(("web", "whatsapp")),
+                CustomerIdentity.kind.in_(("web", "whatsapp", "email")),
             )
         ):
             if kind == "web":
                 subject.sender_ids.add(value)
+            elif kind == "email":
+                subject.emails.add(value.lower())
             else:
                 subject.sender_ids.update({value, value.lstrip("+"), f"whatsapp:{value}"})
         subject.handoff_ids.update(
@@ -368,6 +379,18 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
         }
         for h in handoffs
     ]
+    data["notifications"] = [
+        _row(n) for n in _rows(session, Notification, _notifications_of(subject))
+    ]
+    data["consents"] = [_row(c) for c in _rows(session, Consent, _consents_of(subject))]
+    data["inbound_messages"] = [
+        _row(m)
+        for m in session.execute(
+            sa.select(InboundMessage)
+            .where(InboundMessage.sender_id.in_(senders))
+            .order_by(InboundMessage.received_at)
+        ).scalars()
+    ]
     return data
 
 
@@ -376,6 +399,28 @@ def _challenges_of(subject: Subject) -> Any:
     return sa.or_(
         IdentityChallenge.customer_id.in_(sorted(subject.customer_ids)),
         IdentityChallenge.sender_id.in_(sorted(subject.sender_ids)),
+    )
+
+
+def _addresses(subject: Subject) -> list[str]:
+    """Every address notifications and consents may be kept under (the WhatsApp digits,
+    session ids and e-mail addresses)."""
+    return sorted(subject.sender_ids | subject.emails)
+
+
+def _notifications_of(subject: Subject) -> Any:
+    return sa.or_(
+        Notification.customer_id.in_(sorted(subject.customer_ids)),
+        Notification.recipient.in_(_addresses(subject)),
+        sa.func.lower(Notification.recipient).in_(sorted(subject.emails)),
+    )
+
+
+def _consents_of(subject: Subject) -> Any:
+    return sa.or_(
+        Consent.customer_id.in_(sorted(subject.customer_ids)),
+        Consent.address.in_(_addresses(subject)),
+        sa.func.lower(Consent.address).in_(sorted(subject.emails)),
     )
 
 
@@ -538,6 +583,26 @@ def _erase_crm(session: Session, subject: Subject) -> tuple[dict[str, int], dict
         HandoffMessage.handoff_id.in_(handoff_ids),
         {"text": ERASED},
         "handoff_messages",
+    )
+    # Notifications: the address and the texts go; kind, stage, times and outcome stay.
+    # One not sent yet is cancelled (its address is gone).
+    for notification in _rows(session, Notification, _notifications_of(subject)):
+        notification.recipient = pseudonyms.get(notification.recipient) or ERASED
+        notification.payload = {
+            k: v for k, v in (notification.payload or {}).items() if k in _NOTIFICATION_KEEP
+        }
+        if notification.status in ("pending", "sending"):
+            notification.status = "cancelled"
+            notification.last_error = "cancelled: the recipient's personal data was erased"
+        counts["notifications"] = counts.get("notifications", 0) + 1
+    for consent in _rows(session, Consent, _consents_of(subject)):
+        consent.address = pseudonyms.get(consent.address) or ERASED
+        counts["consents"] = counts.get("consents", 0) + 1
+    update(
+        InboundMessage,
+        InboundMessage.sender_id.in_(senders),
+        {"sender_id": None},
+        "inbound_messages",
     )
     session.flush()
     return counts, pseudonyms

@@ -39,14 +39,16 @@ async def full_transcript(agent: Agent, sender_id: str) -> list[dict[str, Any]]:
     return transcript_lines(event.as_dict() for event in tracker.events)
 
 
-def agent_utterance(message: dict[str, Any], agent_name: str, handoff_id: int) -> BotUttered:
-    """The tracker event for a message a human agent sent (metadata marks who)."""
-    data = {key: value for key, value in message.items() if key != "text"}
-    return BotUttered(
-        text=message.get("text"),
-        data=data,
-        metadata={"agent": agent_name, "handoff_id": handoff_id},
-    )
+def agent_utterance(
+    message: dict[str, Any], agent_name: str, handoff_id: int, message_id: int | None = None
+) -> BotUttered:
+    """The tracker event for a message a human agent sent (metadata marks who, and which
+    stored reply it is, so the desk can show its delivery state)."""
+    data = {key: value for key, value in message.items() if key not in ("text", "metadata")}
+    metadata: dict[str, Any] = {"agent": agent_name, "handoff_id": handoff_id}
+    if message_id is not None:
+        metadata["handoff_message_id"] = message_id
+    return BotUttered(text=message.get("text"), data=data, metadata=metadata)
 
 
 def resume_events(messages: list[dict[str, Any]], agent_name: str, handoff_id: int) -> list[Event]:

@@ -46,6 +46,22 @@ def holds_live_connections(channel: InputChannel) -> bool:
     return isinstance(channel, SocketIOInput)
 
 
+async def is_connected(
+    input_channels: Iterable[InputChannel], channel_name: str | None, recipient_id: str
+) -> bool | None:
+    """Whether the customer has a live connection now; None for channels without one
+    (WhatsApp, Twilio, REST: their messages are sent, not pushed to an open page)."""
+    channel = find_channel(input_channels, channel_name)
+    check = getattr(channel, "is_connected", None) if channel is not None else None
+    if not callable(check):
+        return None
+    try:
+        return bool(await check(recipient_id))
+    except Exception:
+        logger.exception("could not tell whether %r has a live connection", channel_name)
+        return False
+
+
 async def deliver(
     input_channels: Iterable[InputChannel],
     channel_name: str | None,

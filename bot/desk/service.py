@@ -31,6 +31,7 @@ from bot.crm import agents, complaints, customers, handoffs
 from bot.crm.types import AgentRecord, ComplaintRecord, HandoffRecord
 from bot.desk import conversation, delivery
 from bot.handoff import texts
+from bot.notify import agent_reply, history
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ class Desk:
 @dataclass(frozen=True)
 class SendResult:
     message_id: int | None
-    delivered: bool  # False: the channel has no push path (e.g. REST); kept in the transcript
+    delivered: bool  # False: not pushed live (offline widget, REST); kept and followed up
+    # live | offline (written to the outbox) | failed | none (no push path, e.g. REST)
+    delivery: str | None = None
 
 
 async def _handoff(handoff_id: int) -> HandoffRecord:
@@ -100,18 +103,27 @@ def _clean_text(text: Any) -> str:
 
 
 async def _send(
-    desk: Desk, record: HandoffRecord, agent: AgentRecord, messages: list[dict[str, Any]]
-) -> bool:
-    """Append to the tracker (the durable copy), then push to the customer's channel."""
-    events = [conversation.agent_utterance(m, agent.display_name, record.id) for m in messages]
+    desk: Desk,
+    record: HandoffRecord,
+    agent: AgentRecord,
+    messages: list[dict[str, Any]],
+    message_id: int | None = None,
+) -> str:
+    """Append to the tracker (the durable copy), then push to the customer's channel.
+
+    Returns ``live`` (pushed), ``none`` (the channel has no push path) or ``failed``."""
+    events = [
+        conversation.agent_utterance(m, agent.display_name, record.id, message_id) for m in messages
+    ]
     await conversation.append_events(desk.rasa_agent, record.sender_id, events)
     try:
-        return await delivery.deliver(
+        pushed = await delivery.deliver(
             desk.input_channels, record.channel, record.sender_id, messages, desk.bus
         )
     except Exception:
         logger.exception("delivery of an agent message failed (handoff %s)", record.id)
-        return False
+        return "failed"
+    return "live" if pushed else "none"
 
 
 def _message(
@@ -146,8 +158,29 @@ async def reply(desk: Desk, handoff_id: int, agent: AgentRecord, text: Any) -> S
     body = _clean_text(text)
     record = await _handoff(handoff_id)
     _owner_check(record, agent)
-    stored = await asyncio.to_thread(handoffs.add_message, record.id, "agent", body, agent.id)
-    delivered = await _send(desk, record, agent, [_message(body, agent)])
+    # A widget customer whose page is closed would never see a live push: the reply goes to
+    # the outbox with it (e-mail, or kept for their return; bot.notify.agent_reply).
+    online = await delivery.is_connected(desk.input_channels, record.channel, record.sender_id)
+    offline = online is False
+    stored = await asyncio.to_thread(
+        agent_reply.store_reply,
+        record.id,
+        agent.id,
+        body,
+        offline=offline,
+        agent_name=agent.display_name,
+        language=await _language(desk, record.sender_id) if offline else "id",
+    )
+    message = _message(body, agent)
+    if record.channel == agent_reply.WIDGET_CHANNEL:
+        message["metadata"] = {"key": agent_reply.message_key(stored.id)}
+    # Pushed even when offline: a widget that connects this instant still gets it (it
+    # de-duplicates by key); the outbox row is the guarantee.
+    pushed = await _send(desk, record, agent, [message], stored.id)
+    state = "offline" if offline else pushed
+    if not offline:
+        await asyncio.to_thread(agent_reply.set_delivery, stored.id, state)
+    label = (await asyncio.to_thread(agent_reply.reply_states, [stored.id])).get(stored.id)
     await desk.the_bus.publish(
         TOPIC_DESK,
         {
@@ -157,9 +190,10 @@ async def reply(desk: Desk, handoff_id: int, agent: AgentRecord, text: Any) -> S
             "agent": agent.display_name,
             "text": body,
             "at": stored.created_at.isoformat(),
+            "delivery": label,
         },
     )
-    return SendResult(stored.id, delivered)
+    return SendResult(stored.id, state == "live", state)
 
 
 async def note(desk: Desk, handoff_id: int, agent: AgentRecord, text: Any) -> SendResult:
@@ -290,6 +324,11 @@ async def conversation_view(desk: Desk, handoff_id: int) -> dict[str, Any]:
         if m.sender == "note"
     ]
     transcript = sorted(lines + notes, key=lambda line: line.get("timestamp") or 0.0)
+    reply_ids = [int(line["message_id"]) for line in transcript if line.get("message_id")]
+    states = await asyncio.to_thread(agent_reply.reply_states, reply_ids)
+    for line in transcript:
+        if line.get("message_id"):
+            line["delivery"] = states.get(int(line["message_id"]))
     overview = None
     if record.customer_id is not None:
         overview = await asyncio.to_thread(customers.customer_overview, record.customer_id)
@@ -304,4 +343,16 @@ async def conversation_view(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "overview": overview,
         "complaints": complaint_history,
         "last_message_id": stored[-1].id if stored else None,
+        "notifications": await notifications_for(record),
     }
+
+
+async def handoff_record(handoff_id: int) -> HandoffRecord:
+    return await _handoff(handoff_id)
+
+
+async def notifications_for(record: HandoffRecord) -> list[dict[str, Any]]:
+    """What was sent to this handoff's customer (channel, kind, state, time in WIB)."""
+    return await asyncio.to_thread(
+        history.notifications_for, record.customer_id, record.channel, record.sender_id
+    )

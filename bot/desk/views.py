@@ -240,6 +240,13 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     async def api_handoff(request: Request, handoff_id: int) -> HTTPResponse:
         return web.json_response(await service.conversation_view(_desk(request), handoff_id))
 
+    @bp.get("/api/handoffs/<handoff_id:int>/notifications")
+    @web.api
+    @_desk_errors_as_json
+    async def api_handoff_notifications(request: Request, handoff_id: int) -> HTTPResponse:
+        record = await service.handoff_record(handoff_id)
+        return web.json_response({"notifications": await service.notifications_for(record)})
+
     @bp.post("/api/handoffs/<handoff_id:int>/claim")
     @web.api
     @_desk_errors_as_json

@@ -73,6 +73,8 @@ def transcript_lines(events: Iterable[Mapping[str, Any]]) -> list[Line]:
             }
             if agent:
                 line["agent"] = agent
+                if metadata.get("handoff_message_id"):  # its delivery state (issue 15)
+                    line["message_id"] = metadata["handoff_message_id"]
             buttons = _button_titles(event.get("data"))
             if buttons:
                 line["buttons"] = buttons

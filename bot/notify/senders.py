@@ -15,8 +15,9 @@ Channels:
   mail systems that de-duplicate by it show one message (see the worker's docstring);
 * WhatsApp: bot/notify/whatsapp.py;
 * widget: published on the bus (``deliver`` topic, as agent replies are) for live delivery to
-  an open socket. The bus is live-only: a closed widget does not get it. Keeping it for the
-  customer's return (history + unread badge) is a later step; it will plug in here.
+  an open socket (status ``sent``); a customer whose widget is closed (``bot.widget_presence``)
+  gets nothing pushed and the row is ``held``: the widget fetches it when they come back and
+  acknowledges it (``delivered``; bot/notify/agent_reply.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import logging
 import smtplib
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -58,6 +59,8 @@ class OutgoingNotification:
 @dataclass(frozen=True)
 class SendResult:
     provider_message_id: str | None
+    # sent, or held: kept for a widget customer who is not connected (shown on return)
+    status: str = "sent"
 
 
 class SendError(Exception):
@@ -195,9 +198,15 @@ class WidgetSender:
     channel = "widget"
     SOCKET_CHANNEL = "socketio"
 
-    def __init__(self, composer: Composer | None = None, bus: Any = None) -> None:
+    def __init__(
+        self,
+        composer: Composer | None = None,
+        bus: Any = None,
+        presence: Callable[[str], bool] | None = None,
+    ) -> None:
         self.composer = composer or Composer()
         self._bus = bus
+        self._presence = presence
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
 
@@ -218,17 +227,43 @@ class WidgetSender:
             return "REDIS_URL is not set (the worker reaches open widgets through Redis)"
         return None
 
+    def _online(self, session_id: str) -> bool | None:
+        """Whether the widget is open; None when it cannot be known (no shared presence)."""
+        if self._presence is not None:
+            return self._presence(session_id)
+        from bot.config import get_settings
+
+        url = get_settings().redis_url
+        if not url:
+            return None
+        from bot.widget_presence import is_connected_sync
+
+        try:
+            return is_connected_sync(url, session_id)
+        except Exception as exc:  # noqa: BLE001 - Redis down: retry later
+            raise RetryableSendError(f"widget presence unavailable: {type(exc).__name__}") from None
+
     def send(self, n: OutgoingNotification) -> SendResult:
         from bot.bus import TOPIC_DELIVER
 
-        rendered = self.composer.render(n)
+        if self._online(n.recipient) is False:
+            return SendResult(provider_message_id=None, status="held")
+        metadata: dict[str, Any] = {"sender": "bot", "notification_id": n.id, "kind": n.kind}
+        if n.kind == "agent_reply" and n.payload.get("handoff_message_id"):
+            # The agent's own words, as the live reply would have shown them.
+            metadata.update(
+                sender="agent",
+                agent_name=str(n.payload.get("agent_name") or ""),
+                key=f"hm-{n.payload['handoff_message_id']}",
+            )
+            text = str(n.payload.get("text") or "")
+        else:
+            metadata["key"] = f"n-{n.id}"
+            text = self.composer.render(n).text
         payload = {
             "channel": self.SOCKET_CHANNEL,
             "recipient_id": n.recipient,
-            "message": {
-                "text": rendered.text,
-                "metadata": {"sender": "bot", "notification_id": n.id, "kind": n.kind},
-            },
+            "message": {"text": text, "metadata": metadata},
         }
         with self._lock:  # one event loop, used by the worker's sending threads in turn
             if self._loop is None:

@@ -23,6 +23,9 @@ from bot import PROJECT_ROOT
 DEFAULT_TEXTS_PATH = PROJECT_ROOT / "data" / "notification_texts.yml"
 
 
+PURPOSES = ("transactional", "reminders")
+
+
 class UnknownKind(LookupError):
     pass
 
@@ -35,6 +38,9 @@ class KindTexts:
     defaults: Mapping[str, str]
     ttl_minutes: int | None
     resend_when_uncertain: bool
+    # transactional (default: about the customer's own request) or reminders (sent only
+    # with the customer's consent; bot/notify/consent.py)
+    purpose: str = "transactional"
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,10 @@ class TextRegistry:
                 defaults={str(k): str(v) for k, v in (item.get("defaults") or {}).items()},
                 ttl_minutes=int(item["ttl_minutes"]) if item.get("ttl_minutes") else None,
                 resend_when_uncertain=bool(item.get("resend_when_uncertain", False)),
+                purpose=str(item.get("purpose") or "transactional"),
             )
+            if self.kinds[str(kind)].purpose not in PURPOSES:
+                raise ValueError(f"notification texts: '{kind}.purpose' must be one of {PURPOSES}")
 
     def kind(self, kind: str) -> KindTexts:
         try:

@@ -9,6 +9,10 @@ selects due rows and marks them ``sending`` (``claimed_by``, ``claimed_at``, ``a
   ``BEGIN IMMEDIATE``, so claims are serialised and the second sees the first's ``sending``),
   but SQLite has one writer at a time, so a second worker adds contention, not throughput.
 
+Consent is checked at claim time (``bot.notify.consent.blocked_reason``): a row for a
+recipient who opted out (STOP on any channel), or a reminder without consent, becomes
+``cancelled`` with the reason instead of being sent, however long ago it was written.
+
 Due means ``pending`` with ``next_attempt_at <= now``, or ``sending`` with a ``claimed_at``
 older than the lease (``NOTIFY_LEASE_SECONDS``, default 5 min): its worker died.
 
@@ -67,6 +71,7 @@ from bot.config import WorkerSettings, get_worker_settings
 from bot.crm.db import affected_rows, database_url, get_engine, session_scope
 from bot.crm.models import Notification
 from bot.crm.sqltypes import utcnow
+from bot.notify.consent import blocked_reason
 from bot.notify.senders import (
     Composer,
     EmailSender,
@@ -198,6 +203,10 @@ class Worker:
         except UnknownKind as exc:
             self._finish_row(row, now, "dead", str(exc))
             return None
+        blocked = blocked_reason(session, row.channel, row.recipient, row.customer_id, kind.purpose)
+        if blocked:
+            self._finish_row(row, now, "cancelled", blocked)
+            return None
         if kind.ttl_minutes and now - row.created_at > timedelta(minutes=kind.ttl_minutes):
             self._finish_row(row, now, "dead", f"expired: older than {kind.ttl_minutes} minutes")
             return None
@@ -274,7 +283,7 @@ class Worker:
         values: dict[str, object]
         if isinstance(outcome, SendResult):
             values = {
-                "status": "sent",
+                "status": outcome.status,
                 "sent_at": now,
                 "provider_message_id": outcome.provider_message_id,
                 "last_error": None,
@@ -297,8 +306,8 @@ class Worker:
             if changed != 1:
                 logger.warning("Notification %d: outcome not recorded (row taken over)", n.id)
         status = str(values["status"])
-        if status == "sent":
-            logger.info("Notification %d (%s, %s) sent", n.id, n.kind, n.channel)
+        if status in ("sent", "held"):
+            logger.info("Notification %d (%s, %s) %s", n.id, n.kind, n.channel, status)
         else:
             logger.warning(
                 "Notification %d (%s, %s) attempt %d failed, now %s: %s",

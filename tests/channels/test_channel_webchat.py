@@ -40,7 +40,7 @@ class ChatClient:
         self.url, self.origin = url, origin
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        for name in ("session_confirm", "bot_uttered", "chat_error"):
+        for name in ("session_confirm", "bot_uttered", "chat_error", "history"):
             self.sio.on(name, self._recorder(name))
         self.session_id: str | None = None
 
@@ -399,3 +399,59 @@ async def test_agent_message_published_by_another_replica_through_redis(redis_ch
     finally:
         await other_replica.close()
     assert event["text"] == "Dari replika lain"
+
+
+# ---- offline customers (issue 15) -----------------------------------------------------
+async def _until(condition, timeout: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+async def test_presence_is_shared_through_redis_and_cleared_on_disconnect(redis_chat):
+    from bot.widget_presence import is_connected_sync
+
+    tab = await redis_chat.client()
+    session_id = await tab.session()
+    # Another process (the worker, another replica's desk) sees the open widget ...
+    assert await asyncio.to_thread(is_connected_sync, get_bus().url, session_id)
+    assert await redis_chat.channel.is_connected(session_id)
+    await tab.sio.disconnect()
+    # ... and that it closed.
+    await _until(lambda: not redis_chat.channel._sessions)
+    assert not await asyncio.to_thread(is_connected_sync, get_bus().url, session_id)
+    assert not await redis_chat.channel.is_connected(session_id)
+
+
+async def test_the_widget_gets_what_it_missed_and_acknowledges_it(chat, crm_db):
+    from bot.crm import handoffs
+    from bot.crm.db import session_scope
+    from bot.crm.models import HandoffMessage
+    from bot.notify.agent_reply import store_reply
+
+    tab = await chat.client()
+    session_id = await tab.session()
+    record = handoffs.open_handoff(session_id, "socketio", None, "customer_request", {}, [], "k-h")
+    stored = store_reply(record.id, None, "Balasan saat offline", offline=True, agent_name="Rina")
+
+    await tab.sio.emit("history_request", {"session_id": session_id})
+    (item,) = (await tab.next("history"))["items"]
+    assert (item["key"], item["text"]) == (f"hm-{stored.id}", "Balasan saat offline")
+
+    # Another tab cannot read or acknowledge this session's items.
+    other = await chat.client()
+    await other.session()
+    await other.sio.emit("history_request", {"session_id": session_id})
+    assert (await other.next("chat_error"))["error"] == "invalid_session"
+
+    await tab.sio.emit("message_seen", {"session_id": session_id, "keys": [item["key"]]})
+
+    def delivered() -> bool:
+        with session_scope(crm_db, readonly=True) as session:
+            row = session.get(HandoffMessage, stored.id)
+            return row is not None and row.delivered_at is not None
+
+    await _until(delivered)
+    await tab.sio.emit("history_request", {"session_id": session_id})
+    assert (await tab.next("history"))["items"] == []

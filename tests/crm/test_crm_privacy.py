@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bot.crm import privacy
+from bot.crm import consents, privacy
 from bot.crm.complaints import advance_stage, create_complaint
 from bot.crm.customers import resolve_customer, resolve_in
 from bot.crm.db import dispose_engine, get_engine, session_scope
+from bot.crm.dedupe import claim_inbound_message
 from bot.crm.feedback import record_feedback
 from bot.crm.handoffs import add_message, mark_callback, open_handoff
 from bot.crm.models import Customer, CustomerIdentity, IdentityChallenge, PrivacyAudit
@@ -35,6 +36,7 @@ from bot.crm.types import (
     FeedbackInput,
     FinancingRequestInput,
 )
+from bot.notify.outbox import enqueue
 
 
 def log_interaction(sender_id: str, channel: str, direction: str, text: str, *, url: str) -> None:
@@ -291,6 +293,32 @@ def _populate(crm_url: str, tracker_url: str) -> dict[str, Any]:
     _add_tracker(tracker_url, WA_ID, _events(WA_ID, now, NAME, PHONE_TYPED, EMAIL))
     _add_tracker(tracker_url, "web-budi-1", _events("web-budi-1", now, NAME, PHONE_E164, EMAIL))
 
+    # Notifications (issue 15): addresses and texts in the outbox, consents, inbound senders.
+    with session_scope(crm_url) as session:
+        enqueue(
+            session, kind="agent_reply", channel="email", recipient=EMAIL.upper(),
+            idempotency_key="n:budi-1", customer_id=budi.id,
+            payload={"text": f"Baik Bapak {NAME}, kami telepon {PHONE_TYPED}"},
+        )  # fmt: skip
+        # No customer id: found by its recipient (the WhatsApp id).
+        enqueue(
+            session, kind="stage_changed", channel="whatsapp", recipient=WA_ID,
+            idempotency_key="n:budi-2", payload={"stage": "scheduled"},
+        )  # fmt: skip
+        enqueue(
+            session, kind="agent_reply", channel="widget", recipient="web-budi-1",
+            idempotency_key="n:budi-3", payload={"text": f"Halo {NAME} dari {COMPANY}"},
+        )  # fmt: skip
+        consents.record(
+            session, channel="whatsapp", address=WA_ID, customer_id=budi.id, purpose="all",
+            granted=False, source="keyword", via="whatsapp", keyword="stop",
+        )  # fmt: skip
+        consents.record(
+            session, channel="email", address=EMAIL, purpose="reminders", granted=True,
+            source="asked", via="socketio",
+        )  # fmt: skip
+    claim_inbound_message("whatsapp", "wamid.budi.1", sender_id=WA_ID, url=crm_url)
+
     # Someone else, who must keep every detail.
     siti = resolve_customer("whatsapp", OTHER_PHONE.lstrip("+"), url=crm_url)
     with session_scope(crm_url) as session:
@@ -373,6 +401,16 @@ def test_export_holds_everything_then_erase_leaves_no_personal_value(
     assert handoff["transcript"] and len(handoff["messages"]) == 2
     assert {c["sender_id"] for c in export["conversations"]} == {WA_ID, "web-budi-1"}
     assert set(export["tracker_events"]) == {WA_ID, "web-budi-1"}
+    assert {n["idempotency_key"] for n in export["notifications"]} == {
+        "n:budi-1",
+        "n:budi-2",
+        "n:budi-3",
+    }
+    assert [(c["channel"], c["granted"]) for c in export["consents"]] == [
+        ("whatsapp", False),
+        ("email", True),
+    ]
+    assert [m["sender_id"] for m in export["inbound_messages"]] == [WA_ID]
     assert OTHER_NAME not in text  # only this person's data
     # The same person is found by e-mail and by any of their references.
     for query in (EMAIL.upper(), refs["complaint"], refs["calibration"].lower()):

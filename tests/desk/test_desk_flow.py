@@ -238,15 +238,21 @@ async def test_socketio_conversations_are_delivered_through_the_bus(
     client = await desk_server.login("rina")
     token = await api_csrf(client)
     await client.post(f"/desk/api/handoffs/{record.id}/claim", headers={"X-CSRF-Token": token})
-    await client.post(
+    reply = await client.post(
         f"/desk/api/handoffs/{record.id}/reply",
         json={"text": "Halo Kak"},
         headers={"X-CSRF-Token": token},
     )
+    message_id = reply.json()["message_id"]
     assert published[-1] == {
         "channel": "socketio",
         "recipient_id": sender,
-        "message": {"text": "Halo Kak", "agent_name": "Rina"},
+        # The key lets the widget show it once and acknowledge it (issue 15).
+        "message": {
+            "text": "Halo Kak",
+            "agent_name": "Rina",
+            "metadata": {"key": f"hm-{message_id}"},
+        },
     }
 
 

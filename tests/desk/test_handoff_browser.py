@@ -16,6 +16,7 @@ The desk screenshot in docs/img/desk.png is written by this test (docs/agents.md
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,5 +171,94 @@ def test_customer_and_agent_complete_a_handoff(handoff_stack: Any, browser: Any)
     widget.get_by_role("button", name="Kirim").click()
     # A new bot message after the customer's question (the page's CSP forbids eval-based waits).
     widget.locator(".lc-msg.lc-bot").nth(before).wait_for(timeout=30_000)
+    agent_ctx.close()
+    customer_ctx.close()
+
+
+def _wait_offline(session_id: str, timeout: float = 15) -> None:
+    """Until no replica lists a socket for the session (the page's socket has closed)."""
+    import redis
+
+    from bot.widget_presence import PREFIX
+
+    client = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + timeout
+    try:
+        while client.zcount(PREFIX + session_id, time.time(), "+inf"):
+            assert time.monotonic() < deadline, "the widget's socket is still listed as open"
+            time.sleep(0.1)
+    finally:
+        client.close()
+
+
+def test_offline_customer_sees_the_reply_on_return_and_stop_works_during_a_handoff(
+    handoff_stack: Any, browser: Any
+) -> None:
+    """Issue 15: an agent reply to a closed widget is kept, shown (with an unread badge) when
+    the customer comes back, and the desk then shows it as delivered; STOP typed while the
+    agent has the conversation is answered by the channel, not lost in the paused bot."""
+    stack = handoff_stack
+    agents.create_agent("sari", PASSWORD, "agent", "Sari", url=stack.database_url)
+    agent_ctx = browser.new_context(locale="id-ID", viewport={"width": 1360, "height": 900})
+    desk = agent_ctx.new_page()
+    desk.goto(f"{stack.rasa_url}/desk/")
+    desk.get_by_label("Nama pengguna").fill("sari")
+    desk.get_by_label("Kata sandi").fill(PASSWORD)
+    desk.get_by_role("button", name="Masuk").click()
+    desk.locator("h2", has_text="Menunggu agen").wait_for()
+
+    customer_ctx = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 860})
+    widget = customer_ctx.new_page()
+    widget.goto(stack.page_url)
+    widget.get_by_role("button", name="Chat dengan kami").click()
+    widget.locator(".lc-msg.lc-bot .lc-bubble").first.wait_for(timeout=60_000)
+    widget.locator(".lc-button", has_text="Bicara dengan petugas").click()
+    widget.locator(".lc-msg.lc-bot .lc-bubble", has_text="antrean").wait_for(timeout=30_000)
+    session_id = widget.evaluate("JSON.parse(localStorage.getItem('layanan-chat:v1')).sessionId")
+    desk.locator("#waiting button.claim").click(timeout=30_000)
+    desk.wait_for_url("**/desk/handoffs/*")
+    desk.locator("#live-status.on").wait_for(timeout=15_000)
+    assert paused(stack, session_id)
+
+    # STOP during the handoff: confirmed in the widget, recorded, the conversation still paused.
+    widget.get_by_role("textbox").fill("STOP")
+    widget.get_by_role("button", name="Kirim").click()
+    widget.locator(".lc-msg.lc-bot", has_text="tidak akan mengirim pemberitahuan").wait_for(
+        timeout=15_000
+    )
+    desk.locator(".line.note", has_text="“STOP”").wait_for(timeout=15_000)
+    assert paused(stack, session_id)
+    widget.get_by_role("textbox").fill("mulai lagi")
+    widget.get_by_role("button", name="Kirim").click()
+    widget.locator(".lc-msg.lc-bot", has_text="akan kami kirim lagi").wait_for(timeout=15_000)
+
+    # The customer closes the chat and leaves the page.
+    widget.get_by_role("button", name="Tutup chat").click()
+    widget.close()
+    _wait_offline(session_id)
+
+    # The agent replies: the desk says it is queued (the customer is offline).
+    text = "Sertifikat sudah terbit, kami kirim hari ini."
+    desk.get_by_label("Balasan ke pelanggan").fill(text)
+    desk.get_by_role("button", name="Kirim").click()
+    line = desk.locator(".line.agent", has_text=text)
+    line.locator(".delivery.state-queued").wait_for(timeout=15_000)
+
+    # The customer comes back: the reply is there, with an unread badge on the launcher.
+    widget = customer_ctx.new_page()
+    widget.goto(stack.page_url)
+    badge = widget.get_by_test_id("chat-unread")
+    badge.wait_for(timeout=30_000)
+    assert badge.inner_text() == "1"
+    widget.get_by_role("button", name="Chat dengan kami").click()
+    shown = widget.locator(".lc-msg.lc-agent", has_text="Sertifikat sudah terbit")
+    shown.wait_for(timeout=5_000)
+    assert "Sari" in shown.inner_text() and shown.count() == 1
+    assert badge.is_hidden()
+
+    # ... and the desk now shows it as delivered (live, without a reload).
+    line.locator(".delivery.state-delivered").wait_for(timeout=15_000)
+    desk.reload()
+    assert "Diterima" in desk.locator(".line.agent", has_text=text).inner_text()
     agent_ctx.close()
     customer_ctx.close()

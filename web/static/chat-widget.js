@@ -9,6 +9,13 @@
  * Protocol (Rasa): emit "session_request" {session_id}; receive "session_confirm" id;
  * emit "user_uttered" {message, session_id}; receive "bot_uttered" {text, quick_replies,
  * attachment, sender, agent_name}. Messages are rendered with textContent (never HTML).
+ *
+ * Offline customers (issue 15): on every connect the widget emits "history_request"
+ * {session_id} and gets "history" {items: [{key, sender, agent_name, text, at}]}: agent
+ * replies and notifications sent while it was closed. Items carry a key; the widget shows
+ * each key once (live pushes carry it too), counts the ones that arrive while the panel is
+ * closed on an unread badge, and acknowledges them ("message_seen" {session_id, keys}) so
+ * the agent desk shows them as delivered.
  */
 (function () {
   "use strict";
@@ -30,7 +37,8 @@
     agent: "Agen CS",
     you: "Anda",
     typing: "Asisten sedang mengetik…",
-    tooLong: "Pesan terlalu panjang (maksimal " + MAX_CHARS + " karakter)."
+    tooLong: "Pesan terlalu panjang (maksimal " + MAX_CHARS + " karakter).",
+    unread: "pesan baru"
   };
 
   // ---- state (persisted in localStorage so a reload keeps the conversation) -----------
@@ -43,8 +51,15 @@
     return { sessionId: null, messages: [], open: false };
   }
   var state = load();
+  if (!state.keys || typeof state.keys !== "object") state.keys = {};
+  state.unread = Number(state.unread) || 0;
   function save() {
     state.messages = state.messages.slice(-MAX_STORED);
+    var keys = Object.keys(state.keys);
+    if (keys.length > MAX_STORED * 2) {
+      keys.sort(function (a, b) { return state.keys[a] - state.keys[b]; });
+      keys.slice(0, keys.length - MAX_STORED * 2).forEach(function (k) { delete state.keys[k]; });
+    }
     try { window.localStorage.setItem(STORAGE_KEY, JSON.stringify(state)); } catch (e) { /* quota */ }
   }
 
@@ -60,6 +75,10 @@
   root.setAttribute("data-testid", "chat-widget");
   var launcher = el("button", "lc-launcher", TEXT.launcher);
   launcher.type = "button";
+  var badge = el("span", "lc-badge");
+  badge.setAttribute("data-testid", "chat-unread");
+  badge.hidden = true;
+  launcher.appendChild(badge);
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "lc-panel");
 
@@ -150,8 +169,16 @@
     render();
   }
 
+  function showBadge() {
+    badge.hidden = !state.unread;
+    badge.textContent = state.unread ? String(state.unread) : "";
+    badge.setAttribute("aria-label", state.unread + " " + TEXT.unread);
+  }
+
   function setOpen(open) {
     state.open = open;
+    if (open) state.unread = 0;
+    showBadge();
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
     save();
@@ -206,11 +233,42 @@
     confirmedSession = id;
     save();
     render();
+    socket.emit("history_request", { session_id: id });  // what arrived while it was closed
     // A new conversation: ask the bot for its greeting (with the main-task buttons).
     if (!state.messages.length && config.initPayload) {
       emitUser(config.initPayload);
       showTyping(true);
     }
+  });
+
+  // A keyed item (agent reply or notification, live or from the history) is shown once.
+  function addKeyed(key, msg) {
+    if (state.keys[key]) return false;
+    state.keys[key] = Date.now();
+    if (panel.hidden) state.unread += 1;
+    add(msg);
+    showBadge();
+    return true;
+  }
+
+  function acknowledge(keys) {
+    if (keys.length && confirmedSession) socket.emit("message_seen", { session_id: confirmedSession, keys: keys });
+  }
+
+  socket.on("history", function (data) {
+    var items = data && Array.isArray(data.items) ? data.items : [];
+    var keys = [];
+    items.forEach(function (item) {
+      if (!item || typeof item.key !== "string" || typeof item.text !== "string") return;
+      keys.push(item.key);
+      addKeyed(item.key, {
+        from: item.sender === "agent" ? "agent" : "bot",
+        text: item.text,
+        agentName: typeof item.agent_name === "string" ? item.agent_name : null,
+        buttons: []
+      });
+    });
+    acknowledge(keys);
   });
 
   socket.on("chat_error", function (err) {
@@ -231,6 +289,11 @@
     };
     if (data.attachment && data.attachment.type === "image" && data.attachment.payload) {
       msg.image = String(data.attachment.payload.src || "");
+    }
+    if (typeof data.key === "string" && data.key) {
+      addKeyed(data.key, msg);
+      acknowledge([data.key]);
+      return;
     }
     if (msg.text || msg.image || msg.buttons.length) add(msg);
   });

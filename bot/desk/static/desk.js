@@ -81,7 +81,8 @@
       return;
     }
     if (data.kind === "customer_message") { addLine("customer", "Pelanggan", data.text, data.message_id); }
-    else if (data.kind === "agent_message") { addLine("agent", data.agent, data.text, data.message_id); }
+    else if (data.kind === "agent_message") { addLine("agent", data.agent, data.text, data.message_id, data.delivery); }
+    else if (data.kind === "delivery_changed") { markDelivery(data.message_ids || [], data.state, data.label); }
     else if (data.kind === "note") { addLine("note", "Catatan internal · " + data.agent, data.text, data.message_id); }
     else if (data.kind === "handoff_claimed" || data.kind === "handoff_closed") { location.reload(); }
   }
@@ -92,7 +93,7 @@
   }
 
   // ---- conversation page ------------------------------------------------------------------
-  function addLine(kind, who, text, messageId) {
+  function addLine(kind, who, text, messageId, delivery) {
     if (messageId) {
       if (seen[kind + messageId]) { return; }
       seen[kind + messageId] = true;
@@ -102,8 +103,21 @@
     var item = el("li", "line " + kind);
     item.appendChild(el("span", "who", who));
     item.appendChild(el("span", "text", text));
+    if (delivery && delivery.label) {
+      var badge = el("span", "delivery state-" + delivery.state, delivery.label);
+      badge.setAttribute("data-message", String(messageId));
+      item.appendChild(badge);
+    }
     list.appendChild(item);
     list.scrollTop = list.scrollHeight;
+  }
+
+  // An agent reply's delivery state changed (e.g. the customer came back and saw it).
+  function markDelivery(messageIds, state, label) {
+    messageIds.forEach(function (id) {
+      var node = document.querySelector('.delivery[data-message="' + Number(id) + '"]');
+      if (node) { node.className = "delivery state-" + state; node.textContent = label; }
+    });
   }
 
   function sendReply(text) {
