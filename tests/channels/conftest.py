@@ -138,7 +138,10 @@ def fake_graph() -> Iterator[FakeGraph]:
     server.daemon_threads = True
     graph = FakeGraph(server)
     ref.append(graph)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     yield graph
     server.shutdown()

@@ -77,6 +77,20 @@ class ChatClient:
         """The first event not read yet, whatever its kind."""
         return await asyncio.wait_for(self.events.get(), timeout)
 
+    async def close(self) -> None:
+        """Close the tab. A polling client's clean disconnect waits for its pending long-poll,
+        which the server ends only after ping_interval + ping_timeout (2 s); a closing browser
+        tab does not wait either: close the transport."""
+        eio = self.sio.eio
+        reader, writer = eio.read_loop_task, eio.write_loop_task
+        if eio.state == "connected":
+            await eio.disconnect(abort=True)
+        if writer is not None:
+            await asyncio.gather(writer, return_exceptions=True)
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
     async def session(self, session_id: str | None = None) -> str:
         await self.sio.emit("session_request", {"session_id": session_id})
         self.session_id = await self.next("session_confirm")
@@ -129,19 +143,9 @@ class WebchatServer:
         return client
 
     async def stop(self) -> None:
-        # A polling client's clean disconnect waits for its pending long-poll, which the
-        # server ends only after ping_interval + ping_timeout (2 s a test). Close the
-        # transport instead and wait for the server to have dropped every socket.
         for client in self.clients:
-            eio = client.sio.eio
-            reader, writer = eio.read_loop_task, eio.write_loop_task
-            if eio.state == "connected":
-                await eio.disconnect(abort=True)
-            if writer is not None:
-                await asyncio.gather(writer, return_exceptions=True)
-            if reader is not None:
-                reader.cancel()
-                await asyncio.gather(reader, return_exceptions=True)
+            await client.close()
+        # Wait for the server to have dropped every socket.
         deadline = asyncio.get_running_loop().time() + 5
         while self.channel.sio.eio.sockets and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
@@ -192,7 +196,7 @@ async def test_a_new_widget_gets_a_session_and_the_bot_answers_in_it(chat):
 async def test_a_reload_keeps_the_session(chat):
     first = await chat.client()
     session_id = await first.session()
-    await first.sio.disconnect()
+    await first.close()
     reloaded = await chat.client()
     assert await reloaded.session(session_id) == session_id
     await reloaded.say("masih sesi yang sama?")
