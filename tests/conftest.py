@@ -24,7 +24,11 @@ from bot import PROJECT_ROOT
 
 # Shared fixtures live in plugin modules (importable, loaded once), never in a conftest
 # that other files import.
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.clock"]
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.clock",
+    "tests.fixtures.passwords",
+]
 
 
 def free_port() -> int:
