@@ -97,13 +97,22 @@ def make_agent() -> Callable[..., Any]:
     return create
 
 
+@pytest.fixture(scope="session")
+def project_domain() -> Any:
+    """The project's domain, parsed once: parsing it was half the CPU of a desk test."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
 @pytest.fixture
-async def desk_server(any_desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPatch):
+async def desk_server(
+    any_desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPatch, project_domain: Any
+):
     from rasa.core.agent import Agent
     from rasa.core.lock_store import InMemoryLockStore
     from rasa.core.run import configure_app
     from rasa.core.tracker_store import InMemoryTrackerStore
-    from rasa.shared.core.domain import Domain
     from sanic import Sanic
 
     from bot.bus import reset_bus
@@ -123,7 +132,7 @@ async def desk_server(any_desk_db: str, on_duty: Path, monkeypatch: pytest.Monke
         auth_token=AUTH_TOKEN,
         enable_api=True,
     )
-    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    domain = project_domain
     # The tracker store streams to the handoff broker, as endpoints.yml configures it.
     broker = HandoffEventBroker()
     store = InMemoryTrackerStore(domain, event_broker=broker)
