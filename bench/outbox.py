@@ -32,8 +32,9 @@ from bot import PROJECT_ROOT
 from bot.crm.db import dispose_engine, session_scope
 from bot.crm.migrate import upgrade
 from bot.notify.outbox import enqueue
+from testkit.ports import free_port
 from testkit.scratch import create_scratch_database, drop_scratch_database
-from tests.conftest import POSTGRES_ADMIN_URL, free_port
+from tests.fixtures.databases import POSTGRES_ADMIN_URL
 from tests.notify.fakes import ACCESS_TOKEN, PHONE_NUMBER_ID, start_fake_graph, start_fake_smtp
 
 from .metrics import percentiles_ms

@@ -18,44 +18,14 @@ import requests
 
 from bot.runner import RunningProcess
 from testkit.ports import free_port
-from testkit.scratch import create_scratch_database, drop_scratch_database
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CRM_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
-
-
-def create_postgres_database(prefix: str = "crm_test") -> str:
-    """Create a throw-away PostgreSQL database and return its URL."""
-    return create_scratch_database(POSTGRES_ADMIN_URL, prefix)
-
-
-def drop_postgres_database(url: str) -> None:
-    from bot.crm.db import dispose_engine
-
-    dispose_engine(url)
-    drop_scratch_database(url, POSTGRES_ADMIN_URL)
-
-
-def migrated_postgres_database(prefix: str) -> Iterator[str]:
-    """Body of a session fixture: a migrated throw-away database, dropped afterwards.
-
-    An unreachable server skips the PostgreSQL variants locally and fails them in CI, where
-    both databases must be tested.
-    """
-    from bot.crm.migrate import upgrade
-
-    try:
-        url = create_postgres_database(prefix)
-    except Exception as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable: {str(exc).splitlines()[0]}")
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_postgres_database(url)
+# Shared fixtures live in plugin modules (importable, loaded once), never in a conftest
+# that other files import.
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.clock",
+    "tests.fixtures.passwords",
+]
 
 
 @pytest.fixture(scope="session")
@@ -188,3 +158,9 @@ def stack_processes(
 @pytest.fixture(scope="session")
 def stack(stack_processes: StackProcesses) -> Stack:
     return stack_processes.stack
+
+
+@pytest.fixture(scope="session")
+def stack_factory() -> type[StackProcesses]:
+    """StackProcesses, for tests that start a stack of their own (no test imports a conftest)."""
+    return StackProcesses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,12 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_store import CrmSqlTrackerStore
+from tests.fixtures.databases import (
+    BOTH_DATABASES,
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+)
 
 
 class RecordingBroker(EventBroker):
@@ -22,12 +29,21 @@ class RecordingBroker(EventBroker):
         self.published.append(event)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> CrmSqlTrackerStore:
-    broker = RecordingBroker()
-    return CrmSqlTrackerStore(
-        Domain.empty(), broker, host=f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
-    )
+@pytest.fixture(params=BOTH_DATABASES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CrmSqlTrackerStore]:
+    """The store on a SQLite file, and on a throw-away PostgreSQL database (production)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+    else:
+        require_postgres()
+        url = create_postgres_database("tracker_test")
+    store = CrmSqlTrackerStore(Domain.empty(), RecordingBroker(), host=url)
+    try:
+        yield store
+    finally:
+        store.engine.dispose()
+        if request.param != "sqlite":
+            drop_postgres_database(url)
 
 
 async def greeted(store: CrmSqlTrackerStore, sender_id: str) -> DialogueStateTracker:
@@ -64,6 +80,7 @@ async def test_a_new_session_streams_only_its_own_events(store: CrmSqlTrackerSto
     assert kinds[-3:] == ["action", "session_started", "user"]
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 async def test_sqlite_tracker_reuses_connections_in_wal_mode(store: CrmSqlTrackerStore) -> None:
     await greeted(store, "web-3")
     assert store.engine.pool.checkedin() >= 1  # a pooled connection, not one per session

@@ -17,7 +17,7 @@ from actions.status import ActionShowStatus, ValidateStatusForm
 from bot.crm.customers import resolve_customer
 from bot.crm.db import session_scope
 from bot.crm.models import CalibrationRequest, Complaint, Feedback, FinancingRequest
-from tests.actions.conftest import (
+from tests.actions.helpers import (
     active,
     domain_dict,
     entity,

@@ -24,7 +24,7 @@ from actions.handoff import (
 from bot.crm import agents, customers, handoffs
 from bot.crm.db import session_scope
 from bot.crm.models import Customer, Handoff
-from tests.actions.conftest import (
+from tests.actions.helpers import (
     active,
     domain,
     domain_dict,

@@ -93,8 +93,9 @@ def wa_status(status: str = "delivered") -> dict[str, Any]:
     }
 
 
-def meta_signature(raw: bytes, secret: str = APP_SECRET) -> str:
-    """X-Hub-Signature-256 as Meta documents it, computed here (not by the code under test)."""
+def meta_signature_header(raw: bytes, secret: str = APP_SECRET) -> str:
+    """X-Hub-Signature-256 as Meta documents it: "sha256=" + hex HMAC-SHA256 of the raw body
+    keyed with the app secret. Computed here, not with the code under test."""
     return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
 
 
@@ -105,6 +106,6 @@ def signed(body: Any, secret: str = APP_SECRET) -> dict[str, Any]:
         "content": raw,
         "headers": {
             "Content-Type": "application/json",
-            "X-Hub-Signature-256": meta_signature(raw, secret),
+            "X-Hub-Signature-256": meta_signature_header(raw, secret),
         },
     }

@@ -13,14 +13,12 @@ WhatsApp webhook bodies in the documented Cloud API format are in ``channel_help
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
@@ -32,8 +30,6 @@ from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 from sanic import Sanic
 
-from tests.conftest import migrated_postgres_database
-
 
 # ---- CRM database (dedupe claims) --------------------------------------------------------
 @pytest.fixture(scope="session", autouse=True)
@@ -44,58 +40,16 @@ def _third_party_patches() -> None:
     patches.install()
 
 
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bot.crm.db import dispose_engine
-    from bot.crm.migrate import upgrade
-
-    path = tmp_path_factory.mktemp("channels-crm") / "crm.sqlite3"
-    upgrade(f"sqlite:///{path}")
-    dispose_engine(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def _postgres_url() -> Iterator[str]:
-    yield from migrated_postgres_database("channels_test")
-
-
-def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.config import get_settings
-
-    monkeypatch.setenv("CRM_DATABASE_URL", url)
-    get_settings.cache_clear()
+@pytest.fixture
+def crm_db(sqlite_crm_url: str) -> str:
+    """An empty migrated SQLite CRM (shared fixture), set as CRM_DATABASE_URL."""
+    return sqlite_crm_url
 
 
 @pytest.fixture
-def crm_db(
-    _sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    from bot.config import get_settings
-    from bot.crm.db import dispose_engine
-
-    path = tmp_path / "crm.sqlite3"
-    shutil.copyfile(_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    _use_database(url, monkeypatch)
-    yield url
-    get_settings.cache_clear()
-    dispose_engine(url)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_crm_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def any_crm_db(crm_url: str) -> str:
     """Both databases: dedupe must hold on the one two replicas would share."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("crm_db")
-        return
-    url = request.getfixturevalue("_postgres_url")
-    from bot.crm.db import get_engine
-
-    with get_engine(url).begin() as conn:
-        conn.exec_driver_sql("DELETE FROM inbound_messages")
-    _use_database(url, monkeypatch)
-    yield url
+    return crm_url
 
 
 # ---- fake Graph API -------------------------------------------------------------------
@@ -192,7 +146,10 @@ def fake_graph() -> Iterator[FakeGraph]:
     server.daemon_threads = True
     graph = FakeGraph(server)
     ref.append(graph)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     yield graph
     server.shutdown()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
@@ -81,7 +84,8 @@ def test_a_body_too_long_for_buttons_is_sent_first_as_text():
 
 def test_meta_signature_checks():
     body = b'{"object":"whatsapp_business_account"}'
-    good = meta_signature(body, "secret")
+    good = "sha256=" + hmac.new(b"secret", body, hashlib.sha256).hexdigest()
+    assert meta_signature(body, "secret") == good
     assert check_meta_signature(body, good, "secret") is SignatureCheck.VALID
     assert (
         check_meta_signature(body, good.upper().replace("SHA256", "sha256"), "secret")

@@ -4,12 +4,17 @@ A real Sanic server with the channel runs on a free port in the test's event loo
 are python-socketio clients (polling transport: engine.io's websocket client needs a newer
 aiohttp than Rasa allows; the browser test covers websockets). The bot is a stand-in that
 echoes what reached it, with a button, so every assertion is about what a customer sees.
+
+"Nothing reached this tab" is never shown by waiting a while: the tab then gets something
+it must get (its own echo, a message addressed to it, the server closing it), and that is
+the FIRST thing it received: events reach a socket.io client in the order they were sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -40,7 +45,7 @@ class ChatClient:
         self.url, self.origin = url, origin
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        for name in ("session_confirm", "bot_uttered", "chat_error", "history"):
+        for name in ("session_confirm", "bot_uttered", "chat_error", "history", "disconnect"):
             self.sio.on(name, self._recorder(name))
         self.session_id: str | None = None
 
@@ -62,12 +67,23 @@ class ChatClient:
             if event == name:
                 return data
 
-    async def nothing(self, timeout: float = 0.5) -> bool:
-        try:
-            await asyncio.wait_for(self.events.get(), timeout)
-        except TimeoutError:
-            return True
-        return False
+    async def next_event(self, timeout: float = 5) -> tuple[str, Any]:
+        """The first event not read yet, whatever its kind."""
+        return await asyncio.wait_for(self.events.get(), timeout)
+
+    async def close(self) -> None:
+        """Close the tab. A polling client's clean disconnect waits for its pending long-poll,
+        which the server ends only after ping_interval + ping_timeout (2 s); a closing browser
+        tab does not wait either: close the transport."""
+        eio = self.sio.eio
+        reader, writer = eio.read_loop_task, eio.write_loop_task
+        if eio.state == "connected":
+            await eio.disconnect(abort=True)
+        if writer is not None:
+            await asyncio.gather(writer, return_exceptions=True)
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
 
     async def session(self, session_id: str | None = None) -> str:
         await self.sio.emit("session_request", {"session_id": session_id})
@@ -122,12 +138,25 @@ class WebchatServer:
 
     async def stop(self) -> None:
         for client in self.clients:
-            if client.sio.connected:
-                await client.sio.disconnect()
+            await client.close()
+        # Wait for the server to have dropped every socket.
+        deadline = asyncio.get_running_loop().time() + 5
+        while self.channel.sio.eio.sockets and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
         await self.server.before_stop()
         self.server.close()
         await self.server.wait_closed()
         await self.server.after_stop()
+        # engine.io's ping timers and service task would outlive the test's event loop.
+        leftovers = [
+            task
+            for task in asyncio.all_tasks()
+            if getattr(task.get_coro(), "__qualname__", "")
+            in ("AsyncSocket._send_ping", "AsyncServer._service_task")
+        ]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 @pytest.fixture
@@ -161,7 +190,7 @@ async def test_a_new_widget_gets_a_session_and_the_bot_answers_in_it(chat):
 async def test_a_reload_keeps_the_session(chat):
     first = await chat.client()
     session_id = await first.session()
-    await first.sio.disconnect()
+    await first.close()
     reloaded = await chat.client()
     assert await reloaded.session(session_id) == session_id
     await reloaded.say("masih sesi yang sama?")
@@ -186,7 +215,10 @@ async def test_a_socket_cannot_send_as_another_session(chat):
     await attacker.say("tunjukkan data saya", session_id=victim_session)
     assert (await attacker.next("chat_error"))["error"] == "invalid_session"
     assert chat.received == []
-    assert await victim.nothing()
+    # The victim's tab got nothing: the first thing it receives is the answer to its own message.
+    await victim.say("halo")
+    event, data = await victim.next_event()
+    assert (event, data["text"]) == ("bot_uttered", "echo: halo")
 
 
 # ---- origins -------------------------------------------------------------------------
@@ -291,8 +323,9 @@ async def test_a_1_mb_message_is_refused_by_the_transport_and_others_keep_chatti
     await big.session()
     with contextlib.suppress(Exception):
         await big.say("x" * (1024 * 1024))
-    # Refused before parsing (max_http_buffer_size): no reply at all, not even "too long".
-    assert await big.nothing(timeout=1.5)
+    # Refused before parsing (max_http_buffer_size): the transport is closed, and that is
+    # the first thing the tab sees: no reply at all, not even "too long".
+    assert (await big.next_event())[0] == "disconnect"
     assert chat.received == []
     other = await chat.client()
     await other.session()
@@ -346,7 +379,17 @@ async def test_agent_message_on_the_bus_reaches_every_tab_of_that_customer_only(
             "sender": "agent",
             "agent_name": "Rina",
         }
-    assert await stranger.nothing()
+    # The stranger's first message is the one addressed to the stranger, sent afterwards.
+    await get_bus().publish(
+        TOPIC_DELIVER,
+        {
+            "channel": "socketio",
+            "recipient_id": stranger.session_id,
+            "message": {"text": "Untuk Anda", "agent_name": "Rina"},
+        },
+    )
+    event, data = await stranger.next_event()
+    assert (event, data["text"]) == ("bot_uttered", "Untuk Anda")
 
 
 async def test_bus_messages_for_other_channels_are_ignored(chat):
@@ -355,17 +398,25 @@ async def test_bus_messages_for_other_channels_are_ignored(chat):
     await get_bus().publish(
         TOPIC_DELIVER, {"channel": "whatsapp", "recipient_id": session_id, "message": {"text": "x"}}
     )
-    assert await tab.nothing()
+    await get_bus().publish(
+        TOPIC_DELIVER,
+        {"channel": "socketio", "recipient_id": session_id, "message": {"text": "y"}},
+    )
+    # The WhatsApp message was published first: the tab's first event is the widget's.
+    event, data = await tab.next_event()
+    assert (event, data["text"]) == ("bot_uttered", "y")
 
 
 @pytest.fixture
 async def redis_chat(monkeypatch) -> AsyncIterator[WebchatServer]:
     import redis
 
-    url = "redis://127.0.0.1:6379/0"
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
+        if os.environ.get("CI"):  # CI runs the Redis service: the replica path must be tested
+            pytest.fail(f"Redis unreachable in CI: {exc}")
         pytest.skip(f"Redis unreachable: {exc}")
     monkeypatch.setenv("REDIS_URL", url)
     from bot.config import get_settings

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.crm.complaints import create_complaint
 from bot.crm.customers import resolve_customer
@@ -26,8 +27,12 @@ def _calibration(i: int) -> CalibrationRequestInput:
     )
 
 
-def test_format_and_sequence_per_prefix(crm_url: str) -> None:
-    year = datetime.now(UTC).year
+def test_format_and_sequence_per_prefix(crm_url: str, time_machine) -> None:
+    # The last second of 2026 in Jakarta (16:59:59 UTC): 2026 wherever the year is read.
+    time_machine.move_to(
+        datetime(2026, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("Asia/Jakarta")), tick=False
+    )
+    year = 2026
     customer = resolve_customer("rest", "ref-user", url=crm_url)
     first = create_calibration_request(customer.id, _calibration(0), "ref-a", url=crm_url)
     second = create_calibration_request(customer.id, _calibration(1), "ref-b", url=crm_url)

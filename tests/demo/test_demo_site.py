@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import threading
@@ -17,7 +18,10 @@ from bot.demo.site import make_server
 def site(monkeypatch) -> Iterator[str]:
     monkeypatch.setenv("RASA_PUBLIC_URL", "http://localhost:5999")
     server = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -58,7 +62,23 @@ def test_security_headers(site):
 
 @pytest.mark.parametrize(
     "path",
-    ["/../pyproject.toml", "/static/../../bot/config.py", "/vendor/../package.json", "/nope"],
+    [
+        "/../pyproject.toml",
+        "/static/../../bot/config.py",
+        "/vendor/../../package.json",
+        "/%2e%2e/pyproject.toml",
+        "/..%2fpyproject.toml",
+        "/nope",
+    ],
 )
 def test_nothing_outside_the_published_files_is_served(site, path):
-    assert requests.get(site + path, timeout=5).status_code == 404
+    # http.client sends the path byte for byte; requests/urllib3 would remove the "../".
+    host, port = site.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert (response.status, body) == (404, b"Not found")

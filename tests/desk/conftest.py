@@ -7,15 +7,15 @@
   the tests do not depend on the hour they run at.
 * ``desk_server``: a real Sanic server built by Rasa's own ``configure_app`` (HTTP API with
   an auth token, the desk channel, the guarded REST channel and a recording channel), with a
-  Rasa ``Agent`` holding real tracker and lock stores, on a free port.
+  Rasa ``Agent`` holding real tracker and lock stores, on a free port; once on SQLite and
+  once on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,6 @@ from rasa.core.channels.channel import CollectingOutputChannel
 
 from bot import PROJECT_ROOT
 from testkit.ports import free_port
-from tests.conftest import migrated_postgres_database
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,59 +43,16 @@ def _third_party_patches() -> None:
 
 
 # ---- database ---------------------------------------------------------------------------
-def _use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.config import get_settings
-
-    monkeypatch.setenv("CRM_DATABASE_URL", url)
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="session")
-def _desk_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bot.crm.db import dispose_engine
-    from bot.crm.migrate import upgrade
-
-    path = tmp_path_factory.mktemp("desk-crm") / "crm.sqlite3"
-    upgrade(f"sqlite:///{path}")
-    dispose_engine(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def _desk_postgres_url() -> Iterator[str]:
-    yield from migrated_postgres_database("desk_test")
+@pytest.fixture
+def desk_db(sqlite_crm_url: str) -> str:
+    """An empty migrated SQLite CRM (shared fixture), set as CRM_DATABASE_URL."""
+    return sqlite_crm_url
 
 
 @pytest.fixture
-def desk_db(
-    _desk_sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    from bot.config import get_settings
-    from bot.crm.db import dispose_engine
-
-    path = tmp_path / "crm.sqlite3"
-    shutil.copyfile(_desk_sqlite_template, path)
-    url = f"sqlite:///{path}"
-    _use_database(url, monkeypatch)
-    yield url
-    get_settings.cache_clear()
-    dispose_engine(url)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_desk_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield request.getfixturevalue("desk_db")
-        return
-    from bot.crm.db import get_engine
-    from bot.crm.models import Base
-
-    url = request.getfixturevalue("_desk_postgres_url")
-    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with get_engine(url).begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE")
-    _use_database(url, monkeypatch)
-    yield url
+def any_desk_db(crm_url: str) -> str:
+    """SQLite and PostgreSQL (the database two replicas would share)."""
+    return crm_url
 
 
 def _set_profile(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -149,13 +105,22 @@ def make_agent() -> Callable[..., Any]:
     return create
 
 
+@pytest.fixture(scope="session")
+def project_domain() -> Any:
+    """The project's domain, parsed once: parsing it was half the CPU of a desk test."""
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(PROJECT_ROOT / "domain"))
+
+
 @pytest.fixture
-async def desk_server(desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPatch):
+async def desk_server(
+    any_desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPatch, project_domain: Any
+):
     from rasa.core.agent import Agent
     from rasa.core.lock_store import InMemoryLockStore
     from rasa.core.run import configure_app
     from rasa.core.tracker_store import InMemoryTrackerStore
-    from rasa.shared.core.domain import Domain
     from sanic import Sanic
 
     from bot.bus import reset_bus
@@ -175,7 +140,7 @@ async def desk_server(desk_db: str, on_duty: Path, monkeypatch: pytest.MonkeyPat
         auth_token=AUTH_TOKEN,
         enable_api=True,
     )
-    domain = Domain.load(str(PROJECT_ROOT / "domain"))
+    domain = project_domain
     # The tracker store streams to the handoff broker, as endpoints.yml configures it.
     broker = HandoffEventBroker()
     store = InMemoryTrackerStore(domain, event_broker=broker)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 from bot import PROJECT_ROOT
 
 AUTH_TOKEN = "test-rasa-token"
+_TLS = ssl.create_default_context()
 PASSWORD = "correct horse battery"
 
 
@@ -73,7 +75,9 @@ class DeskServer:
         return self.app.ctx.agent
 
     def client(self) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=self.url, timeout=30)
+        # One TLS context for every client: building one per client loads the CA store
+        # each time (plain http here, but httpx builds it eagerly).
+        client = httpx.AsyncClient(base_url=self.url, timeout=30, verify=_TLS)
         self.clients.append(client)
         return client
 

@@ -143,10 +143,11 @@ async def test_redis_namespaces_do_not_mix(redis_prefix: str) -> None:
     mine.subscribe("deliver", on_message)
     await mine.start()
     try:
+        # Redis delivers in publish order: had the other namespace's message reached this
+        # bus, it would have arrived before "mine".
         await other.publish("deliver", {"from": "other"})
         await mine.publish("deliver", {"from": "mine"})
         await wait_for(lambda: got)
-        await asyncio.sleep(0.2)
         assert got == [{"from": "mine"}]
     finally:
         await mine.close()

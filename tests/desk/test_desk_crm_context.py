@@ -9,7 +9,7 @@ from desk_helpers import PASSWORD, api_csrf
 
 from bot import PROJECT_ROOT
 from bot.crm import agents, complaints, customers, feedback, handoffs
-from bot.crm.db import session_scope
+from bot.crm.db import get_engine, session_scope
 from bot.crm.types import ComplaintInput, FeedbackInput
 
 
@@ -144,6 +144,11 @@ def test_cli_creates_an_agent_who_can_log_in(desk_db, tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert "rina" in done.stdout and "/desk/" in done.stdout
     assert PASSWORD not in done.stdout + done.stderr
+    with get_engine(desk_db).connect() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT password_hash FROM agents WHERE username = 'rina'"
+        ).scalar_one()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # the production work factor
     record = agents.authenticate("rina", PASSWORD)
     assert (record.display_name, record.role) == ("Rina Wulandari", "supervisor")
     again = subprocess.run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import websockets
@@ -148,7 +149,12 @@ async def test_session_cookie_is_httponly_samesite_and_secure_when_configured(
     assert "secure" in response.headers["set-cookie"].lower()
 
 
-async def test_wrong_password_and_login_rate_limit(desk_server, make_agent, monkeypatch) -> None:
+async def test_wrong_password_and_login_rate_limit(
+    desk_server, make_agent, monkeypatch, time_machine
+) -> None:
+    # Attempts are counted per fixed time window: with the clock stopped they all fall in
+    # one window, whenever the test runs (a window boundary mid-test would reset the count).
+    time_machine.move_to(datetime.now(UTC), tick=False)
     monkeypatch.setenv("DESK_LOGIN_ATTEMPTS", "3")
     make_agent("rina")
     client = desk_server.client()

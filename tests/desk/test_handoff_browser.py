@@ -28,7 +28,6 @@ from desk_helpers import ALL_DAYS, PASSWORD, write_profile
 from bot import PROJECT_ROOT
 from bot.crm import agents, handoffs
 from testkit.ports import free_port
-from tests.conftest import StackProcesses
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
@@ -46,7 +45,7 @@ SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "desk.png"
 
 
 @pytest.fixture
-def handoff_stack(handoff_model: Path, tmp_path: Path) -> Iterator[Any]:
+def handoff_stack(handoff_model: Path, tmp_path: Path, stack_factory) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: apt-get install chromium")
     web_port = free_port()
@@ -54,7 +53,7 @@ def handoff_stack(handoff_model: Path, tmp_path: Path) -> Iterator[Any]:
     profile = write_profile(
         tmp_path / "profile.yml", 12, {d: {"open": "00:00", "close": "23:59"} for d in ALL_DAYS}
     )
-    processes = StackProcesses(
+    processes = stack_factory(
         handoff_model,
         f"sqlite:///{tmp_path / 'crm.sqlite3'}",
         tmp_path / "stack",

@@ -17,7 +17,12 @@ import requests
 from desk_helpers import ALL_DAYS, PASSWORD, write_profile
 
 from bot.crm import agents, handoffs
-from tests.conftest import StackProcesses
+from tests.fixtures.databases import (
+    BOTH_DATABASES,
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+)
 
 pytestmark = pytest.mark.model
 
@@ -64,20 +69,27 @@ def texts(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 
 
-@pytest.fixture
-def stack_on_duty(handoff_model: Path, tmp_path: Path):
+@pytest.fixture(params=BOTH_DATABASES)
+def stack_on_duty(request, handoff_model: Path, tmp_path: Path, stack_factory):
+    """A stack of its own on SQLite, and on PostgreSQL (CRM and tracker store there)."""
     profile = write_profile(
         tmp_path / "profile.yml", 12, {d: {"open": "00:00", "close": "23:59"} for d in ALL_DAYS}
     )
-    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    processes = StackProcesses(
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    else:
+        require_postgres()
+        url = create_postgres_database("handoff_stack")
+    processes = stack_factory(
         handoff_model, url, tmp_path / "stack", extra_env={"BUSINESS_PROFILE": str(profile)}
     )
-    processes.start()
     try:
+        processes.start()
         yield processes
     finally:
         processes.stop()
+        if request.param != "sqlite":
+            drop_postgres_database(url)
 
 
 def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(
@@ -143,12 +155,12 @@ def test_bot_stays_paused_through_a_restart_and_resumes_when_the_agent_closes(
 
 
 @pytest.fixture
-def stack_off_duty(handoff_model: Path, tmp_path: Path):
+def stack_off_duty(handoff_model: Path, tmp_path: Path, stack_factory):
     profile = write_profile(
         tmp_path / "profile.yml", 2, {d: {"open": "08:00", "close": "17:00"} for d in ALL_DAYS}
     )
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    processes = StackProcesses(
+    processes = stack_factory(
         handoff_model, url, tmp_path / "stack", extra_env={"BUSINESS_PROFILE": str(profile)}
     )
     processes.start()

@@ -2,24 +2,68 @@
 
 Uses the session's stack (trained model, `rasa run`, action server, fresh SQLite CRM) and
 asserts the stored rows field by field. The restart test stops and starts both servers in
-the middle of a form and expects the form to carry on from the SQL tracker store.
+the middle of a form and expects the form to carry on from the SQL tracker store, on SQLite
+and on PostgreSQL. A second stack, on PostgreSQL, has a recording proxy in front of its
+action server, so a test can deliver the very same action call twice.
+
+The servers read "today" (Asia/Jakarta) with the real clock, in their own process: a test
+reads it right before and right after the message whose date the server computes, and
+accepts the date of either reading (they differ only when the message crossed midnight).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.profile import get_profile
-from tests.e2e.flow_chat import Chat, rows
+from tests.e2e.flow_chat import ActionServerRecorder, Chat, references_in, rows
+from tests.fixtures.databases import (
+    BOTH_DATABASES,
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+)
 
 pytestmark = pytest.mark.model
 
 
-def _today():
+def _today() -> date:
     return get_profile().local_now().date()
+
+
+def say_dated(chat: Chat, text: str, days_ahead: int) -> set[str]:
+    """Send ``text`` (a relative date); the dates it may mean: today + ``days_ahead`` as read
+    right before and right after the server handled it."""
+    before = _today()
+    chat.say(text)
+    after = _today()
+    return {str(day + timedelta(days=days_ahead)) for day in (before, after)}
+
+
+@pytest.fixture(scope="module")
+def postgres_stack(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, stack_factory: Any
+) -> Iterator[tuple[Any, ActionServerRecorder]]:
+    """A stack of its own on a throw-away PostgreSQL database (CRM and tracker store), Rasa
+    calling its action server through a recording proxy."""
+    require_postgres()
+    url = create_postgres_database("e2e_test")
+    processes = stack_factory(trained_model, url, tmp_path_factory.mktemp("pg-stack"))
+    recorder = ActionServerRecorder(processes.stack.action_url)
+    processes.env["ACTION_ENDPOINT_URL"] = f"{recorder.url}/webhook"
+    try:
+        processes.start()
+        yield processes, recorder
+    finally:
+        processes.stop()
+        recorder.close()
+        drop_postgres_database(url)
 
 
 def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
@@ -38,7 +82,7 @@ def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
     chat.say("Pabrik 2, Jl. Industri Raya No. 5, Cikarang Utara")
     chat.say("01/01/2020")
     assert "sudah lewat" in chat.text  # asked again, with the reason
-    chat.say("besok")
+    tomorrow = say_dated(chat, "besok", 1)
     assert "perusahaan" in chat.text.lower()
     chat.say("jam buka kantornya kapan ya?")  # a FAQ question in the middle of the form
     assert "Senin" in chat.text and chat.text.strip().endswith(
@@ -62,7 +106,6 @@ def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
     chat.click("Ya, kirim")
     reference = chat.reference()
     assert reference.startswith("KAL-") and "hari kerja" in chat.text
-    chat.say("ya")  # the same confirmation delivered twice
     stored = rows(stack.database_url, "calibration_requests")
     assert len(stored) == 1
     row = stored[0]
@@ -71,7 +114,7 @@ def test_calibration_request_is_stored_once_with_every_field(stack) -> None:
     assert (row["phone"], row["email"]) == ("+6281234567890", "budi@majujaya.co.id")
     assert (row["service_type"], row["service_location"]) == ("kalibrasi", "onsite")
     assert row["site_address"] == "Pabrik 2, Jl. Industri Raya No. 5, Cikarang Utara"
-    assert str(row["preferred_date"]) == str(_today() + timedelta(days=1))
+    assert str(row["preferred_date"]) in tomorrow
     items = rows(stack.database_url, "calibration_request_items", request_id=row["id"])
     assert [(i["instrument_type"], i["spec"], i["quantity"]) for i in items] == [
         ("pressure_gauge", "analog", 12),
@@ -249,7 +292,12 @@ def test_feedback_offer_can_be_skipped(stack) -> None:
     assert rows(stack.database_url, "feedback", related_reference=kal) == []
 
 
-def test_a_form_resumes_after_both_servers_restart(stack_processes) -> None:
+@pytest.mark.parametrize("database", BOTH_DATABASES)
+def test_a_form_resumes_after_both_servers_restart(request, database: str) -> None:
+    if database == "sqlite":
+        stack_processes = request.getfixturevalue("stack_processes")
+    else:
+        stack_processes, _ = request.getfixturevalue("postgres_stack")
     stack = stack_processes.stack
     chat = Chat(stack)
     chat.say("mau kalibrasi 4 flow meter digital")
@@ -260,7 +308,7 @@ def test_a_form_resumes_after_both_servers_restart(stack_processes) -> None:
     stack_processes.stop()
     stack = stack_processes.start()
     chat.stack = stack
-    chat.say("lusa")  # the answer to the question asked before the restart
+    day_after_tomorrow = say_dated(chat, "lusa", 2)  # answers the question asked before
     assert "perusahaan" in chat.text.lower()
     chat.say("PT Aliran Deras")
     chat.say("Rudi")
@@ -269,7 +317,28 @@ def test_a_form_resumes_after_both_servers_restart(stack_processes) -> None:
     chat.click("Ya, kirim")
     reference = chat.reference()
     (row,) = rows(stack.database_url, "calibration_requests", reference=reference)
-    assert (row["company_name"], str(row["preferred_date"])) == (
-        "PT Aliran Deras",
-        str(_today() + timedelta(days=2)),
-    )
+    assert row["company_name"] == "PT Aliran Deras"
+    assert str(row["preferred_date"]) in day_after_tomorrow
+
+
+def test_the_same_confirmation_delivered_twice_is_stored_once(postgres_stack) -> None:
+    """Rasa may call the action server again with the very same request (a retry after a
+    timeout, a replica taking over): the request is stored once and answered the same way."""
+    processes, recorder = postgres_stack
+    stack = processes.stack
+    chat = Chat(stack)
+    reference = _saved_calibration(chat)
+    (first,) = recorder.calls_of("action_submit_calibration", chat.sender)
+    assert first.status == 200
+    before = rows(stack.database_url, "calibration_requests")
+    assert [r["reference"] for r in before if r["reference"] == reference] == [reference]
+
+    again = [recorder.replay(first) for _ in range(2)]
+
+    assert [answer.status_code for answer in again] == [200, 200]
+    # Both answers give the customer the first request's reference again.
+    assert references_in(first.answer.decode()) == {reference}
+    assert [references_in(answer.text) for answer in again] == [{reference}] * 2
+    after = rows(stack.database_url, "calibration_requests")
+    assert len(after) == len(before)
+    assert [r["reference"] for r in after if r["reference"] == reference] == [reference]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from bot.flows.base import Context, Entity, FormFlow, Reply, StepResult, Turn, form_step
+
+TODAY = date(2026, 11, 25)  # a Wednesday
 
 
 def ent(name: str, value: Any, text: str | None = None, within: str | None = None) -> Entity:
@@ -75,3 +79,50 @@ def start(
     conversation = Conversation(flow, ctx, state)
     result = conversation.say(text, intent, entities)
     return conversation, result
+
+
+class Records:
+    """Two customers with one record each, stored through the real CRM."""
+
+    def __init__(self) -> None:
+        from bot.crm.customers import resolve_customer
+        from bot.crm.requests import create_calibration_request, create_financing_request
+        from bot.crm.types import (
+            CalibrationItemInput,
+            CalibrationRequestInput,
+            FinancingRequestInput,
+        )
+
+        # The owner writes on WhatsApp; her calibration request carries her number.
+        self.owner = resolve_customer("whatsapp", "6281234567890")
+        self.owner_phone = "+6281234567890"
+        self.kal = create_calibration_request(
+            self.owner.id,
+            CalibrationRequestInput(
+                company_name="PT Maju Jaya",
+                contact_name="Budi",
+                phone="0812-3456-7890",
+                service_type="kalibrasi",
+                service_location="lab",
+                items=(
+                    CalibrationItemInput(
+                        instrument_type="pressure_gauge", quantity=2, spec="analog"
+                    ),
+                ),
+            ),
+            "test:owner:1",
+        ).reference
+        # Someone else, on the website, with a financing application.
+        self.other = resolve_customer("rest", "web-visitor-2")
+        self.other_phone = "+6281399998888"
+        self.fin = create_financing_request(
+            self.other.id,
+            FinancingRequestInput(
+                product_type="car",
+                amount=Decimal("150000000"),
+                name="Rina",
+                phone="0813-9999-8888",
+                consent=True,
+            ),
+            "test:other:1",
+        ).reference

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.flows import complaints as cmp
 from bot.flows.base import Context
-from tests.flows.conftest import Records
-from tests.flows.helpers import Conversation, ent, start
+from tests.flows.helpers import Conversation, Records, ent, start
 
 
 def _start(ctx: Context, text: str = "saya mau komplain") -> Conversation:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -55,12 +56,17 @@ def _rows(model: Any) -> list:
         return session.execute(sa.select(model).order_by(model.id)).scalars().all()
 
 
-def test_calibration_is_stored_field_by_field_and_once(crm_url: str, ctx: Context) -> None:
+def test_calibration_is_stored_field_by_field_and_once(
+    crm_url: str, ctx: Context, time_machine
+) -> None:
+    time_machine.move_to(
+        datetime(2026, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("Asia/Jakarta")), tick=False
+    )
     ctx.customer_id = resolve_customer("socketio", "web-session-1").id
     first = save_calibration(ctx, CALIBRATION_STATE, "calibration:abc")
     again = save_calibration(ctx, CALIBRATION_STATE, "calibration:abc")  # a retried action call
     assert first.created and not again.created and again.reference == first.reference
-    assert first.reference.startswith(f"KAL-{date.today().year}-")
+    assert first.reference == "KAL-2026-000001"
     with session_scope(readonly=True) as session:
         rows = session.execute(sa.select(CalibrationRequest)).scalars().all()
         assert len(rows) == 1

@@ -10,8 +10,7 @@ from bot.crm.db import session_scope
 from bot.crm.models import CalibrationRequest
 from bot.flows import status
 from bot.flows.base import Context
-from tests.flows.conftest import Records
-from tests.flows.helpers import Conversation, ent, start
+from tests.flows.helpers import Conversation, Records, ent, start
 
 
 def _check(ctx: Context, reference: str) -> Conversation:

@@ -9,8 +9,7 @@ from bot.crm.db import session_scope
 from bot.crm.models import Notification
 from bot.flows import status, verification
 from bot.flows.base import Context
-from tests.flows.conftest import Records
-from tests.flows.helpers import Conversation, ent, start
+from tests.flows.helpers import Conversation, Records, ent, start
 
 
 def _as(ctx: Context, sender: str) -> Context:

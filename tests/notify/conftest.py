@@ -14,14 +14,7 @@ from bot.crm.sqltypes import utcnow
 from bot.notify.senders import EmailSender, Sender, WidgetSender
 from bot.notify.whatsapp import WhatsAppSender
 from bot.notify.worker import Worker
-from tests.conftest import free_port
-from tests.crm.conftest import (  # noqa: F401 - fixtures re-exported for this directory
-    crm_url,
-    postgres_admin_url,
-    postgres_crm_url,
-    race,
-    sqlite_template,
-)
+from testkit.ports import free_port
 from tests.notify.fakes import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
@@ -94,7 +87,7 @@ MakeWorker = Callable[..., Worker]
 
 @pytest.fixture
 def make_worker(
-    crm_url: str,  # noqa: F811 - the fixture imported above
+    crm_url: str,
     fake_graph: FakeGraph,
     fake_smtp: FakeSMTP,
     clock: Clock,
