@@ -34,6 +34,7 @@ import yaml
 from bot import PROJECT_ROOT
 from bot.config import Settings, get_channel_settings, get_settings, rasa_bind_host
 from bot.errors import StartupError
+from bot.private_files import private_dir, private_file
 
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
 
@@ -204,8 +205,8 @@ def start_process(
     spec: ProcessSpec, env: Mapping[str, str], log_dir: Path, cwd: Path = PROJECT_ROOT
 ) -> RunningProcess:
     """Start ``spec`` with its output appended to ``log_dir/<name>.log``."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{spec.name}.log"
+    private_dir(log_dir, tighten=True)  # logs hold conversation details: 0700 / 0600
+    log_path = private_file(log_dir / f"{spec.name}.log")
     with open(log_path, "ab") as log:  # the child keeps its own descriptor
         popen = subprocess.Popen(
             list(spec.command), cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT

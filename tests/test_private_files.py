@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,21 +26,22 @@ def usual_umask():
 
 
 @pytest.fixture
-def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     import bot.config
-    import bot.runner
 
     var = tmp_path / "var"
     monkeypatch.setattr(bot.config, "VAR_DIR", var)
-    monkeypatch.setattr(bot.runner, "VAR_DIR", var)
-    return var
+    monkeypatch.setenv("BOT_VAR_DIR", str(var))
+    bot.config.get_settings.cache_clear()
+    yield var
+    bot.config.get_settings.cache_clear()
 
 
 def test_generated_secret_and_var_dir(var_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.config import _secret
 
     monkeypatch.delenv("TEST_ONLY_SECRET", raising=False)
-    value = _secret("TEST_ONLY_SECRET", "test_only_secret")
+    value = _secret("TEST_ONLY_SECRET", "test_only_secret", os.environ, var_dir)
     assert (var_dir / "test_only_secret").read_text() == value
     assert mode(var_dir / "test_only_secret") == 0o600
     assert mode(var_dir) == 0o700
@@ -50,7 +52,7 @@ def test_an_old_world_readable_var_dir_is_tightened(var_dir: Path) -> None:
 
     var_dir.mkdir(mode=0o755)
     var_dir.chmod(0o755)
-    _secret("TEST_ONLY_SECRET_2", "other_secret")
+    _secret("TEST_ONLY_SECRET_2", "other_secret", os.environ, var_dir)
     assert mode(var_dir) == 0o700
 
 
@@ -85,10 +87,11 @@ def test_sqlite_tracker_database_file(var_dir: Path) -> None:
 
 
 def test_process_logs_of_python_m_bot_run(var_dir: Path) -> None:
-    from bot.runner import _start
+    from bot.runner import ProcessSpec, start_process
 
-    proc = _start("unit", [sys.executable, "-c", "print('started')"], dict(os.environ))
-    assert proc.wait(timeout=60) == 0
+    spec = ProcessSpec(name="unit", command=(sys.executable, "-c", "print('started')"))
+    proc = start_process(spec, dict(os.environ), var_dir / "logs")
+    assert proc.popen.wait(timeout=60) == 0
     log = var_dir / "logs" / "unit.log"
     assert "started" in log.read_text()
     assert mode(log) == 0o600

@@ -24,7 +24,7 @@ def test_product_commands_carry_no_secret_and_the_configured_origins(tmp_path: P
         WEB_PORT="6003",
     )
     specs = product_specs(load_settings(env), tmp_path / "m.tar.gz", tmp_path / "e.yml")
-    assert [s.name for s in specs] == ["action-server", "rasa", "web"]
+    assert [s.name for s in specs] == ["action-server", "rasa", "web", "worker"]
     everything = " ".join(" ".join(s.command) for s in specs)
     for secret in ("rasa-secret-1", "action-secret-1", "desk-secret-1"):
         assert secret not in everything
@@ -37,6 +37,7 @@ def test_product_commands_carry_no_secret_and_the_configured_origins(tmp_path: P
         "http://127.0.0.1:6002/health",
         "http://127.0.0.1:6001/",
         "http://127.0.0.1:6003/healthz",
+        None,  # the worker has no HTTP port
     ]
 
 

@@ -6,7 +6,6 @@ supervisor or admin on any. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from desk_db_params import desk_db  # noqa: F401 - SQLite and PostgreSQL
 from desk_helpers import api_csrf
 
 from bot.crm import complaints, customers, handoffs

@@ -8,7 +8,6 @@ SQLite and PostgreSQL.
 from __future__ import annotations
 
 import pytest
-from desk_db_params import desk_db  # noqa: F401 - SQLite and PostgreSQL
 from desk_helpers import PASSWORD, csrf_from
 
 from bot.desk.web import resolve_client_address

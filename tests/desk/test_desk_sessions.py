@@ -16,7 +16,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 import websockets
-from desk_db_params import desk_db  # noqa: F401 - SQLite and PostgreSQL
 from desk_helpers import PASSWORD, api_csrf, csrf_from
 
 from bot import PROJECT_ROOT
@@ -130,10 +129,10 @@ async def test_an_account_change_ends_every_session_of_that_agent(
         assert (await client.get("/desk/api/stats")).status_code == 200  # the new role
 
 
-async def test_an_expired_session_is_refused(desk_server, desk_db: str, make_agent) -> None:  # noqa: F811
+async def test_an_expired_session_is_refused(desk_server, any_desk_db: str, make_agent) -> None:
     make_agent("rina")
     _, cookie = await logged_in(desk_server, "rina")
-    with get_engine(desk_db).begin() as connection:
+    with get_engine(any_desk_db).begin() as connection:
         connection.execute(
             sa.update(DeskSession)
             .where(DeskSession.id == desk_sessions.session_id(cookie))
@@ -142,10 +141,12 @@ async def test_an_expired_session_is_refused(desk_server, desk_db: str, make_age
     await assert_refused(desk_server, cookie)
 
 
-async def test_the_session_table_keeps_no_usable_cookie(desk_server, desk_db, make_agent) -> None:  # noqa: F811
+async def test_the_session_table_keeps_no_usable_cookie(
+    desk_server, any_desk_db, make_agent
+) -> None:
     make_agent("rina")
     _, cookie = await logged_in(desk_server, "rina")
-    with get_engine(desk_db).connect() as connection:
+    with get_engine(any_desk_db).connect() as connection:
         stored = connection.execute(sa.select(DeskSession.id)).scalars().all()
     assert stored == [desk_sessions.session_id(cookie)] and cookie not in stored
     # The stored id used as a cookie is no session.
@@ -154,25 +155,25 @@ async def test_the_session_table_keeps_no_usable_cookie(desk_server, desk_db, ma
 
 async def test_a_stale_cookie_never_marks_the_agent_online(
     desk_server,
-    desk_db,  # noqa: F811
+    any_desk_db,
     make_agent,
 ) -> None:
     rina = make_agent("rina")
     client, cookie = await logged_in(desk_server, "rina")
-    assert last_seen(desk_db, rina.id) is not None  # at the desk
+    assert last_seen(any_desk_db, rina.id) is not None  # at the desk
     page = await client.get("/desk/")
     await client.post("/desk/logout", data={"csrf_token": csrf_from(page.text)})
-    assert last_seen(desk_db, rina.id) is None  # logged out: offline
+    assert last_seen(any_desk_db, rina.id) is None  # logged out: offline
     stale = replay(desk_server, cookie)
     for path in ("/desk/api/queue", "/desk/", "/desk/api/stats"):
         await stale.get(path)
-    assert last_seen(desk_db, rina.id) is None
+    assert last_seen(any_desk_db, rina.id) is None
     assert [a.username for a in agents.online_agents(60)] == []
 
 
 async def test_an_open_websocket_closes_when_its_session_ends(
     desk_server,
-    desk_db,  # noqa: F811
+    any_desk_db,
     make_agent,
     monkeypatch,
 ) -> None:
@@ -190,12 +191,12 @@ async def test_an_open_websocket_closes_when_its_session_ends(
             while True:  # live events may still arrive until the socket is closed
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.code == 4401
-    assert last_seen(desk_db, rina.id) is None
+    assert last_seen(any_desk_db, rina.id) is None
 
 
 async def test_a_heartbeat_on_a_revoked_session_closes_the_socket_and_stays_offline(
     desk_server,
-    desk_db,  # noqa: F811
+    any_desk_db,
     make_agent,
 ) -> None:
     rina = make_agent("rina")
@@ -211,7 +212,7 @@ async def test_a_heartbeat_on_a_revoked_session_closes_the_socket_and_stays_offl
             while True:
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.code == 4401
-    assert last_seen(desk_db, rina.id) is None
+    assert last_seen(any_desk_db, rina.id) is None
 
 
 def run_cli(url: str, tmp_path, *args: str, stdin: str = ""):
@@ -235,40 +236,40 @@ def run_cli(url: str, tmp_path, *args: str, stdin: str = ""):
 
 async def test_cli_passwd_role_and_disable_end_the_sessions(
     desk_server,
-    desk_db,  # noqa: F811
+    any_desk_db,
     make_agent,
     tmp_path,
 ) -> None:
     make_agent("rina")
     new_password = "ganti kata sandi 2026"
     _, cookie = await logged_in(desk_server, "rina")
-    done = run_cli(desk_db, tmp_path, "passwd", "rina", "--password-stdin", stdin=new_password)
+    done = run_cli(any_desk_db, tmp_path, "passwd", "rina", "--password-stdin", stdin=new_password)
     assert done.returncode == 0, done.stderr
     assert new_password not in done.stdout + done.stderr
     await assert_refused(desk_server, cookie)
     assert agents.authenticate("rina", new_password) is not None
 
     _, cookie = await logged_in_with(desk_server, "rina", new_password)
-    done = run_cli(desk_db, tmp_path, "role", "rina", "admin")
+    done = run_cli(any_desk_db, tmp_path, "role", "rina", "admin")
     assert done.returncode == 0, done.stderr
     await assert_refused(desk_server, cookie)
     assert agents.find_agent("rina").role == "admin"
 
     _, cookie = await logged_in_with(desk_server, "rina", new_password)
-    done = run_cli(desk_db, tmp_path, "disable", "rina")
+    done = run_cli(any_desk_db, tmp_path, "disable", "rina")
     assert done.returncode == 0, done.stderr
     await assert_refused(desk_server, cookie)
     assert agents.authenticate("rina", new_password) is None
-    done = run_cli(desk_db, tmp_path, "enable", "rina")
+    done = run_cli(any_desk_db, tmp_path, "enable", "rina")
     assert done.returncode == 0, done.stderr
     assert agents.authenticate("rina", new_password) is not None
     await assert_refused(desk_server, cookie)  # re-enabling does not revive old sessions
 
-    weak = run_cli(desk_db, tmp_path, "passwd", "rina", "--password-stdin", stdin="short\n")
+    weak = run_cli(any_desk_db, tmp_path, "passwd", "rina", "--password-stdin", stdin="short\n")
     assert weak.returncode == 2 and "at least 8" in weak.stderr
-    unknown = run_cli(desk_db, tmp_path, "role", "nobody", "agent")
+    unknown = run_cli(any_desk_db, tmp_path, "role", "nobody", "agent")
     assert unknown.returncode == 2 and "no agent" in unknown.stderr
-    bad_role = run_cli(desk_db, tmp_path, "role", "rina", "root")
+    bad_role = run_cli(any_desk_db, tmp_path, "role", "rina", "root")
     assert bad_role.returncode == 2
 
 
