@@ -20,6 +20,7 @@ from bot.crm.contact import normalize_email, normalize_phone, whatsapp_identity
 from bot.crm.db import run_in_transaction, session_scope
 from bot.crm.models import (
     CalibrationRequest,
+    Case,
     Complaint,
     Conversation,
     Customer,
@@ -41,7 +42,7 @@ from bot.crm.types import (
 logger = logging.getLogger(__name__)
 
 WHATSAPP_CHANNELS = ("whatsapp", "twilio")
-CLOSED_REQUEST_STATUSES = ("completed", "cancelled", "rejected", "closed")
+CLOSED_REQUEST_STATUSES = ("completed", "cancelled", "rejected", "closed", "paid_off")
 # Tables whose rows follow a customer when two customer records are merged.
 _OWNED = (
     CustomerIdentity,
@@ -51,6 +52,7 @@ _OWNED = (
     Complaint,
     Feedback,
     Handoff,
+    Case,  # back-office cases follow their customer too
 )
 
 

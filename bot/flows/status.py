@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.cases.status_view import StatusView
 from bot.crm.types import RecordStatus
 from bot.flows import texts
 from bot.flows.base import Attempt, Context, FormFlow, Reply, Turn
@@ -30,15 +31,19 @@ class StatusBackend:
     belongs_to: Callable[[str, int], bool]
     matches_phone: Callable[[str, str], bool]
     find: Callable[[str], RecordStatus | None]
+    # The back-office case's customer view (stage, since when, next step); None: no case.
+    view: Callable[[str, str], StatusView | None] = lambda reference, language: None
 
 
 def crm_backend() -> StatusBackend:
+    from bot.cases.status_view import status_view
     from bot.crm.status import find_by_reference, reference_belongs_to, reference_matches_phone
 
     return StatusBackend(
         belongs_to=lambda reference, customer_id: reference_belongs_to(reference, customer_id),
         matches_phone=lambda reference, phone: reference_matches_phone(reference, phone),
         find=lambda reference: find_by_reference(reference),
+        view=lambda reference, language: status_view(reference, language),
     )
 
 
@@ -114,6 +119,18 @@ def status_reply(
         owner or (phone and backend.matches_phone(str(reference), str(phone)))
     ):
         return Reply("utter_status_not_available", {"reference": reference})
+    view = backend.view(record.reference, ctx.language)
+    if view is not None:  # the case's real stage, since when, the next step and its timing
+        return Reply(
+            "utter_status_result",
+            {
+                "reference": view.reference,
+                "kind": view.type_label,
+                "stage": view.stage_label,
+                "updated": view.reached_text,
+                "details": view.details_text,
+            },
+        )
     updated = texts.local_datetime(record.updated_at, ctx.profile).date()
     return Reply(
         "utter_status_result",
@@ -122,5 +139,6 @@ def status_reply(
             "kind": texts.label(texts.KINDS, record.kind, ctx.language),
             "stage": texts.label(texts.STAGES, record.status, ctx.language),
             "updated": texts.format_day(updated, ctx.language),
+            "details": "",
         },
     )
