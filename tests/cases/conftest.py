@@ -116,7 +116,7 @@ class Staff:
 
 
 @pytest.fixture
-def staff(crm_url: str) -> Staff:
+def staff(crm_url: str) -> Staff:  # noqa: F811 - the fixture, requested by name
     a = create_agent("rina", "correct horse battery", url=crm_url)
     b = create_agent("tono", "correct horse battery", url=crm_url)
     s = create_agent("sari", "correct horse battery", role="supervisor", url=crm_url)
