@@ -120,9 +120,13 @@ def _order(sort: str) -> list[Any]:
         "stage_changed": Case.stage_changed_at,
         "reference": Case.reference,
     }[sort.lstrip("-")]
+    # NULLS LAST only where a column can be NULL (due_at): on NOT NULL columns it would stop
+    # PostgreSQL from reading the (created_at, id) index backwards and make it sort 100k rows.
+    nullable = sort.lstrip("-") == "due"
     if sort.startswith("-"):
-        return [column.desc().nulls_last(), Case.id.desc()]
-    return [column.asc().nulls_last(), Case.id.asc()]
+        first = column.desc().nulls_last() if nullable else column.desc()
+        return [first, Case.id.desc()]
+    return [column.asc().nulls_last() if nullable else column.asc(), Case.id.asc()]
 
 
 def list_cases(

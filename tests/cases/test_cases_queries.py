@@ -170,3 +170,14 @@ def test_csv_export_opens_with_bom_labels_wib_and_rupiah(
     en_rows = list(csv.reader(io.StringIO(english.lstrip("\ufeff"))))
     assert en_rows[0][0] == "Reference" and en_rows[1][1] == "Financing application"
     assert en_rows[1][-1] == "Rp150.000.000"
+
+
+def test_the_benchmark_seed_produces_listable_cases(crm_url: str, staff: Staff) -> None:
+    from bot.cases.seed import seed_cases
+
+    assert seed_cases(crm_url, 300, batch=120) == 300
+    page = list_cases(CaseFilter(), actor=staff.supervisor, url=crm_url, limit=10)
+    assert page.total == 300
+    counts = stage_counts(CaseFilter(), actor=staff.supervisor, url=crm_url)
+    assert sum(c.count for c in counts) == 300
+    assert list_cases(CaseFilter(q="sinar abadi"), actor=staff.supervisor, url=crm_url).total > 0
