@@ -210,3 +210,24 @@ def test_sample_fields_cover_every_stage() -> None:
     for pipeline in get_profile().pipelines.values():
         for stage in pipeline.stages.values():
             sample_fields(stage)
+
+
+def test_cases_follow_their_customer_when_two_records_merge(crm_url: str) -> None:
+    from bot.crm.customers import attach_contact
+
+    older = resolve_customer("whatsapp", "6281277778888", url=crm_url)
+    web = resolve_customer("socketio", "merge-web", url=crm_url)
+    data = CalibrationRequestInput(
+        company_name="PT Gabung",
+        contact_name="Ani",
+        phone="0812 7777 8888",
+        service_type="kalibrasi",
+        service_location="lab",
+        items=(CalibrationItemInput("scale", 1),),
+    )
+    reference = create_calibration_request(web.id, data, "merge-1", url=crm_url).reference
+    # The web customer gives the number already known from WhatsApp: the younger web record
+    # is folded into the older one, and its case goes with it.
+    survivor = attach_contact(web.id, phone="0812 7777 8888", url=crm_url)
+    assert survivor.id == older.id != web.id
+    assert case_row(crm_url, reference).customer_id == older.id
