@@ -21,6 +21,9 @@ FEEDBACK = "FEEDBACK"
 FEEDBACK_TABLE = "feedback"
 # Column names that hold a record's own reference (not e.g. a complaint's *related* reference).
 _REFERENCE_COLUMNS = {"reference", "reference_number", "reference_no", "ref", "ref_number"}
+# Tables that point at records by reference rather than store them (the back office's case
+# index, the notification outbox): counting them would report every record twice.
+_INDEX_TABLES = {"cases", "notifications"}
 
 
 @dataclass
@@ -51,7 +54,7 @@ def stored_references(database_url: str) -> StoredReferences:
                         sa.select(sa.func.count()).select_from(table)
                     ).scalar_one()
                 for column in table.columns:
-                    if column.name.lower() not in _REFERENCE_COLUMNS:
+                    if table.name in _INDEX_TABLES or column.name.lower() not in _REFERENCE_COLUMNS:
                         continue
                     for (value,) in conn.execute(sa.select(column)):
                         match = REFERENCE.fullmatch(str(value or "").strip())

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.cases.pipelines import Pipeline, PipelineError, parse_pipelines
+
 logger = logging.getLogger(__name__)
 
 LANGUAGES = ("id", "en")
@@ -152,6 +154,8 @@ class BusinessProfile:
     financing_products: tuple[FinancingProduct, ...]
     complaint_categories: tuple[ComplaintCategory, ...]
     whatsapp_templates: Mapping[str, WhatsAppTemplate] = field(default_factory=dict)
+    # Back-office stage definitions per case type (bot/cases/pipelines.py).
+    pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
 
     # ---- simple accessors -------------------------------------------------------------
     @property
@@ -182,6 +186,13 @@ class BusinessProfile:
     @property
     def certificate_validity_months(self) -> int:
         return int(self.raw["calibration"]["certificate_validity_months"])
+
+    def pipeline(self, case_type: str) -> Pipeline:
+        """The stage definition of ``case_type`` (calibration, financing, complaint, callback)."""
+        try:
+            return self.pipelines[case_type]
+        except KeyError:
+            raise ProfileError(f"business profile: no pipeline for {case_type!r}") from None
 
     def instrument(self, instrument_id: str) -> Instrument | None:
         return next((i for i in self.instruments if i.id == instrument_id), None)
@@ -580,6 +591,11 @@ def parse_profile(raw: Mapping[str, Any]) -> BusinessProfile:
         except ValueError as exc:
             raise ProfileError(f"business profile: holiday {value!r} is not YYYY-MM-DD") from exc
 
+    try:
+        pipelines = parse_pipelines(_require(raw, "pipelines", ""), raw)
+    except PipelineError as exc:
+        raise ProfileError(str(exc)) from None
+
     profile = BusinessProfile(
         raw=raw,
         timezone=tz,
@@ -591,6 +607,7 @@ def parse_profile(raw: Mapping[str, Any]) -> BusinessProfile:
         financing_products=tuple(products),
         complaint_categories=tuple(categories),
         whatsapp_templates=_whatsapp_templates(raw.get("whatsapp_templates") or {}),
+        pipelines=pipelines,
     )
     # Render once so a broken text (e.g. a list where a string belongs) fails at load time.
     for lang in LANGUAGES:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from bot.cases.register import open_case, sync_complaint_case
 from bot.crm.contact import normalize_email, normalize_phone
 from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.idempotency import create_once
@@ -43,6 +44,8 @@ def create_complaint(
     data: ComplaintInput,
     idempotency_key: str,
     *,
+    channel: str | None = None,
+    language: str | None = None,
     url: str | None = None,
 ) -> CreatedRecord:
     """Log a complaint at the first Goodman stage; a repeated key returns the first ticket."""
@@ -59,7 +62,7 @@ def create_complaint(
 
     def build(session: Session) -> Complaint:
         now = utcnow()
-        return Complaint(
+        row = Complaint(
             reference=allocate_reference(session, COMPLAINT),
             customer_id=customer_id,
             category=data.category.strip(),
@@ -75,6 +78,9 @@ def create_complaint(
             updated_at=now,
             events=[ComplaintStageEvent(from_stage=None, to_stage=FIRST_STAGE, note=None, at=now)],
         )
+        # The back-office case commits or rolls back together with the complaint.
+        open_case(session, row, channel=channel, language=language)
+        return row
 
     return create_once(Complaint, idempotency_key, build, url)
 
@@ -123,6 +129,7 @@ def advance_stage(
                 at=now,
             )
         )
+        sync_complaint_case(session, reference, to_stage, note, agent_id, now)
         session.flush()
         session.expire_all()
         return _record(_load(session, reference))

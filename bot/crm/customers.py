@@ -29,6 +29,7 @@ from bot.crm.contact import normalize_email, normalize_phone, whatsapp_identity
 from bot.crm.db import run_in_transaction, session_scope
 from bot.crm.models import (
     CalibrationRequest,
+    Case,
     Complaint,
     Conversation,
     Customer,
@@ -52,7 +53,7 @@ from bot.crm.types import (
 logger = logging.getLogger(__name__)
 
 WHATSAPP_CHANNELS = ("whatsapp", "twilio")
-CLOSED_REQUEST_STATUSES = ("completed", "cancelled", "rejected", "closed")
+CLOSED_REQUEST_STATUSES = ("completed", "cancelled", "rejected", "closed", "paid_off")
 # Identity kinds that hold a phone number (a WhatsApp identity is a proven phone).
 PHONE_KINDS = ("phone", "whatsapp")
 # Tables whose rows follow a customer when a conversation is linked to a proven customer.
@@ -66,6 +67,7 @@ _OWNED = (
     Handoff,
     IdentityChallenge,
     Notification,
+    Case,  # back-office cases follow their customer too
 )
 
 

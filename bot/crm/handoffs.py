@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.cases.register import close_callback_case, open_case
 from bot.crm.db import affected_rows, run_in_transaction, session_scope
 from bot.crm.idempotency import check_key
 from bot.crm.models import (
@@ -184,7 +185,14 @@ def close(handoff_id: int, agent_id: int | None, *, url: str | None = None) -> b
     values: dict[str, Any] = {"status": "closed", "closed_at": utcnow()}
     if agent_id is not None:
         values["agent_id"] = sa.func.coalesce(Handoff.agent_id, agent_id)
-    return _conditional_update(handoff_id, ("waiting", "active", "callback"), values, url)
+
+    def work(session: Session) -> bool:
+        if not _update_status(session, handoff_id, ("waiting", "active", "callback"), values):
+            return False
+        close_callback_case(session, handoff_id, agent_id)  # a callback ticket's case, if any
+        return True
+
+    return run_in_transaction(work, url)
 
 
 def mark_callback(
@@ -194,7 +202,18 @@ def mark_callback(
     if channel not in CALLBACK_CHANNELS:
         raise ValueError(f"callback channel must be one of {CALLBACK_CHANNELS}")
     values = {"status": "callback", "callback_channel": channel, "callback_time": callback_time}
-    return _conditional_update(handoff_id, ("waiting",), values, url)
+
+    def work(session: Session) -> bool:
+        if not _update_status(session, handoff_id, ("waiting",), values):
+            return False
+        # The ticket becomes a back-office case in the same transaction.
+        row = session.get(Handoff, handoff_id)
+        if row is not None:
+            session.refresh(row)
+            open_case(session, row)
+        return True
+
+    return run_in_transaction(work, url)
 
 
 def callbacks(*, url: str | None = None) -> list[HandoffRecord]:
@@ -297,19 +316,22 @@ def stats(day: date, *, tz: tzinfo = UTC, url: str | None = None) -> HandoffStat
 def _conditional_update(
     handoff_id: int, from_statuses: Sequence[str], values: dict[str, Any], url: str | None
 ) -> bool:
-    values = {**values, "updated_at": utcnow()}
+    return run_in_transaction(
+        lambda session: _update_status(session, handoff_id, from_statuses, values), url
+    )
 
-    def work(session: Session) -> bool:
-        changed = affected_rows(
-            session,
-            sa.update(Handoff)
-            .where(Handoff.id == handoff_id, Handoff.status.in_(from_statuses))
-            .values(**values)
-            .execution_options(synchronize_session=False),
-        )
-        return changed == 1
 
-    return run_in_transaction(work, url)
+def _update_status(
+    session: Session, handoff_id: int, from_statuses: Sequence[str], values: dict[str, Any]
+) -> bool:
+    changed = affected_rows(
+        session,
+        sa.update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status.in_(from_statuses))
+        .values(**{**values, "updated_at": utcnow()})
+        .execution_options(synchronize_session=False),
+    )
+    return changed == 1
 
 
 def _jsonable(value: Any) -> Any:

@@ -594,3 +594,120 @@ class Consent(Base):
     # words themselves (a keyword, never free text).
     via: Mapped[str] = Column(String(32), nullable=False)
     keyword = Column(String(32))
+
+
+# --- back office: cases, their timeline, API tokens (bot/cases/) -----------------------------
+CASE_TYPES = ("calibration", "financing", "complaint", "callback")
+CASE_EVENT_KINDS = (
+    "created",
+    "stage_changed",
+    "note",
+    "assigned",
+    "escalated",
+    "notification",
+    "message",
+)
+API_TOKEN_SCOPES = ("read", "write")
+
+
+class Case(Base):
+    """One row per captured request, complaint or callback ticket: what the back office lists.
+
+    ``stage`` is the truth for where the case is (the request tables' status columns mirror
+    it). Contact fields are denormalised copies for search and lists, written from the
+    request's own contact data when the case is created. ``version`` grows by one on every
+    change (optimistic concurrency: a stale form gets a 409). ``fields`` accumulates what staff
+    entered at each stage plus the attributes stage rules look at (e.g. service_location).
+    ``search_text`` is the lower-cased haystack the text search matches (a trigram GIN index
+    on PostgreSQL, LIKE elsewhere).
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        one_of("type", CASE_TYPES, "type"),
+        Index("ix_cases_type_stage", "type", "stage"),
+        Index("ix_cases_created_at_id", "created_at", "id"),
+        Index("ix_cases_type_created_at_id", "type", "created_at", "id"),
+        Index("ix_cases_assignee_id_is_open", "assignee_id", "is_open"),
+        Index("ix_cases_is_open_due_at", "is_open", "due_at"),
+        Index("ix_cases_channel_created_at", "channel", "created_at"),
+        Index("ix_cases_escalated_is_open", "escalated", "is_open"),
+        Index("ix_cases_stage_changed_at", "stage_changed_at"),
+        Index(
+            "ix_cases_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(20), nullable=False, unique=True)
+    type: Mapped[str] = Column(String(16), nullable=False)
+    stage: Mapped[str] = Column(String(20), nullable=False)
+    is_open: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    assignee_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="SET NULL"), index=True)
+    company = Column(String(200))
+    contact_name = Column(String(200))
+    phone = Column(String(20))
+    email = Column(String(320))
+    search_text: Mapped[str] = Column(Text, nullable=False, default="")
+    channel = Column(String(32))
+    language: Mapped[str] = Column(String(2), nullable=False, default="id")
+    severity = Column(String(8))
+    amount = Column(Money)
+    fields: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    stage_changed_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    due_at = Column(UTCDateTime)
+    version: Mapped[int] = Column(Integer, nullable=False, default=1)
+    escalated: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    escalated_at = Column(UTCDateTime)
+    escalation_reason = Column(Text)
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class CaseEvent(Base):
+    """The timeline of a case: every stage change, note, assignment, escalation and message."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (
+        one_of("kind", CASE_EVENT_KINDS, "kind"),
+        Index("ix_case_events_case_id_id", "case_id", "id"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    case_id: Mapped[int] = Column(
+        Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = Column(String(16), nullable=False)
+    from_stage = Column(String(20))
+    to_stage = Column(String(20))
+    fields: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
+    note = Column(Text)
+    assignee_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
+    notification_id = Column(Integer, ForeignKey("notifications.id", ondelete="SET NULL"))
+    actor_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
+    version: Mapped[int] = Column(Integer, nullable=False)  # the case's version after it
+    at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for integrations; only its SHA-256 is stored (shown once at creation)."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (one_of("scope", API_TOKEN_SCOPES, "scope"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    name: Mapped[str] = Column(String(100), nullable=False)
+    token_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    prefix: Mapped[str] = Column(String(16), nullable=False)  # shown in lists, not secret
+    scope: Mapped[str] = Column(String(8), nullable=False)
+    created_by = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at = Column(UTCDateTime)
+    last_used_at = Column(UTCDateTime)

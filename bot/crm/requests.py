@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from bot.cases.register import open_case
 from bot.crm.contact import normalize_email, normalize_phone
 from bot.crm.db import session_scope
 from bot.crm.idempotency import create_once
@@ -43,6 +44,8 @@ def create_calibration_request(
     data: CalibrationRequestInput,
     idempotency_key: str,
     *,
+    channel: str | None = None,
+    language: str | None = None,
     url: str | None = None,
 ) -> CreatedRecord:
     """Store a calibration request with its instrument lines; a repeated key returns the first."""
@@ -65,7 +68,7 @@ def create_calibration_request(
 
     def build(session: Session) -> CalibrationRequest:
         now = utcnow()
-        return CalibrationRequest(
+        row = CalibrationRequest(
             reference=allocate_reference(session, CALIBRATION),
             customer_id=customer_id,
             company_name=data.company_name.strip(),
@@ -88,6 +91,9 @@ def create_calibration_request(
                 for item in data.items
             ],
         )
+        # The back-office case commits or rolls back together with the request.
+        open_case(session, row, channel=channel, language=language)
+        return row
 
     return create_once(CalibrationRequest, idempotency_key, build, url)
 
@@ -97,6 +103,8 @@ def create_financing_request(
     data: FinancingRequestInput,
     idempotency_key: str,
     *,
+    channel: str | None = None,
+    language: str | None = None,
     url: str | None = None,
 ) -> CreatedRecord:
     """Store a financing lead. Without explicit consent nothing is stored (ValueError)."""
@@ -119,7 +127,7 @@ def create_financing_request(
 
     def build(session: Session) -> FinancingRequest:
         now = utcnow()
-        return FinancingRequest(
+        row = FinancingRequest(
             reference=allocate_reference(session, FINANCING),
             customer_id=customer_id,
             product_type=data.product_type,
@@ -137,6 +145,8 @@ def create_financing_request(
             created_at=now,
             updated_at=now,
         )
+        open_case(session, row, channel=channel, language=language)
+        return row
 
     return create_once(FinancingRequest, idempotency_key, build, url)
 

@@ -61,7 +61,9 @@ def _saved(what: str, created: CreatedRecord, customer_id: int) -> Saved:
 def save_calibration(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = calibration.build_input(state)
     customer_id = _attach(ctx, state, with_company=True)
-    created = crm_requests.create_calibration_request(customer_id, data, key)
+    created = crm_requests.create_calibration_request(
+        customer_id, data, key, channel=ctx.channel or None, language=ctx.language
+    )
     return _saved("calibration request", created, customer_id)
 
 
@@ -70,14 +72,18 @@ def save_financing(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
         raise NoConsent("no consent to be contacted")
     data = financing.build_input(state)
     customer_id = _attach(ctx, {NAME: state.get(NAME)}, with_company=False)
-    created = crm_requests.create_financing_request(customer_id, data, key)
+    created = crm_requests.create_financing_request(
+        customer_id, data, key, channel=ctx.channel or None, language=ctx.language
+    )
     return _saved("financing request", created, customer_id)
 
 
 def save_complaint(ctx: Context, state: Mapping[str, Any], key: str) -> Saved:
     data = complaints.build_input(state)
     customer_id = _attach(ctx, {NAME: state.get(NAME)}, with_company=False)
-    created = crm_complaints.create_complaint(customer_id, data, key)
+    created = crm_complaints.create_complaint(
+        customer_id, data, key, channel=ctx.channel or None, language=ctx.language
+    )
     return _saved("complaint", created, customer_id)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.cases.status_view import StatusView
 from bot.crm.status import StatusAccess
 from bot.crm.types import RecordStatus
 from bot.flows import texts
@@ -37,9 +38,12 @@ class StatusBackend:
     access: Callable[[str, int | None], StatusAccess]
     attempt_allowed: Callable[[str, Context, bool], bool]
     find: Callable[[str], RecordStatus | None]
+    # The back-office case's customer view (stage, since when, next step); None: no case.
+    view: Callable[[str, str], StatusView | None] = lambda reference, language: None
 
 
 def crm_backend() -> StatusBackend:
+    from bot.cases.status_view import status_view
     from bot.crm.status import access, find_by_reference, status_attempt_allowed
 
     return StatusBackend(
@@ -48,6 +52,7 @@ def crm_backend() -> StatusBackend:
             reference, ctx.channel or "rest", ctx.sender_id, owner=owner
         ),
         find=lambda reference: find_by_reference(reference),
+        view=lambda reference, language: status_view(reference, language),
     )
 
 
@@ -125,6 +130,18 @@ def status_reply(
     record = backend.find(str(reference))
     if record is None:
         return Reply("utter_status_not_available", {"reference": reference})
+    view = backend.view(record.reference, ctx.language)
+    if view is not None:  # the case's real stage, since when, the next step and its timing
+        return Reply(
+            "utter_status_result",
+            {
+                "reference": view.reference,
+                "kind": view.type_label,
+                "stage": view.stage_label,
+                "updated": view.reached_text,
+                "details": view.details_text,
+            },
+        )
     updated = texts.local_datetime(record.updated_at, ctx.profile).date()
     return Reply(
         "utter_status_result",
@@ -133,5 +150,6 @@ def status_reply(
             "kind": texts.label(texts.KINDS, record.kind, ctx.language),
             "stage": texts.label(texts.STAGES, record.status, ctx.language),
             "updated": texts.format_day(updated, ctx.language),
+            "details": "",
         },
     )

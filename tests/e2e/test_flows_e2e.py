@@ -244,8 +244,9 @@ def test_status_is_shown_only_to_its_owner(stack) -> None:
     owner = Chat(stack)
     kal = _saved_calibration(owner)
     owner.say(f"cek status {kal}")
-    assert f"Status Permintaan kalibrasi {kal}: Diterima, menunggu diproses" in owner.text
-    assert "Terakhir diperbarui" in owner.text
+    # The back-office case's real stage, since when, and the next step from the profile.
+    assert f"Status Permintaan kalibrasi {kal}: Diterima (sejak " in owner.text
+    assert "Langkah berikutnya: penawaran dikirim ke email maks. 2 hari kerja" in owner.text
 
     stranger = Chat(stack)
     stranger.say(f"tolong cek status {kal}")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
-from bot.crm.db import session_scope
-from bot.crm.models import CalibrationRequest
+from bot.cases.transition import transition
+from bot.cases.types import Actor
 from bot.flows import status
 from bot.flows.base import Context
 from tests.flows.helpers import Conversation, Records, ent, start
@@ -19,27 +17,29 @@ def _check(ctx: Context, reference: str) -> Conversation:
     return conversation
 
 
-def test_the_owner_sees_stage_and_last_update_at_once(
+def test_the_owner_sees_the_real_stage_since_when_and_the_next_step(
     crm_url: str, records: Records, ctx: Context
 ) -> None:
-    with session_scope() as session:
-        session.execute(
-            sa.update(CalibrationRequest)
-            .where(CalibrationRequest.reference == records.kal)
-            .values(status="quote_sent", updated_at=datetime(2026, 11, 24, 20, 0, tzinfo=UTC))
-        )
+    # Staff send the quotation in the back office (20:00 UTC on 24 November = 03:00 WIB on 25).
+    transition(
+        records.kal,
+        "quotation_sent",
+        {"quotation_number": "Q-1", "amount": "Rp2.500.000", "valid_until": "2026-12-31"},
+        actor=Actor(None, "supervisor"),
+        now=datetime(2026, 11, 24, 20, 0, tzinfo=UTC),
+    )
     ctx.customer_id = records.owner.id
     conversation = _check(ctx, records.kal)
     assert conversation.asked is None  # recognised by the channel identity
     assert conversation.state[status.ACCESS] == status.OWNER
     reply = status.status_reply(conversation.state, ctx)
-    # 20:00 UTC on 24 November is 25 November in Jakarta.
     assert reply.response == "utter_status_result"
     assert dict(reply.values) == {
         "reference": records.kal,
         "kind": "Permintaan kalibrasi",
         "stage": "Penawaran sudah dikirim",
-        "updated": "25 November 2026",
+        "updated": "25 November 2026 pukul 03.00 WIB",
+        "details": "\nLangkah berikutnya: kami menunggu PO/SPK dari Bapak/Ibu untuk penawaran ini.",
     }
     ctx_en = Context(
         language="en", today=ctx.today, profile=ctx.profile, customer_id=records.owner.id
@@ -48,7 +48,10 @@ def test_the_owner_sees_stage_and_last_update_at_once(
     assert (reply_en.values["kind"], reply_en.values["stage"], reply_en.values["updated"]) == (
         "Calibration request",
         "Quotation sent",
-        "25 November 2026",
+        "25 November 2026, 03:00 WIB",
+    )
+    assert reply_en.values["details"] == (
+        "\nNext step: we are waiting for your PO/SPK for this quotation."
     )
 
 
