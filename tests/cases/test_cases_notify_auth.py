@@ -13,12 +13,12 @@ from bot.cases.timeline import timeline
 from bot.cases.transition import transition
 from bot.cases.types import Actor
 from bot.crm.complaints import advance_stage, get_complaint
-from bot.crm.customers import attach_contact, resolve_customer
+from bot.crm.customers import remember_details, resolve_customer
 from bot.crm.db import session_scope
 from bot.crm.handoffs import claim, close, get_handoff, mark_callback, open_handoff
 from bot.crm.models import Notification
 from bot.profile import get_profile
-from tests.cases.conftest import Staff, calibration, case_row, complaint, financing, sample_fields
+from tests.cases.helpers import Staff, calibration, case_row, complaint, financing, sample_fields
 
 QUOTE = {"quotation_number": "Q-7", "amount": "Rp12.500.000", "valid_until": "2026-12-31"}
 
@@ -272,7 +272,7 @@ class TestCallbackTickets:
         self, crm_url: str, staff: Staff
     ) -> None:
         customer = resolve_customer("socketio", "cb-web-1", url=crm_url)
-        attach_contact(customer.id, name="Wati", phone="0813 2222 3333", url=crm_url)
+        remember_details(customer.id, name="Wati", url=crm_url)
         handoff = open_handoff(
             "cb-web-1",
             "socketio",
@@ -295,7 +295,7 @@ class TestCallbackTickets:
             "callback",
             "open",
             "Wati",
-            "+6281322223333",
+            None,  # no number on this ticket, and a number typed elsewhere is only a claim
         )
         assign(handoff.reference, staff.agent.id, actor=staff.agent, url=crm_url)
         transition(

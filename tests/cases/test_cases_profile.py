@@ -15,7 +15,7 @@ from bot.cases.queries import CaseFilter, stage_counts
 from bot.cases.status_view import status_view
 from bot.cases.transition import next_stages, transition
 from bot.profile import BusinessProfile, ProfileError, load_profile
-from tests.cases.conftest import Staff, calibration, force_stage
+from tests.cases.helpers import Staff, calibration, force_stage
 
 SHIPPED = PROJECT_ROOT / "data" / "business_profile.yml"
 

@@ -14,7 +14,7 @@ from bot.cases.queries import CaseFilter, export_csv, list_cases, stage_counts
 from bot.cases.transition import transition
 from bot.crm.db import session_scope
 from bot.crm.models import Case
-from tests.cases.conftest import Staff, calibration, complaint, financing
+from tests.cases.helpers import Staff, calibration, complaint, financing
 
 QUOTE = {"quotation_number": "Q-7", "amount": "Rp150.000.000", "valid_until": "2026-12-31"}
 

@@ -18,7 +18,7 @@ from bot.crm.models import ApiToken, Case, CaseEvent
 from bot.crm.requests import create_calibration_request
 from bot.crm.types import CalibrationItemInput, CalibrationRequestInput
 from bot.profile import get_profile
-from tests.cases.conftest import Staff, calibration, case_row, financing, force_stage, sample_fields
+from tests.cases.helpers import Staff, calibration, case_row, financing, force_stage, sample_fields
 
 
 class TestApiTokens:
@@ -213,7 +213,7 @@ def test_sample_fields_cover_every_stage() -> None:
 
 
 def test_cases_follow_their_customer_when_two_records_merge(crm_url: str) -> None:
-    from bot.crm.customers import attach_contact
+    from bot.crm.customers import verify_contact
 
     older = resolve_customer("whatsapp", "6281277778888", url=crm_url)
     web = resolve_customer("socketio", "merge-web", url=crm_url)
@@ -226,8 +226,9 @@ def test_cases_follow_their_customer_when_two_records_merge(crm_url: str) -> Non
         items=(CalibrationItemInput("scale", 1),),
     )
     reference = create_calibration_request(web.id, data, "merge-1", url=crm_url).reference
-    # The web customer gives the number already known from WhatsApp: the younger web record
-    # is folded into the older one, and its case goes with it.
-    survivor = attach_contact(web.id, phone="0812 7777 8888", url=crm_url)
-    assert survivor.id == older.id != web.id
+    # The web customer PROVES (one-time code) the number already known from WhatsApp: the
+    # younger web record is folded into the older one, and its case goes with it.
+    with session_scope(crm_url) as session:
+        survivor_id = verify_contact(session, web.id, "phone", "0812 7777 8888").id
+    assert survivor_id == older.id != web.id
     assert case_row(crm_url, reference).customer_id == older.id

@@ -14,7 +14,7 @@ from bot.crm.db import session_scope
 from bot.crm.handoffs import mark_callback, open_handoff
 from bot.crm.models import CaseEvent, Notification
 from bot.profile import get_profile
-from tests.cases.conftest import (
+from tests.cases.helpers import (
     Staff,
     calibration,
     case_row,
