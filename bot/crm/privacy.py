@@ -36,6 +36,8 @@ from bot.crm.contact import normalize_email, normalize_phone
 from bot.crm.db import get_engine, run_in_transaction, session_scope
 from bot.crm.models import (
     CalibrationRequest,
+    Case,
+    CaseEvent,
     CalibrationRequestItem,
     Complaint,
     ComplaintStageEvent,
@@ -363,6 +365,14 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
             ),
         )
     ]
+    case_rows = _rows(session, Case, _cases_of(session, subject))
+    data["cases"] = [
+        {
+            **_row(c),
+            "events": [_row(e) for e in _rows(session, CaseEvent, CaseEvent.case_id == c.id)],
+        }
+        for c in case_rows
+    ]
     data["identity_challenges"] = [
         {k: v for k, v in _row(c).items() if k not in ("code_salt", "code_hash")}
         for c in _rows(session, IdentityChallenge, _challenges_of(subject))
@@ -392,6 +402,28 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
         ).scalars()
     ]
     return data
+
+
+def _cases_of(session: Session, subject: Subject) -> Any:
+    """The back-office cases of the subject's requests, complaints, tickets and customers."""
+    references: set[str] = set()
+    for model, ids in (
+        (CalibrationRequest, subject.calibration_ids),
+        (FinancingRequest, subject.financing_ids),
+        (Complaint, subject.complaint_ids),
+        (Handoff, subject.handoff_ids),
+    ):
+        if ids:
+            references.update(
+                r
+                for r in session.execute(
+                    sa.select(model.reference).where(model.id.in_(sorted(ids)))
+                ).scalars()
+                if r
+            )
+    return sa.or_(
+        Case.customer_id.in_(sorted(subject.customer_ids)), Case.reference.in_(sorted(references))
+    )
 
 
 def _challenges_of(subject: Subject) -> Any:
@@ -562,6 +594,17 @@ def _erase_crm(session: Session, subject: Subject) -> tuple[dict[str, int], dict
         feedback.comment = None
         feedback.idempotency_key = _new_key()
         counts["feedback"] = counts.get("feedback", 0) + 1
+
+    case_ids = [c.id for c in _rows(session, Case, _cases_of(session, subject))]
+    update(
+        Case,
+        Case.id.in_(case_ids),
+        {"company": None, "contact_name": None, "phone": None, "email": None},
+        "cases",
+    )
+    for case in _rows(session, Case, Case.id.in_(case_ids)):
+        case.search_text = case.reference.lower()  # the search copy held the contact details
+    update(CaseEvent, CaseEvent.case_id.in_(case_ids), {"note": None}, "case_events")
 
     result = session.execute(
         sa.delete(IdentityChallenge)

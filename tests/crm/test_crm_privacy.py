@@ -401,11 +401,14 @@ def test_export_holds_everything_then_erase_leaves_no_personal_value(
     assert handoff["transcript"] and len(handoff["messages"]) == 2
     assert {c["sender_id"] for c in export["conversations"]} == {WA_ID, "web-budi-1"}
     assert set(export["tracker_events"]) == {WA_ID, "web-budi-1"}
+    # The three written here, and the complaint's stage-change notice the back office queued.
     assert {n["idempotency_key"] for n in export["notifications"]} == {
         "n:budi-1",
         "n:budi-2",
         "n:budi-3",
+        f"case:{refs['complaint']}:v2:identified",
     }
+    assert refs["complaint"] in {c["reference"] for c in export["cases"]}
     assert [(c["channel"], c["granted"]) for c in export["consents"]] == [
         ("whatsapp", False),
         ("email", True),
