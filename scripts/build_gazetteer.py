@@ -125,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         source = args.source or fetch(Path(tmp))
         rows = build(source)
     write(rows, args.output)
-    counts = {kind: sum(1 for r in rows if r["kind"] == kind) for kind in ("province", "kabupaten", "kota")}
+    counts = {
+        kind: sum(1 for r in rows if r["kind"] == kind)
+        for kind in ("province", "kabupaten", "kota")
+    }
     print(f"{args.output}: {counts} from {PACKAGE}@{VERSION} ({LICENCE})")
     return 0
 

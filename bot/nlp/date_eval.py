@@ -63,7 +63,7 @@ def with_dateparser(text: str, language: str, today: date) -> date | None:
         text,
         languages=[language],
         settings={
-            "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12, 0),  # noqa: DTZ001
+            "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12, 0),
             "PREFER_DATES_FROM": "future",
             "DATE_ORDER": "DMY",
             "TIMEZONE": "Asia/Jakarta",
@@ -89,7 +89,7 @@ def score(path: Path = PHRASES_PATH) -> dict[str, dict[str, tuple[int, int]]]:
     result: dict[str, dict[str, tuple[int, int]]] = {}
     for name, parse in PARSERS.items():
         per_class: dict[str, tuple[int, int]] = {}
-        for phrase in [*phrases]:
+        for phrase in phrases:
             ok = parse(phrase.text, phrase.language, today) == phrase.expected
             for key in (phrase.cls, "all"):
                 correct, total = per_class.get(key, (0, 0))

@@ -183,9 +183,7 @@ class Gazetteer:
             self._add(region.value, region)
             self._add(region.name, region)
             if region.kind in ("kota", "kabupaten"):
-                named = _with_value(
-                    region, region.name if region.value in shared else region.value
-                )
+                named = _with_value(region, region.name if region.value in shared else region.value)
                 self._values.setdefault(named.value.lower(), named)
                 self._add(f"{region.kind} {region.value}", named, override=True)
             elif region.kind == "province":

@@ -183,3 +183,18 @@ def test_aliases_must_name_a_known_region(tmp_path: Path) -> None:
 def test_source_round_trips(gazetteer: Gazetteer) -> None:
     copy = Gazetteer(gazetteer.source())
     assert [m.value for m in copy.find("di Balikpapan")] == ["Balikpapan"]
+
+
+def test_out_of_scope_training_examples_name_no_place(gazetteer: Gazetteer) -> None:
+    """A city answer must not look like out-of-scope text to the classifier (issue 13)."""
+    import yaml
+
+    named = []
+    for path in sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            if block.get("intent") != "out_of_scope":
+                continue
+            for line in block["examples"].splitlines():
+                text = line.strip().removeprefix("- ")
+                named += [(text, m.value) for m in gazetteer.find(text)]
+    assert named == []
