@@ -57,6 +57,7 @@ def test_a_city_is_an_answer_with_its_entity(parse: Any, text: str, city: str) -
         ("minggu depan kalau bisa, hari selasa", "inform"),  # faq
         ("udah itu aja", "deny"),  # goodbye 0.82: to "Ada alat lain?" it means no
         ("gak jadi deh", "cancel"),  # deny 0.78
+        ("sudah 2 minggu tidak ada kabar", "file_complaint"),  # nlu_fallback
     ],
 )
 def test_everyday_answers(parse: Any, text: str, expected: str) -> None:
