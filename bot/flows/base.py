@@ -120,7 +120,9 @@ class Attempt:
 
     updates: dict[str, Any] = field(default_factory=dict)
     error: Reply | None = None
-    # Refused, but clearly an answer to the question (right shape, wrong value).
+    # Clearly an answer to the question, whatever NLU thought of it: refused with the right
+    # shape (wrong value), or accepted because a gazetteer or parser recognised it
+    # ("Balikpapan" as a city, "sore hari" as a contact time).
     recognised: bool = False
 
     @classmethod

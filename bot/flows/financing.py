@@ -36,7 +36,7 @@ from bot.flows.contact import (
     prefill_contact,
     read_contact,
 )
-from bot.flows.validators import check_amount, check_text
+from bot.flows.validators import check_amount, check_city, check_contact_time
 from bot.nlp import parsers
 from bot.profile import FinancingProduct, format_money, pick
 
@@ -231,10 +231,10 @@ class FinancingFlow(FormFlow):
             return Attempt.ok(**{TENOR: tenor})
         if slot == CITY:
             city = turn.first("city")
-            city_text = check_text(str(city) if city else turn.plain_text, "city", min_length=3)
-            if not city_text.ok:
-                return Attempt.from_checked(city_text)
-            return Attempt.ok(**{CITY: city_text.value})
+            checked_city = check_city(turn.plain_text, str(city) if city else None)
+            if not checked_city.ok:
+                return Attempt.from_checked(checked_city)
+            return Attempt(updates={CITY: checked_city.value}, recognised=checked_city.recognised)
         if slot == CONSENT:
             answer = read_yes_no(turn)
             if answer is None:
@@ -243,14 +243,16 @@ class FinancingFlow(FormFlow):
         if slot == CONTACT_TIME:
             key = chosen(turn)
             if key is None and len(turn.plain_text.split()) <= 2:
-                # Only a bare "pagi"/"sore" picks a slot; "besok jam 10 pagi" is kept as typed.
                 key = match_label(turn.plain_text, CONTACT_TIME_SYNONYMS)
             if key in CONTACT_TIME_SYNONYMS:
-                return Attempt.ok(**{CONTACT_TIME: key})
-            time_text = check_text(turn.plain_text, "contact_time", min_length=2)
-            if not time_text.ok:
-                return Attempt.from_checked(time_text)
-            return Attempt.ok(**{CONTACT_TIME: time_text.value})
+                return Attempt(updates={CONTACT_TIME: key}, recognised=True)
+            # A bare "pagi"/"sore hari" picks a choice; "besok jam 10 pagi" is kept as typed.
+            checked_time = check_contact_time(turn.plain_text, tuple(CONTACT_TIME_SYNONYMS))
+            if not checked_time.ok:
+                return Attempt.from_checked(checked_time)
+            return Attempt(
+                updates={CONTACT_TIME: checked_time.value}, recognised=checked_time.recognised
+            )
         raise KeyError(slot)
 
     def _read_down_payment(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> Attempt:

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from bot.flows.texts import format_date
 from bot.nlp import parsers
+from bot.nlp.gazetteer import default_gazetteer
 from bot.profile import format_money
 
 T = TypeVar("T")
@@ -78,6 +79,43 @@ def check_name(text: str) -> Checked[str]:
     if checked.ok and not any(ch.isalpha() for ch in checked.value or ""):
         return _fail("utter_invalid_name")
     return checked
+
+
+def check_city(text: str, entity: str | None = None) -> Checked[str]:
+    """A city: a place the gazetteer knows (``recognised``: certainly the answer, whatever
+    the intent), else any short text kept verbatim (a village or an estate the gazetteer
+    lacks), which the form accepts only if NLU did not read the message as something else.
+
+    ``entity`` is the ``city`` entity NLU found in the message, if any.
+    """
+    gazetteer = default_gazetteer()
+    if entity:
+        region = gazetteer.region(str(entity)) or gazetteer.exact(str(entity))
+        if region is not None:
+            return Checked(region.value, recognised=True)
+    match = gazetteer.lookup(text or "")
+    if match is not None:
+        return Checked(match.value, recognised=True)
+    return check_text(text, "city", min_length=3)
+
+
+def check_contact_time(text: str, periods: Sequence[str]) -> Checked[str]:
+    """When to call back: one of ``periods`` ("morning", "late_afternoon", ...) when the
+    answer is just a time of day ("pagi", "sore hari", "after lunch"); the text verbatim
+    when it says more ("jam 9an", "weekday mornings", "besok jam 10 pagi"). Both are
+    ``recognised``; text that names no time at all is kept verbatim, unrecognised."""
+    parsed = parsers.parse_time_of_day(text or "")
+    if parsed is not None:
+        if (
+            parsed.bare
+            and parsed.hour is None
+            and not parsed.weekdays_only
+            and parsed.period in periods
+        ):
+            return Checked(parsed.period, recognised=True)
+        kept = check_text(text, "contact_time", min_length=2)
+        return Checked(kept.value, recognised=True) if kept.ok else kept
+    return check_text(text, "contact_time", min_length=2)
 
 
 def check_phone(text: str) -> Checked[str]:

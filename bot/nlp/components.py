@@ -4,16 +4,18 @@ Use them in config.yml by module path:
 
     - name: bot.nlp.components.IndonesianTokenizer
     - name: bot.nlp.components.RuleEntityExtractor      # patterns_dir: data/entities
+                                                        # gazetteer_dir: data/gazetteer
     - name: bot.nlp.components.LanguageDetector
 
 No spaCy model is loaded or downloaded: ``spacy.blank("id")`` ships with spaCy itself.
-The entity patterns are copied into the trained model (so a model runs without the
-``data/`` folder), and their content is part of the training fingerprint, so editing a
-pattern file retrains the extractor.
+The entity patterns and the place gazetteer are copied into the trained model (so a model
+runs without the ``data/`` folder), and their content is part of the training fingerprint,
+so editing a pattern or gazetteer file retrains the extractor.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import PROJECT_ROOT
+from bot.nlp import gazetteer
 from bot.nlp.entities import EntityRecognizer, patterns_fingerprint, read_patterns
 from bot.nlp.language import detect_language
 
@@ -85,17 +88,25 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Entities from spaCy EntityRuler patterns and the parsers (see bot/nlp/entities.py)."""
 
     PATTERNS_FILE = "entity_patterns.json"
+    GAZETTEER_FILE = "gazetteer.json"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"patterns_dir": "data/entities"}
+        return {"patterns_dir": "data/entities", "gazetteer_dir": "data/gazetteer"}
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        # The pattern files are not graph inputs; without this an edited file would be
-        # ignored because Rasa would reuse the cached trained component.
+        # The pattern and gazetteer files are not graph inputs; without this an edited file
+        # would be ignored because Rasa would reuse the cached trained component.
         directory = _resolve(config.get("patterns_dir", "data/entities"))
-        return patterns_fingerprint(directory) if directory.exists() else None
+        if not directory.exists():
+            return None
+        places = _resolve(config.get("gazetteer_dir", "data/gazetteer"))
+        digest = hashlib.sha256(patterns_fingerprint(directory).encode())
+        for path in gazetteer.source_files(places):
+            if path.exists():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -107,12 +118,13 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         patterns: dict[str, list[dict[str, Any]]] | None = None,
+        places: gazetteer.Gazetteer | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._patterns = patterns
-        self._recognizer = EntityRecognizer(patterns) if patterns else None
+        self._recognizer = EntityRecognizer(patterns, places) if patterns else None
 
     @classmethod
     def create(
@@ -125,12 +137,16 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """'Training' copies the pattern files into the model."""
+        """'Training' copies the pattern files and the gazetteer into the model."""
         patterns = read_patterns(_resolve(self._config["patterns_dir"]))
+        places = gazetteer.Gazetteer.from_dir(_resolve(self._config["gazetteer_dir"]))
         self._patterns = patterns
-        self._recognizer = EntityRecognizer(patterns)
+        self._recognizer = EntityRecognizer(patterns, places)
         with self._model_storage.write_to(self._resource) as model_path:
             rasa.shared.utils.io.dump_obj_as_json_to_file(model_path / self.PATTERNS_FILE, patterns)
+            rasa.shared.utils.io.dump_obj_as_json_to_file(
+                model_path / self.GAZETTEER_FILE, places.source()
+            )
         return self._resource
 
     @classmethod
@@ -144,7 +160,13 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     ) -> RuleEntityExtractor:
         with model_storage.read_from(resource) as model_path:
             patterns = rasa.shared.utils.io.read_json_file(model_path / cls.PATTERNS_FILE)
-        return cls(config, model_storage, resource, patterns)
+            places_file = model_path / cls.GAZETTEER_FILE
+            places = (
+                gazetteer.Gazetteer(rasa.shared.utils.io.read_json_file(places_file))
+                if places_file.exists()
+                else None  # a model trained before the gazetteer: use data/gazetteer
+            )
+        return cls(config, model_storage, resource, patterns, places)
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self._recognizer is None:

@@ -6,7 +6,9 @@ Two sources, merged without overlaps:
    quantity) — their normalised value is what the forms store.
 2. Vocabulary from the spaCy pattern files in ``data/entities/*.jsonl`` (EntityRuler
    format; the pattern ``id`` is the normalised entity value): instrument_type,
-   instrument_spec, service_type, service_location, product_type, vehicle_condition, city.
+   instrument_spec, service_type, service_location, product_type, vehicle_condition.
+3. Cities from the gazetteer (:mod:`bot.nlp.gazetteer`: every province and kabupaten/kota
+   plus the abbreviations customers use); the value is the place's short name.
    ``vehicle_condition_contextual.jsonl`` holds ambiguous words ("baru", "new", "second",
    "used") that only count right next to a product mention ("mobil baru", "used car").
 
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from bot import PROJECT_ROOT
 from bot.nlp import parsers
+from bot.nlp.gazetteer import Gazetteer, default_gazetteer
 
 if TYPE_CHECKING:
     from spacy.pipeline import EntityRuler
@@ -80,11 +83,14 @@ def _overlaps(span: tuple[int, int], taken: Iterable[tuple[int, int]]) -> bool:
 class EntityRecognizer:
     """Finds the project's entities in a text. Build once; ``extract`` is cheap."""
 
-    def __init__(self, patterns: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(
+        self, patterns: dict[str, list[dict[str, Any]]], gazetteer: Gazetteer | None = None
+    ) -> None:
         import spacy
         from spacy.matcher import Matcher
 
         self.patterns = patterns
+        self.gazetteer = gazetteer if gazetteer is not None else default_gazetteer()
         self.nlp = spacy.blank("id")
         ruler = cast(  # the "entity_ruler" factory builds an EntityRuler
             "EntityRuler",
@@ -106,8 +112,10 @@ class EntityRecognizer:
             self._contextual_values[self.nlp.vocab.strings[key]] = item["id"]
 
     @classmethod
-    def from_dir(cls, patterns_dir: Path = DEFAULT_PATTERNS_DIR) -> EntityRecognizer:
-        return cls(read_patterns(patterns_dir))
+    def from_dir(
+        cls, patterns_dir: Path = DEFAULT_PATTERNS_DIR, gazetteer: Gazetteer | None = None
+    ) -> EntityRecognizer:
+        return cls(read_patterns(patterns_dir), gazetteer)
 
     def extract(self, text: str) -> list[Entity]:
         """Entities in ``text``, sorted by position, never overlapping."""
@@ -140,6 +148,8 @@ class EntityRecognizer:
                 vocabulary.append(Entity(ent.label_, ent.start_char, ent.end_char, value, ent.text))
         for entity in vocabulary:
             add(entity.entity, entity.start, entity.end, entity.value)
+        for place in self.gazetteer.find(text):
+            add("city", place.start, place.end, place.value)
 
         products = [e for e in vocabulary if e.entity == "product_type"]
         contextual = self._contextual(doc) if self._contextual_values else []

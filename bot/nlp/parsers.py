@@ -508,52 +508,100 @@ def _full_year(year: int) -> int:
     return year + 2000 if year < 100 else year
 
 
+_NEXT_YEAR_RE = re.compile(r"\b(tahun depan|thn depan|next year)\b")
+
+
+def _day_month(month: int, day: int, year: str | None, text: str, today: date) -> date | None:
+    """A day and month, with the year typed, "tahun depan", or else the next such date."""
+    if year:
+        return _safe_date(_full_year(int(year)), month, day)
+    if _NEXT_YEAR_RE.search(text):
+        return _safe_date(today.year + 1, month, day)
+    return _future_year(month, day, today)
+
+
 def _relative(text: str, today: date) -> date | None:
+    offset = _offset(text, today)  # before "sekarang": "10 hari dari sekarang"
+    if offset:
+        return offset
     if re.search(r"\b(hari ini|today|skrg|sekarang|now)\b", text):
         return today
     if re.search(r"\b(lusa|day after tomorrow)\b", text):
         return today + timedelta(days=2)
     if re.search(r"\b(besok|bsk|besuk|esok|tomorrow|tmrw|tmr)\b", text):
         return today + timedelta(days=1)
+    return None
+
+
+def _offset(text: str, today: date) -> date | None:
     match = re.search(
-        r"\b(\d{1,3})\s*(hari|hr|days?|minggu|mgg|weeks?)\s*(lagi|kedepan|ke depan|dari sekarang|from now)\b",
+        r"\b(\d{1,3})\s*(hari|hr|days?|minggu|mgg|weeks?)\s*(lagi|kedepan|ke depan|kemudian|dari sekarang|from now|later)\b",
         text,
     ) or re.search(r"\bin\s+(\d{1,3})\s*(days?|weeks?)\b", text)
     if match:
         n = int(match.group(1))
         unit = match.group(2)
         return today + timedelta(days=n * (7 if unit.startswith(("minggu", "mgg", "week")) else 1))
-    if re.search(r"\b(seminggu lagi|in a week|a week from now)\b", text):
+    if re.search(r"\b(seminggu lagi|in a week|a week from now|one week from now)\b", text):
         return today + timedelta(days=7)
     return None
 
 
+_NEXT_WEEK_RE = re.compile(
+    r"\b(minggu depan|mgg depan|minggu dpn|mg depan|pekan depan|next week|the week after this)\b"
+)
+_THIS_WEEK_RE = re.compile(r"\b(minggu ini|pekan ini|this week)\b")
+_DAY_RE = re.compile(rf"\b(?P<day>{_WEEKDAY_RE})\b")
+# "minggu" is a week, not Sunday, in "minggu depan", "2 minggu lagi", "seminggu".
+_WEEK_WORD_AFTER = ("depan", "dpn", "ini", "lagi", "lalu", "kemarin", "kedepan", "ke")
+
+
+def _weekday_mentions(text: str) -> list[re.Match[str]]:
+    days = []
+    for match in _DAY_RE.finditer(text):
+        if match.group("day") == "minggu":
+            before = text[: match.start()].rstrip()
+            after = text[match.end() :].lstrip()
+            is_day = before.endswith("hari") or not after.startswith(_WEEK_WORD_AFTER)
+            if re.search(r"\d\s*$", before) or not is_day:
+                continue
+        days.append(match)
+    return days
+
+
 def _weekday(text: str, today: date) -> date | None:
-    # "minggu depan" / "next week" alone means next week, not Sunday.
-    day_match = re.search(
-        rf"\b(?:(?P<next1>next|this|coming)\s+)?(?:hari\s+)?(?P<day>{_WEEKDAY_RE})\b(?:\s+(?P<next2>depan|besok|ini|nanti))?",
-        text,
-    )
-    if day_match:
-        day_word = day_match.group("day")
-        is_week_word = day_word == "minggu" and (
-            day_match.group("next2") in ("depan", "ini")
-            and not re.search(r"\bhari\s+minggu\b", text)
+    """Weekdays with or without a week: "selasa" (the next Tuesday), "selasa depan", "next
+    Tuesday", "minggu depan hari selasa", "minggu depan kalau bisa, hari selasa", "next week
+    Wednesday" (that day of next calendar week), "jumat ini"/"this Friday" (this week's)."""
+    monday = today - timedelta(days=today.weekday())
+    days = _weekday_mentions(text)
+    next_week = bool(_NEXT_WEEK_RE.search(text))
+    if days:
+        match = days[0]
+        target = _WEEKDAYS[match.group("day")]
+        before = text[: match.start()].rstrip()
+        after = text[match.end() :].lstrip()
+        if (
+            next_week
+            or re.search(r"\bnext(?:\s+hari)?$", before)
+            or after.startswith(("depan", "dpn", "next week"))
+        ):
+            return monday + timedelta(days=7 + target)
+        this_week = (
+            bool(_THIS_WEEK_RE.search(text))
+            or re.search(r"\b(this|coming)$", before)
+            or after.startswith("ini")
         )
-        if not is_week_word:
-            target = _WEEKDAYS[day_word]
-            following_week = (
-                day_match.group("next1") == "next" or day_match.group("next2") == "depan"
-            )
-            if following_week:
-                monday_next = today - timedelta(days=today.weekday()) + timedelta(days=7)
-                return monday_next + timedelta(days=target)
-            delta = (target - today.weekday()) % 7 or 7
-            return today + timedelta(days=delta)
-    if re.search(r"\b(minggu depan|next week|pekan depan|mgg depan)\b", text):
-        return today - timedelta(days=today.weekday()) + timedelta(days=7)
+        if this_week and target >= today.weekday():
+            return monday + timedelta(days=target)
+        delta = (target - today.weekday()) % 7 or 7
+        return today + timedelta(days=delta)
+    if next_week:
+        return monday + timedelta(days=7)
     if re.search(r"\b(bulan depan|next month|bln depan)\b", text):
-        return date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+        day = re.search(r"\b(?:tanggal|tgl|tg|the)\s*(\d{1,2})(?:st|nd|rd|th)?\b", text)
+        year, month = today.year + (today.month == 12), today.month % 12 + 1
+        return _safe_date(year, month, int(day.group(1)) if day else 1)
     return None
 
 
@@ -572,17 +620,13 @@ def _absolute(text: str, today: date) -> date | None:
     )
     if match:
         day, month = int(match.group(1)), _MONTHS[match.group(2)]
-        if match.group(3):
-            return _safe_date(_full_year(int(match.group(3))), month, day)
-        return _future_year(month, day, today)
+        return _day_month(month, day, match.group(3), text, today)
     match = re.search(
         rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", text
     )
     if match:
         month, day = _MONTHS[match.group(1)], int(match.group(2))
-        if match.group(3):
-            return _safe_date(int(match.group(3)), month, day)
-        return _future_year(month, day, today)
+        return _day_month(month, day, match.group(3), text, today)
     match = re.search(r"\b(?:tanggal|tgl|tg|date|the)\s*(\d{1,2})(?:st|nd|rd|th)?\b", text)
     if match:
         day = int(match.group(1))
@@ -595,17 +639,24 @@ def _absolute(text: str, today: date) -> date | None:
     return None
 
 
+DATE_RULES = (_relative, _weekday, _absolute)
+
+
 def parse_date(text: str, lang: str = "id", today: date | None = None) -> date | None:
     """A calendar date from ``text`` relative to ``today`` (default: today in Jakarta)."""
     if not text or not text.strip():
         return None
     base = _today(today)
-    normalised = re.sub(r"\s+", " ", text.lower().replace("’", "'")).strip()
-    for parser in (_relative, _weekday, _absolute):
+    normalised = normalise_date_text(text)
+    for parser in DATE_RULES:
         result = parser(normalised, base)
         if result:
             return result
     return _dateparser_fallback(normalised, lang, base)
+
+
+def normalise_date_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower().replace("’", "'")).strip()
 
 
 def _dateparser_fallback(text: str, lang: str, base: date) -> date | None:
@@ -625,6 +676,182 @@ def _dateparser_fallback(text: str, lang: str, base: date) -> date | None:
         },
     )
     return result.date() if result else None
+
+
+# ---------------------------------------------------------------------------------------
+# time of day ("sore hari", "jam 9an", "after lunch", "weekday mornings")
+# ---------------------------------------------------------------------------------------
+
+# Periods follow the contact-time choices (bot/flows/texts.py CONTACT_TIMES) plus evening.
+TIME_PERIODS = ("morning", "afternoon", "late_afternoon", "evening", "anytime")
+_PERIOD_PHRASES: dict[str, tuple[str, ...]] = {
+    "anytime": (
+        "kapan saja",
+        "kapan aja",
+        "kapanpun",
+        "kapan pun",
+        "kapan2",
+        "bebas",
+        "terserah",
+        "jam kerja",
+        "jam kantor",
+        "any time",
+        "anytime",
+        "whenever",
+        "office hours",
+        "working hours",
+        "business hours",
+    ),
+    "late_afternoon": ("late afternoon", "sore", "sorean", "petang", "after work"),
+    "afternoon": (
+        "after lunch",
+        "habis makan siang",
+        "abis makan siang",
+        "setelah makan siang",
+        "sesudah makan siang",
+        "habis istirahat",
+        "abis lunch",
+        "siang",
+        "siangan",
+        "afternoon",
+        "afternoons",
+        "lunch",
+        "lunchtime",
+        "noon",
+        "midday",
+    ),
+    "morning": ("pagi", "pagian", "morning", "mornings", "before lunch", "sebelum makan siang"),
+    "evening": ("malam", "malem", "evening", "evenings", "night", "tonight", "nanti malam"),
+}
+_WEEKDAY_ONLY = re.compile(
+    r"\b(weekdays?|working days?|hari kerja|senin\s*(?:-|s/?d|sampai|sampe|to)\s*jumat)\b"
+)
+_HOUR_RE = re.compile(
+    r"\b(?:(?P<marker>jam|pukul|pkl|pk|at|around|sekitar|after|before|abis|habis|setelah)\s*)?"
+    r"(?P<hour>\d{1,2})(?:[.:](?P<minute>[0-5]\d))?\s*(?P<suffix>-?an|am|pm|a\.m\.|p\.m\.|wib|o'?clock)?"
+    r"(?:\s*(?P<part>pagi|siang|sore|malam|malem))?\b"
+)
+_FILLER = frozenset(
+    {
+        "hari",
+        "aja",
+        "saja",
+        "ya",
+        "yah",
+        "kak",
+        "kakak",
+        "mas",
+        "mbak",
+        "min",
+        "pak",
+        "bu",
+        "sih",
+        "deh",
+        "dong",
+        "kalau",
+        "kalo",
+        "bisa",
+        "lebih",
+        "enak",
+        "baik",
+        "the",
+        "in",
+        "please",
+        "pls",
+        "is",
+        "are",
+        "best",
+        "any",
+        "on",
+        "sebaiknya",
+        "sekitar",
+        "waktu",
+        "di",
+        "pada",
+        "paling",
+        "untuk",
+        "ok",
+        "oke",
+        "mungkin",
+        "prefer",
+        "preferably",
+        "i",
+        "a",
+        "an",
+    }
+)
+_GREETING_RE = re.compile(
+    r"\s*(?:selamat|slamat|slmt|met|good)\s+(?:pagi|siang|sore|malam|morning|afternoon|evening)\b"
+)
+
+
+@dataclass(frozen=True)
+class DayTime:
+    """When to call: a period of the day, maybe an hour; ``bare`` if nothing else was said."""
+
+    period: str
+    hour: int | None = None
+    weekdays_only: bool = False
+    bare: bool = False
+
+
+def _period_of_hour(hour: int) -> str:
+    if hour < 12:
+        return "morning"
+    if hour < 15:
+        return "afternoon"
+    if hour < 18:
+        return "late_afternoon"
+    return "evening"
+
+
+def parse_time_of_day(text: str) -> DayTime | None:
+    """A time of day to be contacted: "pagi", "sore hari", "jam 9an", "after lunch",
+    "weekday mornings", "jam 3 sore", "2pm". None when the text names no time of day.
+    A bare clock hour without am/pm is read in office hours ("jam 2" = 14:00)."""
+    if not text or not text.strip():
+        return None
+    cleaned = " " + re.sub(r"[^\w:./'-]+", " ", text.lower()).strip() + " "
+    if _GREETING_RE.match(cleaned):
+        return None  # "selamat pagi" greets; it does not say when to call
+    rest = cleaned
+    period: str | None = None
+    hour: int | None = None
+    match = _HOUR_RE.search(cleaned)
+    if match and (match.group("marker") or match.group("suffix") or match.group("part")):
+        value = int(match.group("hour"))
+        suffix = (match.group("suffix") or "").replace(".", "")
+        part = match.group("part")
+        if value <= 24:
+            if suffix == "pm" or (part in ("siang", "sore", "malam", "malem") and value < 12):
+                if not (part == "siang" and value >= 10):
+                    value = value + 12 if value < 12 else value
+            elif suffix != "am" and not part and 1 <= value <= 6:
+                value += 12  # "jam 2" in office hours is the afternoon
+            hour = value % 24
+            period = _period_of_hour(hour)
+            if match.group("marker") in ("after", "abis", "habis", "setelah") and hour >= 12:
+                period = _period_of_hour(hour + 1)
+            rest = cleaned[: match.start()] + " " + cleaned[match.end() :]
+    weekdays = bool(_WEEKDAY_ONLY.search(rest))
+    rest = _WEEKDAY_ONLY.sub(" ", rest)
+    if period is None:
+        for key, phrases in _PERIOD_PHRASES.items():
+            for phrase in sorted(phrases, key=len, reverse=True):
+                if f" {phrase} " in rest:
+                    period = key
+                    rest = rest.replace(f" {phrase} ", " ", 1)
+                    break
+            if period:
+                break
+    else:
+        for phrases in _PERIOD_PHRASES.values():
+            for phrase in phrases:
+                rest = rest.replace(f" {phrase} ", " ")
+    if period is None:
+        return None
+    leftover = [w for w in rest.split() if w not in _FILLER and w not in ("weekday", "weekdays")]
+    return DayTime(period, hour, weekdays, bare=not leftover)
 
 
 # ---------------------------------------------------------------------------------------

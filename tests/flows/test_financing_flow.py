@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from bot.flows import financing as fin
-from bot.flows.base import Context
+from bot.flows.base import Attempt, Context, Turn
 from tests.flows.helpers import Conversation, ent, start
 
 FIRST = "mau kredit mobil bekas 150 juta dp 30 juta"
@@ -182,3 +184,37 @@ def test_english_summary(ctx_en: Context) -> None:
         and "IDR 150,000,000" in summary
         and "36 months (3 years)" in summary
     )
+
+
+# -- everyday answers (issue 13): the gazetteer and time-of-day parser recognise them ------
+
+
+def _read(ctx: Context, slot: str, text: str, intent: str, confidence: float) -> Attempt:
+    turn = Turn(text=text, intent=intent, confidence=confidence)
+    return fin.FLOW.read(slot, turn, _first(ctx).state, ctx)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "value"),
+    [
+        ("Jakarta", "out_of_scope", "Jakarta"),
+        ("I live in Jakarta", "out_of_scope", "Jakarta"),
+        ("Jakarta Selatan", "out_of_scope", "Jakarta Selatan"),
+        ("DKI Jakarta", "out_of_scope", "Jakarta"),
+        ("Bandung", "out_of_scope", "Bandung"),
+        ("Balikpapan", "request_calibration", "Balikpapan"),
+    ],
+)
+def test_a_city_answer_is_recognised_whatever_the_intent(
+    ctx: Context, text: str, intent: str, value: str
+) -> None:
+    attempt = _read(ctx, fin.CITY, text, intent, 0.99)
+    assert (attempt.updates, attempt.recognised) == ({fin.CITY: value}, True)
+
+
+@pytest.mark.parametrize(("text", "value"), [("sore hari", "late_afternoon"), ("pagi", "morning")])
+def test_a_time_of_day_is_recognised_even_when_read_as_a_greeting(
+    ctx: Context, text: str, value: str
+) -> None:
+    attempt = _read(ctx, fin.CONTACT_TIME, text, "greet", 0.96)
+    assert (attempt.updates, attempt.recognised) == ({fin.CONTACT_TIME: value}, True)

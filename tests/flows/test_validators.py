@@ -123,3 +123,76 @@ def test_references_are_normalised_and_prefix_checked() -> None:
     assert v.check_reference("CMP 2026 000042").value == "CMP-2026-000042"
     assert v.check_reference("HOF-2026-000001").error == "utter_invalid_reference"
     assert v.check_reference("nomor saya 123").error == "utter_invalid_reference"
+
+
+# -- city (gazetteer) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Jakarta", "Jakarta"),
+        ("I live in Jakarta", "Jakarta"),
+        ("Jakarta Selatan", "Jakarta Selatan"),
+        ("DKI Jakarta", "Jakarta"),
+        ("Bandung", "Bandung"),
+        ("di Bandung kak", "Bandung"),
+        ("Balikpapan", "Balikpapan"),
+        ("saya tinggal di Balikpapan", "Balikpapan"),
+        ("Kab. Bandung", "Kabupaten Bandung"),
+        ("Kota Bandung", "Kota Bandung"),
+        ("Jkt", "Jakarta"),
+        ("balikpapn", "Balikpapan"),
+        ("Malang", "Malang"),  # an everyday word, but the whole answer
+    ],
+)
+def test_a_known_place_is_certainly_the_city(text: str, value: str) -> None:
+    checked = v.check_city(text)
+    assert (checked.value, checked.recognised) == (value, True)
+
+
+def test_the_city_entity_from_nlu_is_normalised_through_the_gazetteer() -> None:
+    checked = v.check_city("kantor pusat kami di jaksel", "Jakarta Selatan")
+    assert (checked.value, checked.recognised) == ("Jakarta Selatan", True)
+
+
+def test_an_unknown_place_is_kept_verbatim_but_not_certainly_a_city() -> None:
+    checked = v.check_city("Desa Sukamaju")
+    assert (checked.value, checked.recognised) == ("Desa Sukamaju", False)
+    assert v.check_city("ab").error == "utter_invalid_text_short"
+
+
+# -- contact time ---------------------------------------------------------------------------
+
+PERIODS = ("morning", "afternoon", "late_afternoon", "anytime")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("sore hari", "late_afternoon"),
+        ("pagi", "morning"),
+        ("siang aja kak", "afternoon"),
+        ("sore", "late_afternoon"),
+        ("after lunch", "afternoon"),
+        ("mornings please", "morning"),
+        ("kapan aja bisa", "anytime"),
+        ("terserah kakak", "anytime"),
+    ],
+)
+def test_a_time_of_day_picks_the_choice(text: str, value: str) -> None:
+    checked = v.check_contact_time(text, PERIODS)
+    assert (checked.value, checked.recognised) == (value, True)
+
+
+@pytest.mark.parametrize(
+    "text", ["jam 9an", "weekday mornings", "besok jam 10 pagi", "malam", "jam 3 sore"]
+)
+def test_a_time_with_more_detail_is_kept_as_typed_and_recognised(text: str) -> None:
+    checked = v.check_contact_time(text, PERIODS)
+    assert (checked.value, checked.recognised) == (text, True)
+
+
+def test_text_without_a_time_is_kept_but_not_recognised() -> None:
+    checked = v.check_contact_time("hubungi istri saya", PERIODS)
+    assert (checked.value, checked.recognised) == ("hubungi istri saya", False)

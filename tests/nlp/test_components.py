@@ -57,6 +57,20 @@ def test_edited_pattern_files_change_the_training_fingerprint(tmp_path: Path) ->
     assert RuleEntityExtractor.fingerprint_addon({"patterns_dir": str(tmp_path)}) != before
 
 
+def test_edited_gazetteer_changes_the_training_fingerprint(tmp_path: Path) -> None:
+    patterns = tmp_path / "entities"
+    patterns.mkdir()
+    (patterns / "x.jsonl").write_text('{"label": "x", "pattern": "x", "id": "x"}\n')
+    places = tmp_path / "gazetteer"
+    places.mkdir()
+    (places / "regions.csv").write_text("code,kind,province,name,value\n")
+    (places / "aliases.yml").write_text("places: {Cikarang: [ckr]}\n")
+    config = {"patterns_dir": str(patterns), "gazetteer_dir": str(places)}
+    before = RuleEntityExtractor.fingerprint_addon(config)
+    (places / "aliases.yml").write_text("places: {Cikarang: [ckr, cikarang]}\n")
+    assert RuleEntityExtractor.fingerprint_addon(config) != before
+
+
 @pytest.mark.parametrize(
     ("text", "language"),
     [("jam buka kantor kapan kak?", "id"), ("what are your opening hours?", "en")],

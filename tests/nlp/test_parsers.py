@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,7 @@ from bot.nlp.parsers import (
     parse_phone,
     parse_quantity,
     parse_reference,
+    parse_time_of_day,
 )
 
 WEDNESDAY = date(2026, 11, 25)
@@ -199,3 +200,71 @@ def test_reference(text: str, expected: str) -> None:
 
 def test_reference_needs_known_prefix() -> None:
     assert parse_reference("ABC-2026-000123") is None
+
+
+# -- issue 13: weekday + relative week, resolved against a fixed Tuesday ---------------------
+
+TUESDAY = date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("minggu depan kalau bisa, hari selasa", "id", date(2026, 12, 8)),
+        ("minggu depan hari selasa", "id", date(2026, 12, 8)),
+        ("selasa depan", "id", date(2026, 12, 8)),
+        ("hari kamis minggu depan", "id", date(2026, 12, 10)),
+        ("minggu depan hari minggu", "id", date(2026, 12, 13)),
+        ("next week Wednesday", "en", date(2026, 12, 9)),
+        ("Wednesday next week", "en", date(2026, 12, 9)),
+        ("this Friday", "en", date(2026, 12, 4)),
+        ("10 hari dari sekarang", "id", date(2026, 12, 11)),
+        ("a week from now", "en", date(2026, 12, 8)),
+        ("tgl 8 bulan depan", "id", date(2027, 1, 8)),
+        ("8 Desember tahun depan", "id", date(2027, 12, 8)),
+    ],
+)
+def test_weekday_with_relative_week(text: str, lang: str, expected: date) -> None:
+    assert parse_date(text, lang, today=TUESDAY) == expected
+
+
+def test_today_defaults_to_jakarta_not_utc(time_machine) -> None:  # type: ignore[no-untyped-def]
+    # 20:00 UTC on Monday 30 November is already Tuesday 1 December in Jakarta (UTC+7).
+    time_machine.move_to(datetime(2026, 11, 30, 20, 0, tzinfo=UTC), tick=False)
+    assert parse_date("selasa depan") == date(2026, 12, 8)
+    assert parse_date("besok") == date(2026, 12, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "period", "hour", "bare"),
+    [
+        ("pagi", "morning", None, True),
+        ("sore hari", "late_afternoon", None, True),
+        ("siang", "afternoon", None, True),
+        ("malam", "evening", None, True),
+        ("jam 9an", "morning", 9, True),
+        ("after lunch", "afternoon", None, True),
+        ("weekday mornings", "morning", None, True),
+        ("jam 3 sore", "late_afternoon", 15, True),
+        ("2pm", "afternoon", 14, True),
+        ("jam 2", "afternoon", 14, True),  # office hours: 2 is 14:00
+        ("jam 7 malam", "evening", 19, True),
+        ("besok jam 10 pagi", "morning", 10, False),
+        ("kapan aja", "anytime", None, True),
+    ],
+)
+def test_time_of_day(text: str, period: str, hour: int | None, bare: bool) -> None:
+    parsed = parse_time_of_day(text)
+    assert parsed is not None
+    assert (parsed.period, parsed.hour, parsed.bare) == (period, hour, bare)
+
+
+def test_weekday_only_times() -> None:
+    assert parse_time_of_day("weekday mornings").weekdays_only  # type: ignore[union-attr]
+    assert parse_time_of_day("senin-jumat pagi").weekdays_only  # type: ignore[union-attr]
+    assert not parse_time_of_day("pagi").weekdays_only  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["selamat pagi", "good morning", "halo", "Jakarta", "12 unit", ""])
+def test_no_time_of_day(text: str) -> None:
+    assert parse_time_of_day(text) is None
