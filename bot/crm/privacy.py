@@ -36,9 +36,9 @@ from bot.crm.contact import normalize_email, normalize_phone
 from bot.crm.db import get_engine, run_in_transaction, session_scope
 from bot.crm.models import (
     CalibrationRequest,
+    CalibrationRequestItem,
     Case,
     CaseEvent,
-    CalibrationRequestItem,
     Complaint,
     ComplaintStageEvent,
     Consent,
