@@ -47,7 +47,7 @@ from bot.crm.models import Agent, Case, CaseEvent
 from bot.crm.sqltypes import utcnow
 from bot.notify.consent import blocked_reason
 from bot.notify.outbox import enqueue
-from bot.notify.schedule import ScheduledJob
+from bot.notify.schedule import ScheduledJob, prune_runs
 from bot.profile import BusinessProfile, get_profile
 
 logger = logging.getLogger(__name__)
@@ -399,4 +399,5 @@ JOBS = [
     ScheduledJob("recalibration_reminders", REMINDER_PERIOD, recalibration_reminders),
     ScheduledJob("callback_due_alerts", ALERT_PERIOD, callback_due_alerts),
     ScheduledJob("complaint_sla_alerts", ALERT_PERIOD, complaint_sla_alerts),
+    ScheduledJob("prune_job_runs", timedelta(days=1), prune_runs),
 ]

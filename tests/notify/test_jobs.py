@@ -326,3 +326,43 @@ def test_a_complaint_past_its_sla_is_escalated_to_supervisors_once(
         a["reference"] for a in open_alerts(None, True, crm_url, now=due + timedelta(hours=1))
     ] == [reference]
     assert open_alerts(None, False, crm_url, now=due + timedelta(hours=1)) == []  # agents
+
+
+def test_outside_the_window_the_template_buttons_carry_the_payloads() -> None:
+    """A reminder outside WhatsApp's 24-hour window goes as the approved template; its
+    quick-reply button returns the same payload as the reply button inside the window."""
+    payload = {
+        "expiry_date": "10-12-2026",
+        "buttons": [{"title": {"id": "Minta penawaran"}, "payload": "/request_calibration"}],
+    }
+    message = WhatsAppSender(
+        base_url="http://127.0.0.1:9", phone_number_id="1", access_token="t"
+    ).template_message(
+        OutgoingNotification(
+            7, "recalibration_reminder", "whatsapp", "628", "id", "k", 1, "KAL-1", payload
+        )
+    )
+    body, button = message["template"]["components"]
+    assert [p["text"] for p in body["parameters"]][1:] == ["KAL-1", "10-12-2026"]
+    assert (button["sub_type"], button["parameters"]) == (
+        "quick_reply",
+        [{"type": "payload", "payload": "/request_calibration"}],
+    )
+
+
+def test_old_finished_job_runs_are_pruned(crm_url: str) -> None:
+    from bot.crm.models import ScheduledJobRun
+    from bot.crm.sqltypes import utcnow
+    from bot.notify.schedule import prune_runs
+
+    old = utcnow() - timedelta(days=40)
+    with session_scope(crm_url) as session:
+        session.add(
+            ScheduledJobRun(
+                job_name="a", period_start=old, claimed_by="w", started_at=old, finished_at=old
+            )
+        )
+        session.add(ScheduledJobRun(job_name="b", period_start=old, claimed_by="w", started_at=old))
+    assert prune_runs(crm_url) == 1
+    with session_scope(crm_url, readonly=True) as session:
+        assert session.execute(sa.select(ScheduledJobRun.job_name)).scalars().all() == ["b"]
