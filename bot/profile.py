@@ -187,6 +187,11 @@ class BusinessProfile:
     def certificate_validity_months(self) -> int:
         return int(self.raw["calibration"]["certificate_validity_months"])
 
+    @property
+    def reminder_lead_days(self) -> int:
+        """Days before a certificate expires that the re-calibration reminder goes out."""
+        return int(self.raw["calibration"].get("reminder_lead_days", 30))
+
     def pipeline(self, case_type: str) -> Pipeline:
         """The stage definition of ``case_type`` (calibration, financing, complaint, callback)."""
         try:

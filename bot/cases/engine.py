@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.cases.notify import enqueue_stage_change
+from bot.cases.notify import ask_reminder_consent, enqueue_stage_change
 from bot.cases.pipelines import Pipeline, StageDef
 from bot.cases.sla import due_at
 from bot.crm.models import (
@@ -88,6 +88,10 @@ def apply_stage(
     if stage.notify:
         visible = customer_details(stage, fields)
         notification_id = enqueue_stage_change(session, case, pipeline, stage, profile, visible)
+    if case.type == "calibration" and fields.get("expiry_date"):
+        # Certificates issued: ask once whether to remind before they expire (after the
+        # stage notification, so the customer reads them in that order).
+        ask_reminder_consent(session, case, str(fields["expiry_date"]), profile)
     event = CaseEvent(
         case_id=case.id,
         kind="stage_changed",

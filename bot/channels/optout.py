@@ -16,7 +16,14 @@ import logging
 from typing import Any
 
 from bot.channels.masking import mask_id
-from bot.notify.consent import OPT_IN, OPT_OUT, handle_keyword, match_keyword
+from bot.notify.consent import (
+    OPT_IN,
+    OPT_OUT,
+    REMINDERS_NO,
+    REMINDERS_YES,
+    handle_keyword,
+    match_keyword,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +76,10 @@ NOTES = {
     OPT_OUT: "Pelanggan mengirim “{keyword}”: berhenti menerima pemberitahuan dan pengingat. "
     "Konfirmasi sudah dikirim otomatis.",
     OPT_IN: "Pelanggan mengirim “{keyword}”: kembali menerima pemberitahuan. "
+    "Konfirmasi sudah dikirim otomatis.",
+    REMINDERS_YES: "Pelanggan menjawab “{keyword}”: setuju diingatkan sebelum kalibrasi "
+    "berikutnya. Konfirmasi sudah dikirim otomatis.",
+    REMINDERS_NO: "Pelanggan menjawab “{keyword}”: tidak ingin pengingat kalibrasi. "
     "Konfirmasi sudah dikirim otomatis.",
 }
 

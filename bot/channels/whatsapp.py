@@ -233,10 +233,10 @@ class WhatsAppInput(InputChannel):
             )
             await output.send_text_message(message.wa_id, reply)
             return
-        consent = (
-            await consent_reply(message.wa_id, CHANNEL, raw_text, tracker_store)
-            if message.reply_id is None
-            else None
+        # A tapped button is matched by its payload (the reminder question's yes/no), never
+        # by its title: a button titled "Start" must not opt anyone in.
+        consent = await consent_reply(
+            message.wa_id, CHANNEL, message.reply_id or raw_text, tracker_store
         )
         if consent is not None:  # STOP/START: answered here, during a handoff too
             await output.send_text_message(message.wa_id, consent)

@@ -297,6 +297,17 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     async def api_stats(request: Request) -> HTTPResponse:
         return web.json_response(await _stats())
 
+    @bp.get("/api/alerts")
+    @web.api
+    async def api_alerts(request: Request) -> HTTPResponse:
+        """Due callback tickets (mine or unassigned) and, for supervisors, complaints past
+        their SLA: the desk's alert badge (bot/desk/static/alerts.js; bot/notify/jobs.py)."""
+        from bot.notify.jobs import open_alerts
+
+        agent = request.ctx.agent
+        items = await asyncio.to_thread(open_alerts, agent.id, agents.can_supervise(agent))
+        return web.json_response({"alerts": items})
+
     # ---- websocket -----------------------------------------------------------------------
 
     @bp.websocket("/ws")

@@ -29,6 +29,14 @@ from bot.notify.texts import get_texts
 
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"
+# The answer to "may we remind you before the next calibration?" (asked once, after the
+# certificates are issued: bot/cases/notify.py), by button payload or keyword.
+REMINDERS_YES = "reminders_yes"
+REMINDERS_NO = "reminders_no"
+REMINDER_ACTIONS = (REMINDERS_YES, REMINDERS_NO)
+# The button payloads of the question (WhatsApp reply buttons, widget quick replies).
+REMINDERS_YES_PAYLOAD = "/reminders_yes"
+REMINDERS_NO_PAYLOAD = "/reminders_no"
 
 # Whole-message keywords (case, spacing and trailing punctuation ignored) -> action, language
 # (None: the conversation's language).
@@ -41,6 +49,15 @@ KEYWORDS: dict[str, tuple[str, str | None]] = {
     "mulai lagi": (OPT_IN, "id"),
     "langganan lagi": (OPT_IN, "id"),
     "subscribe": (OPT_IN, "en"),
+    REMINDERS_YES_PAYLOAD: (REMINDERS_YES, None),
+    REMINDERS_NO_PAYLOAD: (REMINDERS_NO, None),
+    "ingatkan": (REMINDERS_YES, "id"),
+    "ya ingatkan": (REMINDERS_YES, "id"),
+    "jangan ingatkan": (REMINDERS_NO, "id"),
+    "tidak usah ingatkan": (REMINDERS_NO, "id"),
+    "remind me": (REMINDERS_YES, "en"),
+    "no reminders": (REMINDERS_NO, "en"),
+    "no reminder": (REMINDERS_NO, "en"),
 }
 _SPACES = re.compile(r"\s+")
 _MAX_KEYWORD_CHARS = 32
@@ -69,7 +86,12 @@ def reply_text(action: str, language: str) -> str:
     from bot.profile import get_profile
 
     profile = get_profile()
-    kind = "consent_opted_out" if action == OPT_OUT else "consent_opted_in"
+    kind = {
+        OPT_OUT: "consent_opted_out",
+        OPT_IN: "consent_opted_in",
+        REMINDERS_YES: "reminder_consent_yes",
+        REMINDERS_NO: "reminder_consent_no",
+    }[action]
     extra = {
         "company": profile.short_name,
         "address_form": profile.address_form if language == "id" else "",
@@ -84,14 +106,16 @@ def handle_keyword(
     language: str | None = None,
     url: str | None = None,
 ) -> KeywordReply | None:
-    """Record a STOP/START written on ``inbound_channel``; the reply to send, or None."""
+    """Record a STOP/START (or the answer to the reminder question) written on
+    ``inbound_channel``; the reply to send, or None."""
     matched = match_keyword(text)
     if matched is None:
         return None
     keyword, action, keyword_language = matched
     lang = keyword_language or (language if language in ("id", "en") else "id")
     channel, address = consents.address_for(inbound_channel, sender_id)
-    granted = action == OPT_IN
+    granted = action in (OPT_IN, REMINDERS_YES)
+    reminders = action in REMINDER_ACTIONS
 
     def work(session: Session) -> int:
         customer_id = consents.customer_for_sender(session, inbound_channel, sender_id)
@@ -100,13 +124,14 @@ def handle_keyword(
             channel=channel,
             address=address,
             customer_id=customer_id,
-            purpose="all",
+            purpose="reminders" if reminders else "all",
             granted=granted,
-            source="keyword",
+            # the answer to our question (button or its keyword) vs. STOP/START
+            source="asked" if reminders else "keyword",
             via=inbound_channel,
             keyword=keyword,
         )
-        if granted:
+        if granted or reminders:
             return 0
         return consents.cancel_pending(
             session, channel, address, customer_id, opted_out_reason(channel)
@@ -120,6 +145,16 @@ def opted_out_reason(channel: str) -> str:
     return f"cancelled: the recipient opted out (STOP on {channel})"
 
 
+def normalised_address(channel: str, recipient: str) -> str:
+    """A notification recipient as consents store it: e-mail lower-cased, a WhatsApp number
+    without "+" (customer identities keep the "+", keyword consents come without it)."""
+    if channel == "email":
+        return recipient.lower()
+    if channel == "whatsapp":
+        return recipient.lstrip("+")
+    return recipient
+
+
 def blocked_reason(
     session: Session,
     channel: str,
@@ -128,7 +163,7 @@ def blocked_reason(
     purpose: str = "transactional",
 ) -> str | None:
     """Why the worker must not send this notification now, or None if it may."""
-    address = recipient.lower() if channel == "email" else recipient
+    address = normalised_address(channel, recipient)
     by_address = consents.latest_for_address(session, channel, address, "all")
     by_customer = (
         consents.latest_for_customer(session, customer_id, "all")

@@ -19,6 +19,8 @@ KIND_LABELS = {
     "stage_changed": "Perubahan status permintaan",
     "agent_reply": "Balasan agen (pelanggan offline)",
     "otp_code": "Kode verifikasi",
+    "recalibration_reminder": "Pengingat kalibrasi ulang",
+    "reminder_consent_question": "Pertanyaan: mau diingatkan?",
 }
 STATUS_LABELS = {
     "pending": "Antre",

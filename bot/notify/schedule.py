@@ -8,8 +8,8 @@ empty after ``lease``) may be taken over; a run that raised is deleted so the ne
 retries it. Jobs must still be idempotent per item (e.g. one reminder per certificate via
 the notification's idempotency key): a run taken over after a lease may repeat items.
 
-The jobs themselves (re-calibration reminders, callback-due alerts, complaint SLA) come
-later: add them to :data:`JOBS`.
+The jobs themselves (re-calibration reminders, callback-due alerts, complaint SLA) are in
+``bot.notify.jobs`` (its ``JOBS`` list is what every worker ticks).
 """
 
 from __future__ import annotations
@@ -37,11 +37,7 @@ DEFAULT_LEASE = timedelta(minutes=30)
 class ScheduledJob:
     name: str
     period: timedelta
-    run: Callable[[str | None], None]  # called with the database URL
-
-
-# Jobs registered for every worker (none yet: reminders and SLA checks come later).
-JOBS: list[ScheduledJob] = []
+    run: Callable[[str | None], object]  # called with the database URL
 
 
 def period_start(now: datetime, period: timedelta) -> datetime:
@@ -115,6 +111,18 @@ def run_exclusive(
             )
 
 
+def prune_runs(url: str | None = None, *, keep: timedelta = timedelta(days=30)) -> int:
+    """Forget finished runs older than ``keep`` (a 5-minute job adds 288 rows a day)."""
+    with session_scope(url) as session:
+        return affected_rows(
+            session,
+            sa.delete(ScheduledJobRun).where(
+                ScheduledJobRun.finished_at.is_not(None),
+                ScheduledJobRun.period_start < utcnow() - keep,
+            ),
+        )
+
+
 def _tick(job: ScheduledJob, url: str | None, worker_id: str) -> None:
     try:
         with run_exclusive(job.name, job.period, worker_id=worker_id, url=url) as mine:
@@ -125,9 +133,12 @@ def _tick(job: ScheduledJob, url: str | None, worker_id: str) -> None:
 
 
 def start_scheduler(url: str | None, worker_id: str, jobs: list[ScheduledJob] | None = None) -> Any:
-    """Start APScheduler with ``jobs`` (default :data:`JOBS`) in background threads, or
-    return None when there is nothing to schedule."""
-    jobs = JOBS if jobs is None else jobs
+    """Start APScheduler with ``jobs`` (default ``bot.notify.jobs.JOBS``) in background
+    threads, or return None when there is nothing to schedule."""
+    if jobs is None:
+        from bot.notify.jobs import JOBS
+
+        jobs = JOBS
     if not jobs:
         return None
     from apscheduler.schedulers.background import BackgroundScheduler

@@ -63,6 +63,21 @@ class SendResult:
     status: str = "sent"
 
 
+def buttons_for(n: OutgoingNotification) -> list[dict[str, str]]:
+    """The notification's buttons in its language: payload ``buttons`` is a list of
+    ``{"title": {"id": .., "en": ..} or "..", "payload": "/intent{...}"}`` (WhatsApp reply
+    buttons, widget quick replies; e-mail has none: its text says what to reply)."""
+    found: list[dict[str, str]] = []
+    for button in n.payload.get("buttons") or []:
+        if not isinstance(button, Mapping) or not button.get("payload"):
+            continue
+        title = button.get("title")
+        if isinstance(title, Mapping):
+            title = title.get(n.language) or title.get("id") or ""
+        found.append({"title": str(title or ""), "payload": str(button["payload"])})
+    return found
+
+
 class SendError(Exception):
     pass
 
@@ -260,10 +275,14 @@ class WidgetSender:
         else:
             metadata["key"] = f"n-{n.id}"
             text = self.composer.render(n).text
+        message: dict[str, Any] = {"text": text, "metadata": metadata}
+        buttons = buttons_for(n)
+        if buttons:
+            message["buttons"] = buttons
         payload = {
             "channel": self.SOCKET_CHANNEL,
             "recipient_id": n.recipient,
-            "message": {"text": text, "metadata": metadata},
+            "message": message,
         }
         with self._lock:  # one event loop, used by the worker's sending threads in turn
             if self._loop is None:

@@ -31,6 +31,7 @@ from bot.notify.senders import (
     PermanentSendError,
     RetryableSendError,
     SendResult,
+    buttons_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ WINDOW = timedelta(hours=24)
 WINDOW_MARGIN = timedelta(minutes=10)
 REENGAGEMENT_ERROR = 131047
 TEXT_LIMIT = 4096
+# Interactive reply buttons (Cloud API limits).
+MAX_BUTTONS = 3
+INTERACTIVE_BODY_LIMIT = 1024
+BUTTON_TITLE_LIMIT = 20
+BUTTON_ID_LIMIT = 256
 
 
 class GraphError(Exception):
@@ -106,6 +112,31 @@ class WhatsAppSender:
 
     # ---- messages ---------------------------------------------------------------------------
     def text_message(self, n: OutgoingNotification) -> dict[str, Any]:
+        buttons = buttons_for(n)[:MAX_BUTTONS]
+        if buttons:
+            body = self.composer.render(n).text[:INTERACTIVE_BODY_LIMIT]
+            return {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": n.recipient,
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": {"text": body},
+                    "action": {
+                        "buttons": [
+                            {
+                                "type": "reply",
+                                "reply": {
+                                    "id": b["payload"][:BUTTON_ID_LIMIT],
+                                    "title": b["title"][:BUTTON_TITLE_LIMIT],
+                                },
+                            }
+                            for b in buttons
+                        ]
+                    },
+                },
+            }
         body = self.composer.render(n).text[:TEXT_LIMIT]
         return {
             "messaging_product": "whatsapp",
@@ -134,6 +165,19 @@ class WhatsAppSender:
                         {"type": "text", "text": values.get(p, "")}
                         for p in template.body_parameters
                     ],
+                }
+            )
+        # Quick-reply buttons of the template (same order as the notification's buttons):
+        # their payloads come back as the tapped button's id, like reply buttons.
+        for index, button in enumerate(buttons_for(n)[:MAX_BUTTONS]):
+            if template.button_parameter:
+                break
+            components.append(
+                {
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": str(index),
+                    "parameters": [{"type": "payload", "payload": button["payload"]}],
                 }
             )
         if template.button_parameter:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from channel_helpers import CUSTOMER_WA_ID, signed, wa_envelope, wa_text
+from channel_helpers import CUSTOMER_WA_ID, signed, wa_envelope, wa_interactive, wa_text
 from rasa.shared.core.events import ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -91,3 +91,30 @@ async def test_rest_unsubscribe_is_answered_in_english_and_not_sent_to_the_bot(r
     assert rest.received == []
     response = await rest.post(REST_URL, json={"sender": "web-9", "message": "stop dulu ya"})
     assert [m.text for m in rest.received] == ["stop dulu ya"]  # a sentence is not a keyword
+
+
+async def test_the_reminder_question_answered_by_button_on_whatsapp(wa, whatsapp_env, crm_db):
+    """The "Ya, ingatkan" reply button (payload /reminders_yes) records reminder consent with
+    time and channel; a button is matched by its payload, never its title."""
+    await wa.post(
+        WA_URL, **signed(wa_envelope([wa_interactive("button_reply", "/greet", "Start")]))
+    )
+    with session_scope(crm_db, readonly=True) as session:
+        assert session.execute(sa.select(Consent)).first() is None  # a "Start" title is no START
+    await wa.post(
+        WA_URL,
+        **signed(
+            wa_envelope([wa_interactive("button_reply", "/reminders_yes", "Ya, ingatkan", n=1)])
+        ),
+    )
+    assert whatsapp_env.sent()[-1]["text"]["body"].startswith("Terima kasih, Bapak/Ibu. Kami akan")
+    assert [m.text for m in wa.received] == ["/greet"]  # the answer is not passed to Rasa
+    with session_scope(crm_db, readonly=True) as session:
+        consent = session.execute(sa.select(Consent)).scalar_one()
+        assert (consent.purpose, consent.granted, consent.source, consent.via) == (
+            "reminders",
+            True,
+            "asked",
+            "whatsapp",
+        )
+        assert consent.address == CUSTOMER_WA_ID and consent.at is not None
