@@ -152,7 +152,10 @@ def test_everyday_word_names_count_after_a_place_word_or_alone(gazetteer: Gazett
 
 def test_no_word_of_the_training_data_is_corrected_into_a_place(gazetteer: Gazetteer) -> None:
     """Guards the one-typo matcher: a word customers use must not become a city."""
-    files = [*(PROJECT_ROOT / "data" / "nlu").glob("*.yml"), PROJECT_ROOT / "domain.yml"]
+    files = [
+        *(PROJECT_ROOT / "data" / "nlu").glob("*.yml"),
+        *(PROJECT_ROOT / "domain").glob("*.yml"),
+    ]
     words: set[str] = set()
     for path in files:
         words |= set(re.findall(r"[a-z]+", path.read_text(encoding="utf-8").lower()))
