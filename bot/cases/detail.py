@@ -135,9 +135,7 @@ def case_detail(
         stage_label=pipeline.stage_label(record.stage, language),
         assignee_name=assignee_name,
         channel_label=channel_label(record.channel, language),
-        severity_label=(
-            pick(SEVERITIES[record.severity], language) if record.severity in SEVERITIES else None
-        ),
+        severity_label=_severity(record.severity, language),
         created_text=moment_text(record.created_at, profile, language),
         stage_changed_text=moment_text(record.stage_changed_at, profile, language),
         due_text=moment_text(record.due_at, profile, language) if record.due_at else None,
@@ -145,3 +143,9 @@ def case_detail(
         attributes=attributes,
         conversations=conversations,
     )
+
+
+def _severity(severity: str | None, language: str) -> str | None:
+    if severity is None or severity not in SEVERITIES:
+        return None
+    return pick(SEVERITIES[severity], language)
