@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 from backoffice_helpers import LAB_PATH
 from desk_helpers import ALL_DAYS, PASSWORD, write_profile
 
@@ -66,6 +67,9 @@ def stack(handoff_model: Path, tmp_path: Path, stack_factory) -> Iterator[Any]:
     profile = write_profile(
         tmp_path / "profile.yml", 12, {d: {"open": "00:00", "close": "23:59"} for d in ALL_DAYS}
     )
+    raw = yaml.safe_load(profile.read_text())
+    raw["timezone"] = "Asia/Jakarta"  # the screenshots show WIB, as a business sees them
+    profile.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False))
     processes = stack_factory(
         handoff_model,
         f"sqlite:///{tmp_path / 'crm.sqlite3'}",
@@ -242,7 +246,7 @@ def test_staff_work_a_calibration_request_and_the_customer_sees_each_stage(
     assert desk.locator("details.next-stage").count() == 0
     timeline = desk.locator("#timeline").inner_text()
     assert "Rina Kusuma" in timeline and "Rp150.000.000" in timeline
-    assert "pukul" in timeline  # business-local time, e.g. "1 Desember 2026 pukul 12.05 WIB"
+    assert "WIB" in timeline and "pukul" in timeline
     desk.screenshot(path=str(IMAGES / "case.png"), full_page=True)
     staff_ctx.close()
     customer_ctx.close()
