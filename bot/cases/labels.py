@@ -21,6 +21,7 @@ CHANNELS: Mapping[str, Mapping[str, str]] = {
     "twilio": {"id": "WhatsApp", "en": "WhatsApp"},
     "rest": {"id": "API", "en": "API"},
     "cmdline": {"id": "Terminal", "en": "Terminal"},
+    "email": {"id": "E-mail", "en": "E-mail"},
 }
 SEVERITIES: Mapping[str, Mapping[str, str]] = {
     "low": {"id": "Ringan", "en": "Low"},

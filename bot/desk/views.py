@@ -24,7 +24,7 @@ from bot.bus import TOPIC_DESK, get_bus
 from bot.config import get_desk_settings
 from bot.crm import agents, desk_sessions, handoffs, ratelimit
 from bot.crm.models import COMPLAINT_STAGES
-from bot.desk import service, tokens, web
+from bot.desk import backoffice, service, tokens, web
 from bot.desk.live import LiveDesks, parse_client_message
 from bot.handoff import presence, reasons
 from bot.profile import get_profile
@@ -90,6 +90,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     bp = Blueprint("agent_desk", url_prefix=None)
     live = live or LiveDesks()
     bp.static("/static", str(HERE / "static"), name="desk_static")
+    backoffice.register(bp)  # case pages, admin pages, /desk/api/cases (bot/desk/backoffice.py)
 
     @bp.middleware("response")
     async def _security_headers(request: Request, resp: HTTPResponse) -> None:
