@@ -16,17 +16,17 @@ from bot.profile import BusinessProfile, get_profile
 TEXTS: dict[str, dict[str, str]] = {
     "queued": {
         "id": "Baik, {addr}. Saya sambungkan ke tim customer service kami. Saat ini {online} "
-        "agen online, dan posisi antrean {addr} nomor {position}{wait}.\n\n"
+        "online, dan posisi antrean {addr} nomor {position}{wait}.\n\n"
         "Mohon tunggu sebentar. Pesan yang {addr} kirim selama menunggu langsung terbaca oleh "
         "agen. Jam layanan agen: {hours}.",
-        "en": "Sure. I'm connecting you to our customer service team. {online} agent(s) are "
+        "en": "Sure. I'm connecting you to our customer service team. {online} "
         "online, and you are number {position} in the queue{wait}.\n\n"
         "Please wait a moment. Anything you write while you wait goes straight to the agent. "
         "Agent hours: {hours}.",
     },
     "wait_estimate": {
-        "id": " (perkiraan waktu tunggu sekitar {minutes} menit)",
-        "en": " (estimated wait about {minutes} minutes)",
+        "id": " (perkiraan waktu tunggu sekitar {duration})",
+        "en": " (estimated wait about {duration})",
     },
     "already_waiting": {
         "id": "{addr} sudah dalam antrean untuk berbicara dengan agen (posisi {position}). "
@@ -68,6 +68,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "How would you rate our agent's help? (1 = very poor, 5 = excellent)",
     },
 }
+
+
+def minutes(count: int, language: str | None) -> str:
+    """ "5 menit" / "1 minute" / "5 minutes" (Indonesian nouns do not inflect)."""
+    if language == "en":
+        return f"{count} minute" if count == 1 else f"{count} minutes"
+    return f"{count} menit"
+
+
+def agents_online(count: int, language: str | None) -> str:
+    """The subject of "... online": "1 agent is" / "2 agents are" / "2 agen"."""
+    if language == "en":
+        return "1 agent is" if count == 1 else f"{count} agents are"
+    return f"{count} agen"
+
 
 CHANNEL_LABELS = {
     "whatsapp": {"id": "WhatsApp", "en": "WhatsApp"},
