@@ -233,6 +233,7 @@ class WebchatInput(SocketIOInput):
             logger.exception("widget history could not be read")
             items = []
         await sio.emit("history", {"items": items}, room=sid, namespace=self.namespace)
+        await self._emit_state(sio, session_id)
 
     async def _seen(self, sio: AsyncServer, sid: str, data: Any) -> None:
         from bot.bus import TOPIC_DESK, get_bus
@@ -260,6 +261,69 @@ class WebchatInput(SocketIOInput):
                 },
             )
 
+    async def _emit_state(self, sio: AsyncServer, room: str) -> None:
+        """Tell the widget(s) of ``room`` whether a handoff is waiting/active, and who has it."""
+        from bot.handoff.queue import state_for
+
+        try:
+            state = await asyncio.to_thread(state_for, room)
+        except Exception:
+            logger.exception("handoff state could not be read for the widget")
+            return
+        await sio.emit("handoff_state", state, room=room, namespace=self.namespace)
+
+    async def _leave_queue(self, sio: AsyncServer, sid: str, data: Any) -> None:
+        """The widget's "Leave queue" button: a server-checked action, never a typed intent.
+
+        Only the session this socket joined, and only its *waiting* handoff (checked and
+        closed in one conditional UPDATE). The tracker is then resumed with the polite
+        answer recorded as a bot message; the answer goes to this customer's own room as the
+        reply to their action (like any bot reply), not as a push from elsewhere. Pressed
+        again after a failure between the two steps, it resumes a conversation that is still
+        paused without an open handoff, so the customer is never left talking to nobody.
+        """
+        from rasa.shared.core.constants import ACTION_LISTEN_NAME
+        from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
+
+        from bot.bus import TOPIC_DESK, get_bus
+        from bot.handoff.queue import leave
+
+        session_id = self._session_of(sio, sid, data)
+        if session_id is None:
+            await sio.emit(
+                "chat_error", {"error": "invalid_session"}, room=sid, namespace=self.namespace
+            )
+            return
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        tracker_store = tracker_store_of(self._app)
+        language = None
+        if tracker_store is not None:
+            tracker = await tracker_store.retrieve(session_id)
+            language = tracker.get_slot("language") if tracker is not None else None
+        result = await asyncio.to_thread(leave, session_id, language)
+        if agent is not None and (result.left or result.handoff_id is None):
+            async with agent.lock_store.lock(session_id):
+                tracker = await agent.tracker_store.get_or_create_tracker(session_id)
+                if tracker.is_paused():
+                    for event in (
+                        ConversationResumed(),
+                        BotUttered(text=result.message, metadata={"left_queue": True}),
+                        ActionExecuted(ACTION_LISTEN_NAME),
+                    ):
+                        tracker.update(event, agent.domain)
+                    await agent.tracker_store.save(tracker)
+        await sio.emit(
+            self.bot_message_evt,
+            {"text": result.message, "sender": "bot"},
+            room=session_id,
+            namespace=self.namespace,
+        )
+        if result.left:
+            await get_bus().publish(
+                TOPIC_DESK, {"kind": "handoff_closed", "handoff_id": result.handoff_id}
+            )
+        await self._emit_state(sio, session_id)
+
     def _origin_allowed(self, environ: dict[str, Any]) -> bool:
         origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
         # No Origin header: not a browser page (curl, tests, server-to-server).
@@ -273,12 +337,26 @@ class WebchatInput(SocketIOInput):
         if payload.get("channel") != CHANNEL or self.sio is None:
             return
         recipient = payload.get("recipient_id")
+        if not is_valid_session_id(recipient):
+            return
+        typing = payload.get("typing")
+        if isinstance(typing, dict):  # the desk: an agent is typing a reply
+            name = typing.get("agent_name")
+            await self.sio.emit(
+                "agent_typing",
+                {"agent_name": str(name) if name else None, "on": bool(typing.get("on", True))},
+                room=recipient,
+                namespace=self.namespace,
+            )
+            return
         message = payload.get("message")
-        if not is_valid_session_id(recipient) or not isinstance(message, dict):
+        if not isinstance(message, dict):
             return
         await self.sio.emit(
             self.bot_message_evt, widget_event(message), room=recipient, namespace=self.namespace
         )
+        # Agent joined / closed / replied: the header and typing indicator follow the state.
+        await self._emit_state(self.sio, recipient)
 
     async def _handle_user_message(
         self,
@@ -324,11 +402,20 @@ class WebchatInput(SocketIOInput):
             input_channel=CHANNEL,
             metadata={"channel": CHANNEL},  # client metadata is untrusted: dropped
         )
+        # Every tab of this conversation shows the question next to its answer.
+        await sio.emit(
+            "user_echo",
+            {"text": text, "client_id": data.get("client_id")},
+            room=session_id,
+            skip_sid=sid,
+            namespace=ns,
+        )
         try:
             await on_new_message(message)
         except Exception:
             logger.exception("Rasa failed on a widget message")
         await hooks.on_customer_message(session_id, CHANNEL, text)
+        await self._emit_state(sio, session_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: CORS headers for HTTP polling come from Rasa's --cors
@@ -391,6 +478,10 @@ class WebchatInput(SocketIOInput):
         @sio.on("message_seen", namespace=ns)
         async def message_seen(sid: str, data: Any = None) -> None:
             await self._seen(sio, sid, data)
+
+        @sio.on("leave_queue", namespace=ns)
+        async def leave_queue(sid: str, data: Any = None) -> None:
+            await self._leave_queue(sio, sid, data)
 
         @sio.on(self.user_message_evt, namespace=ns)
         async def handle_message(sid: str, data: Any = None) -> None:

@@ -189,6 +189,17 @@ def close(handoff_id: int, agent_id: int | None, *, url: str | None = None) -> b
     return _conditional_update(handoff_id, ("waiting", "active", "callback"), values, url)
 
 
+def leave_queue(handoff_id: int, *, url: str | None = None) -> bool:
+    """The customer left the queue: close the handoff only if it is still waiting.
+
+    Conditional like :func:`claim`, so a customer leaving and an agent claiming at the same
+    moment cannot both win: a claimed conversation stays with its agent.
+    """
+    return _conditional_update(
+        handoff_id, ("waiting",), {"status": "closed", "closed_at": utcnow()}, url
+    )
+
+
 def mark_callback(
     handoff_id: int, channel: str, callback_time: str | None, *, url: str | None = None
 ) -> bool:

@@ -62,6 +62,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your conversation with {agent} has ended. Thank you! Our virtual assistant is "
         "back to help you from here.",
     },
+    "left_queue": {
+        "id": "Baik, {addr} sudah keluar dari antrean. Terima kasih sudah menunggu. Asisten "
+        "virtual kami siap membantu lagi; kapan saja {addr} bisa meminta bicara dengan agen.",
+        "en": "All right, you have left the queue. Thank you for waiting. Our virtual "
+        "assistant is here to help again; you can ask for an agent any time.",
+    },
+    "not_in_queue": {
+        "id": "{addr} sedang tidak dalam antrean agen. Asisten virtual kami siap membantu.",
+        "en": "You are not in the queue for an agent. Our virtual assistant is here to help.",
+    },
+    "leave_too_late": {
+        "id": "Agen kami sudah bergabung dalam percakapan ini, jadi antrean tidak bisa "
+        "ditinggalkan lagi. Silakan sampaikan kebutuhan {addr} kepada agen.",
+        "en": "An agent has already joined this conversation, so the queue can no longer be "
+        "left. Please tell the agent how we can help.",
+    },
+    "max_wait_offer": {
+        "id": "Mohon maaf, {addr}, antrean sedang panjang dan {addr} sudah menunggu lebih dari "
+        '{duration}. Jika tidak ingin menunggu, tekan "Keluar antrean" lalu minta '
+        "dihubungi kembali: agen kami akan menghubungi {addr} secepatnya. Atau tetap di sini, "
+        "posisi {addr} tetap aman.",
+        "en": "Sorry, the queue is long and you have waited more than {duration}. If you "
+        'would rather not wait, tap "Leave queue" and ask for a callback: our agent will '
+        "contact you as soon as possible. Or stay here: you keep your place.",
+    },
     "feedback_prompt": {
         "id": "Bagaimana penilaian {addr} atas bantuan agen kami? (1 = sangat kurang, "
         "5 = sangat baik)",
