@@ -79,7 +79,11 @@ def widget_event(message: dict[str, Any]) -> dict[str, Any]:
         metadata = {}
     agent_name = message.get("agent_name") or metadata.get("agent_name")
     sender = message.get("sender") or metadata.get("sender") or ("agent" if agent_name else "bot")
-    event: dict[str, Any] = {"text": str(message.get("text") or ""), "sender": sender}
+    event: dict[str, Any] = {
+        "text": str(message.get("text") or ""),
+        "sender": sender,
+        "mid": uuid.uuid4().hex,
+    }
     if agent_name:
         event["agent_name"] = str(agent_name)
     key = metadata.get("key")
@@ -116,6 +120,20 @@ def _render_notification(row: Any) -> str:
         )
         .text
     )
+
+
+class WebchatOutput(SocketIOOutput):
+    """Rasa's socket.io output with a message id (``mid``) on every message.
+
+    Every tab of a conversation receives every message (they share the room) and all of
+    them write the shared localStorage transcript: the id lets the widget show each message
+    once however many tabs are open.
+    """
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if isinstance(response, dict) and "mid" not in response:
+            response = {**response, "mid": uuid.uuid4().hex}
+        await super()._send_message(socket_id, response)
 
 
 class SafeSocketJSON:
@@ -314,7 +332,7 @@ class WebchatInput(SocketIOInput):
                     await agent.tracker_store.save(tracker)
         await sio.emit(
             self.bot_message_evt,
-            {"text": result.message, "sender": "bot"},
+            {"text": result.message, "sender": "bot", "mid": uuid.uuid4().hex},
             room=session_id,
             namespace=self.namespace,
         )
@@ -324,13 +342,60 @@ class WebchatInput(SocketIOInput):
             )
         await self._emit_state(sio, session_id)
 
+    async def _upload(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        """A photo or PDF from the widget (multipart: ``session_id``, ``file``).
+
+        Accepted only for a well-formed session with an open socket (on any replica); the
+        type is sniffed from the bytes by the media store, never taken from the upload's
+        declared type or name. The reply to the customer goes to their room like any
+        bot message (bot.channels.attachments).
+        """
+        from bot.channels.attachments import receive_attachment
+        from bot.media import max_bytes as media_max_bytes
+
+        origin = (request.headers.get("origin") or "").rstrip("/")
+        if origin and "*" not in self.allowed_origins and origin not in self.allowed_origins:
+            return response.json({"error": "origin"}, status=403)
+        session_id = request.form.get("session_id") if request.form else None
+        if not is_valid_session_id(session_id) or not await self.is_connected(session_id):
+            return response.json({"error": "invalid_session"}, status=403)
+        files = request.files.get("file") if request.files else None
+        if files is None:
+            return response.json({"error": "no_file"}, status=400)
+        body = files.body if not isinstance(files, list) else files[0].body
+        if len(body) > media_max_bytes():
+            return response.json({"error": "too_large"}, status=413)
+        if self.sio is None:
+            return response.json({"error": "unavailable"}, status=503)
+        media = await receive_attachment(
+            bytes(body),
+            sender_id=session_id,
+            channel=CHANNEL,
+            output=self._output(self.sio),
+            tracker_store=tracker_store_of(self._app),
+            on_new_message=on_new_message,
+        )
+        if media is None:
+            return response.json({"error": "type"}, status=415)
+        kind = "image" if media.is_image else "document"
+        await self.sio.emit(
+            "user_echo",
+            {"text": f"[{kind}]", "client_id": request.form.get("client_id")},
+            room=session_id,
+            namespace=self.namespace,
+        )
+        await self._emit_state(self.sio, session_id)
+        return response.json({"ok": True, "kind": kind})
+
     def _origin_allowed(self, environ: dict[str, Any]) -> bool:
         origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
         # No Origin header: not a browser page (curl, tests, server-to-server).
         return not origin or "*" in self.allowed_origins or origin in self.allowed_origins
 
     def _output(self, sio: AsyncServer) -> SocketIOOutput:
-        return SocketIOOutput(sio, self.bot_message_evt)
+        return WebchatOutput(sio, self.bot_message_evt)
 
     async def _deliver(self, payload: dict[str, Any]) -> None:
         """Bus subscriber: push a desk message to the customer's room (no-op elsewhere)."""
@@ -440,6 +505,10 @@ class WebchatInput(SocketIOInput):
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @bp.route("/upload", methods=["POST"])
+        async def upload(request: Request) -> HTTPResponse:
+            return await self._upload(request, on_new_message)
 
         @sio.on("connect", namespace=ns)
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
