@@ -78,15 +78,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "An agent has already joined this conversation, so the queue can no longer be "
         "left. Please tell the agent how we can help.",
     },
-    "max_wait_offer": {
-        "id": "Mohon maaf, {addr}, antrean sedang panjang dan {addr} sudah menunggu lebih dari "
-        '{duration}. Jika tidak ingin menunggu, tekan "Keluar antrean" lalu minta '
-        "dihubungi kembali: agen kami akan menghubungi {addr} secepatnya. Atau tetap di sini, "
-        "posisi {addr} tetap aman.",
-        "en": "Sorry, the queue is long and you have waited more than {duration}. If you "
-        'would rather not wait, tap "Leave queue" and ask for a callback: our agent will '
-        "contact you as soon as possible. Or stay here: you keep your place.",
-    },
     "feedback_prompt": {
         "id": "Bagaimana penilaian {addr} atas bantuan agen kami? (1 = sangat kurang, "
         "5 = sangat baik)",
