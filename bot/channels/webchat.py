@@ -288,6 +288,16 @@ class WebchatInput(SocketIOInput):
         except Exception:
             logger.exception("handoff state could not be read for the widget")
             return
+        # The widget's own texts follow the language the bot speaks in this conversation.
+        tracker_store = tracker_store_of(self._app)
+        if tracker_store is not None:
+            try:
+                tracker = await tracker_store.retrieve(room)
+            except Exception:  # noqa: BLE001 - the widget keeps its current language
+                tracker = None
+            language = tracker.get_slot("language") if tracker is not None else None
+            if language in ("id", "en"):
+                state["language"] = language
         await sio.emit("handoff_state", state, room=room, namespace=self.namespace)
 
     async def _leave_queue(self, sio: AsyncServer, sid: str, data: Any) -> None:
