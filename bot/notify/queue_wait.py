@@ -62,4 +62,8 @@ def offer_callbacks(url: str | None = None, now: datetime | None = None) -> int:
     return created
 
 
-JOBS.append(ScheduledJob("queue_max_wait", timedelta(minutes=1), offer_callbacks))
+def _run(url: str | None) -> None:
+    offer_callbacks(url)
+
+
+JOBS.append(ScheduledJob("queue_max_wait", timedelta(minutes=1), _run))
