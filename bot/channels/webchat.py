@@ -72,6 +72,11 @@ def is_valid_session_id(value: Any) -> TypeIs[str]:
     return isinstance(value, str) and bool(_SESSION_ID.fullmatch(value))
 
 
+def _client_id(value: Any) -> str | None:
+    """The sending tab's id for its own message (echoed to the other tabs), if well-formed."""
+    return value if isinstance(value, str) and 0 < len(value) <= 40 else None
+
+
 def widget_event(message: dict[str, Any]) -> dict[str, Any]:
     """A bus message (Rasa response dict) as the ``bot_uttered`` payload the widget renders."""
     metadata = message.get("metadata")
@@ -392,7 +397,7 @@ class WebchatInput(SocketIOInput):
         kind = "image" if media.is_image else "document"
         await self.sio.emit(
             "user_echo",
-            {"text": f"[{kind}]", "client_id": request.form.get("client_id")},
+            {"text": f"[{kind}]", "client_id": _client_id(request.form.get("client_id"))},
             room=session_id,
             namespace=self.namespace,
         )
@@ -480,7 +485,7 @@ class WebchatInput(SocketIOInput):
         # Every tab of this conversation shows the question next to its answer.
         await sio.emit(
             "user_echo",
-            {"text": text, "client_id": data.get("client_id")},
+            {"text": text, "client_id": _client_id(data.get("client_id"))},
             room=session_id,
             skip_sid=sid,
             namespace=ns,

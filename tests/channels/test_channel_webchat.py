@@ -613,3 +613,60 @@ async def test_leave_queue_for_another_session_is_refused(queued):
     other = uuid.uuid4().hex
     await tab.sio.emit("leave_queue", {"session_id": other})
     assert await tab.next("chat_error") == {"error": "invalid_session"}
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+async def _upload(chat: WebchatServer, session_id: str, data: bytes, declared: str) -> Any:
+    import requests
+
+    def post() -> Any:
+        return requests.post(
+            f"http://127.0.0.1:{chat.port}/webhooks/socketio/upload",
+            data={"session_id": session_id, "client_id": "u-9"},
+            files={"file": ("bukti.png", data, declared)},
+            headers={"Origin": SHOP},
+            timeout=10,
+        )
+
+    return await asyncio.to_thread(post)
+
+
+async def test_an_uploaded_photo_is_stored_and_acknowledged(chat, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    tab = await chat.client()
+    session_id = await tab.session()
+    other_tab = await chat.client()
+    await other_tab.session(session_id)
+    response = await _upload(chat, session_id, PNG, "image/png")
+    assert response.status_code == 200 and response.json()["kind"] == "image"
+    answer = await tab.next("bot_uttered")
+    assert "sudah kami terima" in answer["text"]
+    assert await other_tab.next("user_echo") == {"text": "[image]", "client_id": "u-9"}
+    [stored] = [p for p in (tmp_path / "media").rglob("*.png")]
+    assert stored.read_bytes() == PNG and stored.stat().st_mode & 0o777 == 0o600
+
+
+async def test_an_upload_is_judged_by_its_bytes_not_its_declared_type(chat, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    tab = await chat.client()
+    session_id = await tab.session()
+    response = await _upload(chat, session_id, b"<script>alert(1)</script>", "image/png")
+    assert response.status_code == 415 and response.json() == {"error": "type"}
+    answer = await tab.next("bot_uttered")
+    assert "hanya bisa menerima foto" in answer["text"]
+    assert not (tmp_path / "media").exists() or not list((tmp_path / "media").rglob("*.*"))
+
+
+async def test_an_upload_needs_a_connected_session_and_a_size_within_the_limit(
+    chat, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("MEDIA_MAX_BYTES", "100")
+    response = await _upload(chat, uuid.uuid4().hex, PNG, "image/png")
+    assert response.status_code == 403 and response.json() == {"error": "invalid_session"}
+    tab = await chat.client()
+    session_id = await tab.session()
+    response = await _upload(chat, session_id, PNG + b"\x00" * 200, "image/png")
+    assert response.status_code == 413 and response.json() == {"error": "too_large"}
