@@ -27,6 +27,11 @@ Differences from Rasa's ``SocketIOInput`` (same protocol, so any Rasa socket.io 
   asks for what it missed (``history_request`` -> ``history``: agent replies and widget
   notifications not acknowledged yet, ``bot.notify.agent_reply.inbox``) and acknowledges
   what it showed (``message_seen``), which marks them delivered on the desk.
+* Issue 16: ``handoff_state`` tells the widget whether the bot is paused (queue/agent), the
+  ``leave_queue`` event leaves a waiting queue (server-checked, not a typed intent),
+  ``agent_typing`` relays the desk's typing signal, every message carries an id and a tab's
+  message is echoed to the other tabs (``user_echo``), and ``POST .../upload`` takes photos
+  and PDFs (bot.channels.attachments). See docs/channels.md.
 """
 
 from __future__ import annotations
