@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import rasa.core.channels.channel
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import SlotSet
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -305,9 +306,13 @@ class WebchatInput(SocketIOInput):
                 tracker = await tracker_store.retrieve(room)
             except Exception:  # noqa: BLE001 - the widget keeps its current language
                 tracker = None
-            language = tracker.get_slot("language") if tracker is not None else None
-            if language in ("id", "en"):
-                state["language"] = language
+            # Only a language the bot detected (a SlotSet), not the slot's initial value:
+            # before the customer's first message the widget keeps the browser's language.
+            for event in reversed(list(tracker.events) if tracker is not None else []):
+                if isinstance(event, SlotSet) and event.key == "language":
+                    if event.value in ("id", "en"):
+                        state["language"] = event.value
+                    break
         await sio.emit("handoff_state", state, room=room, namespace=self.namespace)
 
     async def _leave_queue(self, sio: AsyncServer, sid: str, data: Any) -> None:
