@@ -27,6 +27,11 @@ Differences from Rasa's ``SocketIOInput`` (same protocol, so any Rasa socket.io 
   asks for what it missed (``history_request`` -> ``history``: agent replies and widget
   notifications not acknowledged yet, ``bot.notify.agent_reply.inbox``) and acknowledges
   what it showed (``message_seen``), which marks them delivered on the desk.
+* Issue 16: ``handoff_state`` tells the widget whether the bot is paused (queue/agent), the
+  ``leave_queue`` event leaves a waiting queue (server-checked, not a typed intent),
+  ``agent_typing`` relays the desk's typing signal, every message carries an id and a tab's
+  message is echoed to the other tabs (``user_echo``), and ``POST .../upload`` takes photos
+  and PDFs (bot.channels.attachments). See docs/channels.md.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import rasa.core.channels.channel
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import SlotSet
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -72,6 +78,11 @@ def is_valid_session_id(value: Any) -> TypeIs[str]:
     return isinstance(value, str) and bool(_SESSION_ID.fullmatch(value))
 
 
+def _client_id(value: Any) -> str | None:
+    """The sending tab's id for its own message (echoed to the other tabs), if well-formed."""
+    return value if isinstance(value, str) and 0 < len(value) <= 40 else None
+
+
 def widget_event(message: dict[str, Any]) -> dict[str, Any]:
     """A bus message (Rasa response dict) as the ``bot_uttered`` payload the widget renders."""
     metadata = message.get("metadata")
@@ -79,7 +90,11 @@ def widget_event(message: dict[str, Any]) -> dict[str, Any]:
         metadata = {}
     agent_name = message.get("agent_name") or metadata.get("agent_name")
     sender = message.get("sender") or metadata.get("sender") or ("agent" if agent_name else "bot")
-    event: dict[str, Any] = {"text": str(message.get("text") or ""), "sender": sender}
+    event: dict[str, Any] = {
+        "text": str(message.get("text") or ""),
+        "sender": sender,
+        "mid": uuid.uuid4().hex,
+    }
     if agent_name:
         event["agent_name"] = str(agent_name)
     key = metadata.get("key")
@@ -116,6 +131,20 @@ def _render_notification(row: Any) -> str:
         )
         .text
     )
+
+
+class WebchatOutput(SocketIOOutput):
+    """Rasa's socket.io output with a message id (``mid``) on every message.
+
+    Every tab of a conversation receives every message (they share the room) and all of
+    them write the shared localStorage transcript: the id lets the widget show each message
+    once however many tabs are open.
+    """
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if isinstance(response, dict) and "mid" not in response:
+            response = {**response, "mid": uuid.uuid4().hex}
+        await super()._send_message(socket_id, response)
 
 
 class SafeSocketJSON:
@@ -233,6 +262,7 @@ class WebchatInput(SocketIOInput):
             logger.exception("widget history could not be read")
             items = []
         await sio.emit("history", {"items": items}, room=sid, namespace=self.namespace)
+        await self._emit_state(sio, session_id)
 
     async def _seen(self, sio: AsyncServer, sid: str, data: Any) -> None:
         from bot.bus import TOPIC_DESK, get_bus
@@ -260,25 +290,163 @@ class WebchatInput(SocketIOInput):
                 },
             )
 
+    async def _emit_state(self, sio: AsyncServer, room: str) -> None:
+        """Tell the widget(s) of ``room`` whether a handoff is waiting/active, and who has it."""
+        from bot.handoff.queue import state_for
+
+        try:
+            state = await asyncio.to_thread(state_for, room)
+        except Exception:
+            logger.exception("handoff state could not be read for the widget")
+            return
+        # The widget's own texts follow the language the bot speaks in this conversation.
+        tracker_store = tracker_store_of(self._app)
+        if tracker_store is not None:
+            try:
+                tracker = await tracker_store.retrieve(room)
+            except Exception:  # noqa: BLE001 - the widget keeps its current language
+                tracker = None
+            # Only a language the bot detected (a SlotSet), not the slot's initial value:
+            # before the customer's first message the widget keeps the browser's language.
+            for event in reversed(list(tracker.events) if tracker is not None else []):
+                if isinstance(event, SlotSet) and event.key == "language":
+                    if event.value in ("id", "en"):
+                        state["language"] = event.value
+                    break
+        await sio.emit("handoff_state", state, room=room, namespace=self.namespace)
+
+    async def _leave_queue(self, sio: AsyncServer, sid: str, data: Any) -> None:
+        """The widget's "Leave queue" button: a server-checked action, never a typed intent.
+
+        Only the session this socket joined, and only its *waiting* handoff (checked and
+        closed in one conditional UPDATE). The tracker is then resumed with the polite
+        answer recorded as a bot message; the answer goes to this customer's own room as the
+        reply to their action (like any bot reply), not as a push from elsewhere. Pressed
+        again after a failure between the two steps, it resumes a conversation that is still
+        paused without an open handoff, so the customer is never left talking to nobody.
+        """
+        from rasa.shared.core.constants import ACTION_LISTEN_NAME
+        from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationResumed
+
+        from bot.bus import TOPIC_DESK, get_bus
+        from bot.handoff.queue import leave
+
+        session_id = self._session_of(sio, sid, data)
+        if session_id is None:
+            await sio.emit(
+                "chat_error", {"error": "invalid_session"}, room=sid, namespace=self.namespace
+            )
+            return
+        agent = getattr(getattr(self._app, "ctx", None), "agent", None)
+        tracker_store = tracker_store_of(self._app)
+        language = None
+        if tracker_store is not None:
+            tracker = await tracker_store.retrieve(session_id)
+            language = tracker.get_slot("language") if tracker is not None else None
+        result = await asyncio.to_thread(leave, session_id, language)
+        if agent is not None and (result.left or result.handoff_id is None):
+            async with agent.lock_store.lock(session_id):
+                tracker = await agent.tracker_store.get_or_create_tracker(session_id)
+                if tracker.is_paused():
+                    for event in (
+                        ConversationResumed(),
+                        BotUttered(text=result.message, metadata={"left_queue": True}),
+                        ActionExecuted(ACTION_LISTEN_NAME),
+                    ):
+                        tracker.update(event, agent.domain)
+                    await agent.tracker_store.save(tracker)
+        await sio.emit(
+            self.bot_message_evt,
+            {"text": result.message, "sender": "bot", "mid": uuid.uuid4().hex},
+            room=session_id,
+            namespace=self.namespace,
+        )
+        if result.left:
+            await get_bus().publish(
+                TOPIC_DESK, {"kind": "handoff_closed", "handoff_id": result.handoff_id}
+            )
+        await self._emit_state(sio, session_id)
+
+    async def _upload(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        """A photo or PDF from the widget (multipart: ``session_id``, ``file``).
+
+        Accepted only for a well-formed session with an open socket (on any replica); the
+        type is sniffed from the bytes by the media store, never taken from the upload's
+        declared type or name. The reply to the customer goes to their room like any
+        bot message (bot.channels.attachments).
+        """
+        from bot.channels.attachments import receive_attachment
+        from bot.media import max_bytes as media_max_bytes
+
+        origin = (request.headers.get("origin") or "").rstrip("/")
+        if origin and "*" not in self.allowed_origins and origin not in self.allowed_origins:
+            return response.json({"error": "origin"}, status=403)
+        session_id = request.form.get("session_id") if request.form else None
+        if not is_valid_session_id(session_id) or not await self.is_connected(session_id):
+            return response.json({"error": "invalid_session"}, status=403)
+        files = request.files.get("file") if request.files else None
+        if files is None:
+            return response.json({"error": "no_file"}, status=400)
+        body = files.body if not isinstance(files, list) else files[0].body
+        if len(body) > media_max_bytes():
+            return response.json({"error": "too_large"}, status=413)
+        if self.sio is None:
+            return response.json({"error": "unavailable"}, status=503)
+        media = await receive_attachment(
+            bytes(body),
+            sender_id=session_id,
+            channel=CHANNEL,
+            output=self._output(self.sio),
+            tracker_store=tracker_store_of(self._app),
+            on_new_message=on_new_message,
+        )
+        if media is None:
+            return response.json({"error": "type"}, status=415)
+        kind = "image" if media.is_image else "document"
+        await self.sio.emit(
+            "user_echo",
+            {"text": f"[{kind}]", "client_id": _client_id(request.form.get("client_id"))},
+            room=session_id,
+            namespace=self.namespace,
+        )
+        await self._emit_state(self.sio, session_id)
+        return response.json({"ok": True, "kind": kind})
+
     def _origin_allowed(self, environ: dict[str, Any]) -> bool:
         origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
         # No Origin header: not a browser page (curl, tests, server-to-server).
         return not origin or "*" in self.allowed_origins or origin in self.allowed_origins
 
     def _output(self, sio: AsyncServer) -> SocketIOOutput:
-        return SocketIOOutput(sio, self.bot_message_evt)
+        return WebchatOutput(sio, self.bot_message_evt)
 
     async def _deliver(self, payload: dict[str, Any]) -> None:
         """Bus subscriber: push a desk message to the customer's room (no-op elsewhere)."""
         if payload.get("channel") != CHANNEL or self.sio is None:
             return
         recipient = payload.get("recipient_id")
+        if not is_valid_session_id(recipient):
+            return
+        typing = payload.get("typing")
+        if isinstance(typing, dict):  # the desk: an agent is typing a reply
+            name = typing.get("agent_name")
+            await self.sio.emit(
+                "agent_typing",
+                {"agent_name": str(name) if name else None, "on": bool(typing.get("on", True))},
+                room=recipient,
+                namespace=self.namespace,
+            )
+            return
         message = payload.get("message")
-        if not is_valid_session_id(recipient) or not isinstance(message, dict):
+        if not isinstance(message, dict):
             return
         await self.sio.emit(
             self.bot_message_evt, widget_event(message), room=recipient, namespace=self.namespace
         )
+        # Agent joined / closed / replied: the header and typing indicator follow the state.
+        await self._emit_state(self.sio, recipient)
 
     async def _handle_user_message(
         self,
@@ -324,11 +492,20 @@ class WebchatInput(SocketIOInput):
             input_channel=CHANNEL,
             metadata={"channel": CHANNEL},  # client metadata is untrusted: dropped
         )
+        # Every tab of this conversation shows the question next to its answer.
+        await sio.emit(
+            "user_echo",
+            {"text": text, "client_id": _client_id(data.get("client_id"))},
+            room=session_id,
+            skip_sid=sid,
+            namespace=ns,
+        )
         try:
             await on_new_message(message)
         except Exception:
             logger.exception("Rasa failed on a widget message")
         await hooks.on_customer_message(session_id, CHANNEL, text)
+        await self._emit_state(sio, session_id)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[]: CORS headers for HTTP polling come from Rasa's --cors
@@ -353,6 +530,10 @@ class WebchatInput(SocketIOInput):
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @bp.route("/upload", methods=["POST"])
+        async def upload(request: Request) -> HTTPResponse:
+            return await self._upload(request, on_new_message)
 
         @sio.on("connect", namespace=ns)
         async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
@@ -391,6 +572,10 @@ class WebchatInput(SocketIOInput):
         @sio.on("message_seen", namespace=ns)
         async def message_seen(sid: str, data: Any = None) -> None:
             await self._seen(sio, sid, data)
+
+        @sio.on("leave_queue", namespace=ns)
+        async def leave_queue(sid: str, data: Any = None) -> None:
+            await self._leave_queue(sio, sid, data)
 
         @sio.on(self.user_message_evt, namespace=ns)
         async def handle_message(sid: str, data: Any = None) -> None:

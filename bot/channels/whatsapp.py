@@ -15,6 +15,7 @@ message metadata as ``wa_id`` so actions can link the CRM customer.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from bot import jsonsafe
 from bot.channels import hooks
+from bot.channels.attachments import conversation_state, receive_attachment
 from bot.channels.dedupe import claim_message
 from bot.channels.limits import (
     TextProblem,
@@ -49,6 +51,8 @@ from bot.channels.typed_intents import (
 from bot.channels.whatsapp_graph import GraphClient, GraphConfig, WhatsAppSendError
 from bot.channels.whatsapp_inbound import InboundMessage, WebhookFormatError, parse_webhook
 from bot.channels.whatsapp_messages import button_messages, image_message, text_messages
+from bot.media import max_bytes as media_max_bytes
+from bot.media import rejection
 from bot.notify.status import apply_statuses
 
 logger = logging.getLogger(__name__)
@@ -212,7 +216,12 @@ class WhatsAppInput(InputChannel):
                 "WhatsApp duplicate delivery of a message from %s ignored", mask_id(message.wa_id)
             )
             return
+        if message.is_ignored:  # a reaction: nothing to answer, nothing for the agent
+            return
         output = self.get_output_channel()
+        if message.is_media and message.media_id:
+            await self._receive_media(message, output, on_new_message, tracker_store)
+            return
         offer = await current_offer(tracker_store, message.wa_id)
         if not message.is_supported:
             # During a handoff the bot stays silent; the agent sees a placeholder instead.
@@ -263,6 +272,34 @@ class WhatsAppInput(InputChannel):
         except Exception:
             logger.exception("Rasa failed on a WhatsApp message from %s", mask_id(message.wa_id))
         await hooks.on_customer_message(message.wa_id, CHANNEL, raw_text)
+
+    async def _receive_media(
+        self,
+        message: InboundMessage,
+        output: OutputChannel,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        tracker_store: Any,
+    ) -> None:
+        """An image/document: download it from the Graph media endpoint, then store it."""
+        assert message.media_id is not None
+        try:
+            data = await asyncio.to_thread(
+                GraphClient(self.graph).download_media, message.media_id, media_max_bytes()
+            )
+        except WhatsAppSendError:
+            logger.warning("WhatsApp media from %s could not be downloaded", mask_id(message.wa_id))
+            _, language = await conversation_state(tracker_store, message.wa_id)
+            await output.send_text_message(message.wa_id, rejection("download", language))
+            return
+        await receive_attachment(
+            data,
+            sender_id=message.wa_id,
+            channel=CHANNEL,
+            output=output,
+            tracker_store=tracker_store,
+            on_new_message=on_new_message,
+            metadata={"wa_id": message.wa_id, "message_id": message.message_id},
+        )
 
     async def _receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]

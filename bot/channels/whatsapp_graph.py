@@ -138,5 +138,37 @@ class GraphClient:
         assert last_error is not None
         raise last_error
 
+    def download_media(self, media_id: str, limit: int) -> bytes:
+        """A customer's image/document: GET /{media-id} for its URL, then the bytes.
+
+        Both requests carry the access token (Meta's media URLs require it). More than
+        ``limit`` bytes raises (the body is read in chunks, never fully buffered).
+        """
+        if not self.config.configured:
+            raise WhatsAppNotConfigured("WhatsApp is not configured")
+        headers = {"Authorization": f"Bearer {self.config.access_token}"}
+        timeout = (self.config.connect_timeout, self.config.read_timeout)
+        url = f"{self.config.base_url.rstrip('/')}/{media_id}"
+        try:
+            meta = self._session.get(url, headers=headers, timeout=timeout)
+            if meta.status_code >= 300:
+                raise _graph_error(meta)
+            media_url = meta.json().get("url")
+            if not isinstance(media_url, str) or not media_url.startswith(("https://", "http://")):
+                raise WhatsAppSendError("Graph API media answer without a URL")
+            with self._session.get(
+                media_url, headers=headers, timeout=timeout, stream=True
+            ) as download:
+                if download.status_code >= 300:
+                    raise _graph_error(download)
+                data = bytearray()
+                for chunk in download.iter_content(64 * 1024):
+                    data += chunk
+                    if len(data) > limit:
+                        raise WhatsAppSendError("media larger than the limit")
+                return bytes(data)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise WhatsAppSendError(f"Graph API unreachable: {type(exc).__name__}") from exc
+
     async def send_async(self, message: dict[str, Any]) -> str:
         return await asyncio.to_thread(self.send, message)

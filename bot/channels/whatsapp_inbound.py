@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 TEXT_KINDS = {"text", "interactive", "button"}
+MEDIA_KINDS = {"image", "document"}
+# Not messages to answer: a 👍 on one of our messages, or a deleted message's notice.
+IGNORED_KINDS = {"reaction"}
 
 
 class WebhookFormatError(ValueError):
@@ -31,6 +34,16 @@ class InboundMessage:
     profile_name: str | None = None
     text: str | None = None  # typed text, or the title of a tapped button/list row
     reply_id: str | None = None  # id of a tapped button/list row (our payload)
+    media_id: str | None = None  # image/document: the Graph media id to download
+    caption: str | None = None
+
+    @property
+    def is_media(self) -> bool:
+        return self.type in MEDIA_KINDS and bool(self.media_id)
+
+    @property
+    def is_ignored(self) -> bool:
+        return self.type in IGNORED_KINDS
 
     @property
     def is_supported(self) -> bool:
@@ -77,7 +90,13 @@ def _message(raw: Any, metadata: dict[str, Any], names: dict[str, str]) -> Inbou
     wa_id = _str(raw.get("from"), "message.from")
     text: str | None = None
     reply_id: str | None = None
-    if kind == "text":
+    media_id: str | None = None
+    caption: str | None = None
+    if kind in MEDIA_KINDS:
+        media = _dict(raw.get(kind), f"message.{kind}")
+        media_id = _str(media.get("id"), f"message.{kind}.id")
+        caption = _str(media.get("caption"), f"message.{kind}.caption", False)
+    elif kind == "text":
         text = _str(_dict(raw.get("text"), "message.text").get("body"), "message.text.body", False)
     elif kind == "interactive":
         interactive = _dict(raw.get("interactive"), "message.interactive")
@@ -101,6 +120,8 @@ def _message(raw: Any, metadata: dict[str, Any], names: dict[str, str]) -> Inbou
         profile_name=names.get(wa_id),
         text=text,
         reply_id=reply_id,
+        media_id=media_id,
+        caption=caption,
     )
 
 

@@ -9,8 +9,10 @@ closed. The bot is paused while a handoff is waiting or active.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -195,6 +197,17 @@ def close(handoff_id: int, agent_id: int | None, *, url: str | None = None) -> b
     return run_in_transaction(work, url)
 
 
+def leave_queue(handoff_id: int, *, url: str | None = None) -> bool:
+    """The customer left the queue: close the handoff only if it is still waiting.
+
+    Conditional like :func:`claim`, so a customer leaving and an agent claiming at the same
+    moment cannot both win: a claimed conversation stays with its agent.
+    """
+    return _conditional_update(
+        handoff_id, ("waiting",), {"status": "closed", "closed_at": utcnow()}, url
+    )
+
+
 def mark_callback(
     handoff_id: int, channel: str, callback_time: str | None, *, url: str | None = None
 ) -> bool:
@@ -276,8 +289,65 @@ def messages(
         ]
 
 
-def stats(day: date, *, tz: tzinfo = UTC, url: str | None = None) -> HandoffStats:
-    """Supervisor figures for ``day`` (in ``tz``): queue now, handoffs, median wait/handling, CSAT."""
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Nearest-rank percentile (``fraction`` 0..1] of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass(frozen=True)
+class WaitFigures:
+    """Queue waits for the supervisor, customers still waiting included."""
+
+    median_wait_seconds: float | None
+    p90_wait_seconds: float | None
+    waiting_counted: int  # how many of the waits are still running
+    median_handling_seconds: float | None
+
+
+def wait_figures(
+    rows: Sequence[tuple[datetime, datetime | None, datetime | None, str]], now: datetime
+) -> WaitFigures:
+    """Wait and handling figures from ``(queued_at, claimed_at, closed_at, status)`` rows.
+
+    A customer still waiting counts with the wait so far (``now - queued_at``): leaving them
+    out made the median look best exactly when the queue was worst (six chats waiting over
+    ten minutes, "median 8 s"). One who left the queue unserved counts until they left.
+    Handling time counts conversations still open with their time so far, for the same
+    reason: long chats in progress are what keeps the next customer waiting.
+    """
+    waits: list[float] = []
+    handling: list[float] = []
+    running = 0
+    for queued, claimed, closed, status in rows:
+        if claimed is not None:
+            waits.append((claimed - queued).total_seconds())
+            end = closed if closed is not None else (now if status == "active" else None)
+            if end is not None:
+                handling.append(max(0.0, (end - claimed).total_seconds()))
+        elif status == "waiting":
+            waits.append(max(0.0, (now - queued).total_seconds()))
+            running += 1
+        elif closed is not None:
+            waits.append(max(0.0, (closed - queued).total_seconds()))
+    return WaitFigures(
+        median_wait_seconds=statistics.median(waits) if waits else None,
+        p90_wait_seconds=percentile(waits, 0.9),
+        waiting_counted=running,
+        median_handling_seconds=statistics.median(handling) if handling else None,
+    )
+
+
+def stats(
+    day: date, *, tz: tzinfo = UTC, url: str | None = None, now: datetime | None = None
+) -> HandoffStats:
+    """Supervisor figures for ``day`` (in ``tz``): queue now, handoffs, wait/handling, CSAT.
+
+    Waits count customers still waiting (see :func:`wait_figures`).
+    """
     start = datetime.combine(day, time.min, tzinfo=tz)
     end = start + timedelta(days=1)
     with session_scope(url, readonly=True) as session:
@@ -285,9 +355,9 @@ def stats(day: date, *, tz: tzinfo = UTC, url: str | None = None) -> HandoffStat
             sa.select(sa.func.count()).select_from(Handoff).where(Handoff.status == "waiting")
         ).scalar_one()
         rows = session.execute(
-            sa.select(Handoff.queued_at, Handoff.claimed_at, Handoff.closed_at).where(
-                Handoff.queued_at >= start, Handoff.queued_at < end
-            )
+            sa.select(
+                Handoff.queued_at, Handoff.claimed_at, Handoff.closed_at, Handoff.status
+            ).where(Handoff.queued_at >= start, Handoff.queued_at < end)
         ).all()
         ratings = list(
             session.execute(
@@ -298,18 +368,17 @@ def stats(day: date, *, tz: tzinfo = UTC, url: str | None = None) -> HandoffStat
                 )
             ).scalars()
         )
-    waits = [(claimed - queued).total_seconds() for queued, claimed, _ in rows if claimed]
-    handling = [
-        (closed - claimed).total_seconds() for _, claimed, closed in rows if claimed and closed
-    ]
+    figures = wait_figures([(r[0], r[1], r[2], r[3]) for r in rows], now or utcnow())
     return HandoffStats(
         day=day,
         queue_length=int(queue_length),
         handoffs_today=len(rows),
-        median_wait_seconds=statistics.median(waits) if waits else None,
-        median_handling_seconds=statistics.median(handling) if handling else None,
+        median_wait_seconds=figures.median_wait_seconds,
+        median_handling_seconds=figures.median_handling_seconds,
         csat_after_handoff=round(statistics.fmean(ratings), 2) if ratings else None,
         csat_responses=len(ratings),
+        p90_wait_seconds=figures.p90_wait_seconds,
+        waiting_counted=figures.waiting_counted,
     )
 
 

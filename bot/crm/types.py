@@ -267,6 +267,9 @@ class HandoffStats:
     median_handling_seconds: float | None
     csat_after_handoff: float | None  # mean 1-5 rating of feedback linked to a handoff
     csat_responses: int
+    # 90th percentile wait and how many waits are still running (customers in the queue now).
+    p90_wait_seconds: float | None = None
+    waiting_counted: int = 0
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def content_security_policy(rasa_url: str) -> str:
     parts = urlsplit(rasa_url)
     ws = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; "
         f"connect-src 'self' {rasa_url} {ws}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     )
 

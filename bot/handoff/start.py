@@ -66,14 +66,37 @@ def crm_snapshot(overview: CustomerOverview | None) -> dict[str, Any]:
 def estimated_wait_minutes(
     position: int, online: int, median_handling_seconds: float | None
 ) -> int | None:
-    """Rough wait: rounds of agents ahead of you times today's median handling time.
+    """Honest wait: position × median handling time ÷ agents online, in whole minutes.
 
-    None without today's data: we would rather say nothing than invent a number.
+    The customer at ``position`` is served after ``position`` conversations (theirs and the
+    ones ahead) have passed through ``online`` agents. Rounded up: "about 1 minute" for the
+    seventh customer in line was the complaint. The median handling time counts chats still
+    in progress (``handoffs.wait_figures``). None without today's data: we would rather say
+    nothing than invent a number.
     """
-    if not median_handling_seconds or online < 1:
+    if not median_handling_seconds or online < 1 or position < 1:
         return None
-    rounds = math.ceil(max(position - 1, 0) / online)
-    return max(1, round(rounds * median_handling_seconds / 60)) if rounds else 1
+    return max(1, math.ceil(position * median_handling_seconds / online / 60))
+
+
+def queued_message(
+    language: str, profile: BusinessProfile, *, online: int, position: int, minutes: int | None
+) -> str:
+    """The "you are in the queue" text, with singular/plural right in English."""
+    lang = "en" if language == "en" else "id"
+    wait = ""
+    if minutes:
+        wait = texts.text("wait_estimate", lang, profile, duration=texts.minutes(minutes, lang))
+    hours = profile.template_values(lang)["agent_hours"]
+    return texts.text(
+        "queued",
+        lang,
+        profile,
+        online=texts.agents_online(online, lang),
+        position=position,
+        wait=wait,
+        hours=hours,
+    )
 
 
 def start_handoff(
@@ -118,10 +141,7 @@ def start_handoff(
     minutes = estimated_wait_minutes(
         position, online, handoffs.stats(today, tz=profile.timezone).median_handling_seconds
     )
-    wait = texts.text("wait_estimate", lang, profile, minutes=minutes) if minutes else ""
-    message = texts.text(
-        "queued", lang, profile, online=online, position=position, wait=wait, hours=hours
-    )
+    message = queued_message(lang, profile, online=online, position=position, minutes=minutes)
     return HandoffStart("queued", [{"text": message}], pause=True, handoff=record)
 
 

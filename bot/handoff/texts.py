@@ -16,17 +16,17 @@ from bot.profile import BusinessProfile, get_profile
 TEXTS: dict[str, dict[str, str]] = {
     "queued": {
         "id": "Baik, {addr}. Saya sambungkan ke tim customer service kami. Saat ini {online} "
-        "agen online, dan posisi antrean {addr} nomor {position}{wait}.\n\n"
+        "online, dan posisi antrean {addr} nomor {position}{wait}.\n\n"
         "Mohon tunggu sebentar. Pesan yang {addr} kirim selama menunggu langsung terbaca oleh "
         "agen. Jam layanan agen: {hours}.",
-        "en": "Sure. I'm connecting you to our customer service team. {online} agent(s) are "
+        "en": "Sure. I'm connecting you to our customer service team. {online} "
         "online, and you are number {position} in the queue{wait}.\n\n"
         "Please wait a moment. Anything you write while you wait goes straight to the agent. "
         "Agent hours: {hours}.",
     },
     "wait_estimate": {
-        "id": " (perkiraan waktu tunggu sekitar {minutes} menit)",
-        "en": " (estimated wait about {minutes} minutes)",
+        "id": " (perkiraan waktu tunggu sekitar {duration})",
+        "en": " (estimated wait about {duration})",
     },
     "already_waiting": {
         "id": "{addr} sudah dalam antrean untuk berbicara dengan agen (posisi {position}). "
@@ -62,12 +62,43 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your conversation with {agent} has ended. Thank you! Our virtual assistant is "
         "back to help you from here.",
     },
+    "left_queue": {
+        "id": "Baik, {addr} sudah keluar dari antrean. Terima kasih sudah menunggu. Asisten "
+        "virtual kami siap membantu lagi; kapan saja {addr} bisa meminta bicara dengan agen.",
+        "en": "All right, you have left the queue. Thank you for waiting. Our virtual "
+        "assistant is here to help again; you can ask for an agent any time.",
+    },
+    "not_in_queue": {
+        "id": "{addr} sedang tidak dalam antrean agen. Asisten virtual kami siap membantu.",
+        "en": "You are not in the queue for an agent. Our virtual assistant is here to help.",
+    },
+    "leave_too_late": {
+        "id": "Agen kami sudah bergabung dalam percakapan ini, jadi antrean tidak bisa "
+        "ditinggalkan lagi. Silakan sampaikan kebutuhan {addr} kepada agen.",
+        "en": "An agent has already joined this conversation, so the queue can no longer be "
+        "left. Please tell the agent how we can help.",
+    },
     "feedback_prompt": {
         "id": "Bagaimana penilaian {addr} atas bantuan agen kami? (1 = sangat kurang, "
         "5 = sangat baik)",
         "en": "How would you rate our agent's help? (1 = very poor, 5 = excellent)",
     },
 }
+
+
+def minutes(count: int, language: str | None) -> str:
+    """ "5 menit" / "1 minute" / "5 minutes" (Indonesian nouns do not inflect)."""
+    if language == "en":
+        return f"{count} minute" if count == 1 else f"{count} minutes"
+    return f"{count} menit"
+
+
+def agents_online(count: int, language: str | None) -> str:
+    """The subject of "... online": "1 agent is" / "2 agents are" / "2 agen"."""
+    if language == "en":
+        return "1 agent is" if count == 1 else f"{count} agents are"
+    return f"{count} agen"
+
 
 CHANNEL_LABELS = {
     "whatsapp": {"id": "WhatsApp", "en": "WhatsApp"},

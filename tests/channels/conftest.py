@@ -68,6 +68,10 @@ class FakeGraph:
     requests: list[RecordedRequest] = field(default_factory=list)
     script: list[tuple[int, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Graph media endpoint: media id -> bytes; GET /{id} answers the download URL, which
+    # serves the bytes to a request carrying the access token.
+    media: dict[str, bytes] = field(default_factory=dict)
+    downloads: list[RecordedRequest] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -79,6 +83,33 @@ class FakeGraph:
 
 def _fake_graph_handler(graph_ref: list[FakeGraph]) -> type:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            graph = graph_ref[0]
+            with graph.lock:
+                graph.downloads.append(RecordedRequest(self.path, dict(self.headers), {}))
+            authorised = self.headers.get("Authorization") == f"Bearer {ACCESS_TOKEN}"
+            parts = self.path.strip("/").split("/")
+            status, content_type, data = 404, "application/json", b'{"error": {"code": 100}}'
+            if not authorised:
+                status, data = 401, b'{"error": {"code": 190}}'
+            elif len(parts) == 2 and parts[0] == "v18.0" and parts[1] in graph.media:
+                host = f"http://127.0.0.1:{graph.server.server_address[1]}"
+                answer = {
+                    "url": f"{host}/media-download/{parts[1]}",
+                    "mime_type": "image/jpeg",
+                    "file_size": len(graph.media[parts[1]]),
+                    "id": parts[1],
+                    "messaging_product": "whatsapp",
+                }
+                status, data = 200, json.dumps(answer).encode()
+            elif len(parts) == 2 and parts[0] == "media-download" and parts[1] in graph.media:
+                status, content_type, data = 200, "image/jpeg", graph.media[parts[1]]
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_POST(self) -> None:
             graph = graph_ref[0]
             length = int(self.headers.get("Content-Length", "0"))

@@ -45,7 +45,16 @@ class ChatClient:
         self.url, self.origin = url, origin
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        for name in ("session_confirm", "bot_uttered", "chat_error", "history", "disconnect"):
+        for name in (
+            "session_confirm",
+            "bot_uttered",
+            "chat_error",
+            "history",
+            "disconnect",
+            "user_echo",
+            "handoff_state",
+            "agent_typing",
+        ):
             self.sio.on(name, self._recorder(name))
         self.session_id: str | None = None
 
@@ -372,13 +381,16 @@ async def test_agent_message_on_the_bus_reaches_every_tab_of_that_customer_only(
             "message": {"text": "Halo, saya Rina dari CS.", "agent_name": "Rina"},
         },
     )
+    mids = set()
     for tab in (tab1, tab2):
         event = await tab.next("bot_uttered")
+        mids.add(event.pop("mid"))
         assert event == {
             "text": "Halo, saya Rina dari CS.",
             "sender": "agent",
             "agent_name": "Rina",
         }
+    assert len(mids) == 1  # one id for the message: the tabs' shared transcript shows it once
     # The stranger's first message is the one addressed to the stranger, sent afterwards.
     await get_bus().publish(
         TOPIC_DELIVER,
@@ -506,3 +518,155 @@ async def test_the_widget_gets_what_it_missed_and_acknowledges_it(chat, crm_db):
     await _until(delivered)
     await tab.sio.emit("history_request", {"session_id": session_id})
     assert (await tab.next("history"))["items"] == []
+
+
+# ---- several tabs, queue, typing (issue 16) -----------------------------------------------
+async def test_a_question_from_one_tab_appears_in_the_other_with_its_answer(chat):
+    tab_a = await chat.client()
+    session_id = await tab_a.session()
+    tab_b = await chat.client()
+    await tab_b.session(session_id)
+    await tab_a.say("jam buka?", client_id="u-1")
+    echo = await tab_b.next("user_echo")
+    assert echo == {"text": "jam buka?", "client_id": "u-1"}
+    answer_b = await tab_b.next("bot_uttered")
+    answer_a = await tab_a.next("bot_uttered")
+    assert answer_a["text"] == answer_b["text"] == "echo: jam buka?"
+    assert answer_a["mid"] == answer_b["mid"]  # the same message, shown once in the transcript
+
+
+async def test_an_agent_typing_signal_reaches_the_customer_tabs(chat):
+    tab = await chat.client()
+    session_id = await tab.session()
+    await get_bus().publish(
+        TOPIC_DELIVER,
+        {"channel": "socketio", "recipient_id": session_id, "typing": {"agent_name": "Rina"}},
+    )
+    assert await tab.next("agent_typing") == {"agent_name": "Rina", "on": True}
+
+
+@pytest.fixture
+def queued(chat, crm_db):
+    """``chat`` with a real agent stand-in (lock store, domain) and a CRM database."""
+    from rasa.core.lock_store import InMemoryLockStore
+
+    chat.channel._app.ctx.agent = SimpleNamespace(
+        tracker_store=chat.store, lock_store=InMemoryLockStore(), domain=Domain.empty()
+    )
+    return chat
+
+
+async def _waiting_handoff(store: InMemoryTrackerStore, session_id: str) -> int:
+    from rasa.shared.core.events import ConversationPaused
+
+    from bot.crm import customers, handoffs
+
+    await store.save(
+        DialogueStateTracker.from_events(session_id, [UserUttered("cs"), ConversationPaused()])
+    )
+    customer = await asyncio.to_thread(customers.resolve_customer, "socketio", session_id)
+    record = await asyncio.to_thread(
+        handoffs.open_handoff, session_id, "socketio", customer.id, "request", {}, [], "k1"
+    )
+    return record.id
+
+
+async def test_leave_queue_closes_the_waiting_handoff_and_resumes_the_bot(queued):
+    from bot.crm import handoffs
+
+    tab = await queued.client()
+    session_id = await tab.session()
+    handoff_id = await _waiting_handoff(queued.store, session_id)
+    await tab.sio.emit("leave_queue", {"session_id": session_id})
+    answer = await tab.next("bot_uttered")
+    assert "keluar dari antrean" in answer["text"]
+    assert await tab.next("handoff_state") == {"status": "none"}
+    record = await asyncio.to_thread(handoffs.get_handoff, handoff_id)
+    assert record is not None and record.status == "closed"
+    tracker = await queued.store.retrieve(session_id)
+    assert not tracker.is_paused()
+    # The bot answers again, and a typed "/restart" is still only text.
+    await tab.say("/restart")
+    await tab.next("bot_uttered")
+    assert queued.received[-1].text.startswith(NEUTRALISER)
+
+
+async def test_leave_queue_cannot_take_a_conversation_from_its_agent(queued):
+    from bot.crm import agents, handoffs
+
+    tab = await queued.client()
+    session_id = await tab.session()
+    handoff_id = await _waiting_handoff(queued.store, session_id)
+    agent = await asyncio.to_thread(agents.create_agent, "rina", "password-123")
+    assert await asyncio.to_thread(handoffs.claim, handoff_id, agent.id)
+    await tab.sio.emit("leave_queue", {"session_id": session_id})
+    answer = await tab.next("bot_uttered")
+    assert "sudah bergabung" in answer["text"]
+    record = await asyncio.to_thread(handoffs.get_handoff, handoff_id)
+    assert record is not None and record.status == "active"
+    assert (await queued.store.retrieve(session_id)).is_paused()
+
+
+async def test_leave_queue_for_another_session_is_refused(queued):
+    tab = await queued.client()
+    await tab.session()
+    other = uuid.uuid4().hex
+    await tab.sio.emit("leave_queue", {"session_id": other})
+    assert await tab.next("chat_error") == {"error": "invalid_session"}
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+async def _upload(chat: WebchatServer, session_id: str, data: bytes, declared: str) -> Any:
+    import requests
+
+    def post() -> Any:
+        return requests.post(
+            f"http://127.0.0.1:{chat.port}/webhooks/socketio/upload",
+            data={"session_id": session_id, "client_id": "u-9"},
+            files={"file": ("bukti.png", data, declared)},
+            headers={"Origin": SHOP},
+            timeout=10,
+        )
+
+    return await asyncio.to_thread(post)
+
+
+async def test_an_uploaded_photo_is_stored_and_acknowledged(chat, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    tab = await chat.client()
+    session_id = await tab.session()
+    other_tab = await chat.client()
+    await other_tab.session(session_id)
+    response = await _upload(chat, session_id, PNG, "image/png")
+    assert response.status_code == 200 and response.json()["kind"] == "image"
+    answer = await tab.next("bot_uttered")
+    assert "sudah kami terima" in answer["text"]
+    assert await other_tab.next("user_echo") == {"text": "[image]", "client_id": "u-9"}
+    [stored] = [p for p in (tmp_path / "media").rglob("*.png")]
+    assert stored.read_bytes() == PNG and stored.stat().st_mode & 0o777 == 0o600
+
+
+async def test_an_upload_is_judged_by_its_bytes_not_its_declared_type(chat, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    tab = await chat.client()
+    session_id = await tab.session()
+    response = await _upload(chat, session_id, b"<script>alert(1)</script>", "image/png")
+    assert response.status_code == 415 and response.json() == {"error": "type"}
+    answer = await tab.next("bot_uttered")
+    assert "hanya bisa menerima foto" in answer["text"]
+    assert not (tmp_path / "media").exists() or not list((tmp_path / "media").rglob("*.*"))
+
+
+async def test_an_upload_needs_a_connected_session_and_a_size_within_the_limit(
+    chat, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("MEDIA_MAX_BYTES", "100")
+    response = await _upload(chat, uuid.uuid4().hex, PNG, "image/png")
+    assert response.status_code == 403 and response.json() == {"error": "invalid_session"}
+    tab = await chat.client()
+    session_id = await tab.session()
+    response = await _upload(chat, session_id, PNG + b"\x00" * 200, "image/png")
+    assert response.status_code == 413 and response.json() == {"error": "too_large"}

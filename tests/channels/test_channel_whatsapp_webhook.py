@@ -182,13 +182,79 @@ async def test_status_callbacks_are_acknowledged_and_reach_nobody(wa, whatsapp_e
     assert whatsapp_env.sent() == []  # no reply to a receipt
 
 
-async def test_image_gets_a_polite_indonesian_reply_and_does_not_reach_the_bot(wa, whatsapp_env):
+# A real (tiny) JPEG header and a PDF: the type is sniffed from these bytes.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
+MEDIA_ID = "1234567890123456"  # wa_image()'s media id
+
+
+@pytest.fixture
+def media_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "media"
+    monkeypatch.setenv("MEDIA_DIR", str(directory))
+    return directory
+
+
+def stored_files(directory) -> list:
+    return sorted(p for p in directory.rglob("*") if p.is_file()) if directory.exists() else []
+
+
+async def test_an_image_is_downloaded_stored_and_acknowledged(wa, whatsapp_env, media_dir):
+    whatsapp_env.media[MEDIA_ID] = JPEG
     response = await wa.post(URL, **signed(wa_envelope([wa_image()])))
     assert response.status == 200
-    assert wa.received == []
+    assert wa.received == []  # outside a handoff the bot itself does not parse "[gambar]"
     [sent] = whatsapp_env.sent()
     assert sent["to"] == CUSTOMER_WA_ID
-    assert "hanya dapat membaca pesan teks" in sent["text"]["body"]
+    body = sent["text"]["body"]
+    assert "sudah kami terima" in body and "hanya dapat membaca pesan teks" not in body
+    # Downloaded from the Graph media endpoint with the access token, then stored privately.
+    assert [d.path for d in whatsapp_env.downloads] == [
+        f"/v18.0/{MEDIA_ID}",
+        f"/media-download/{MEDIA_ID}",
+    ]
+    [path] = stored_files(media_dir)
+    assert path.read_bytes() == JPEG and path.suffix == ".jpg"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_file_that_is_not_an_image_or_pdf_is_refused_whatever_its_mime_type(
+    wa, whatsapp_env, media_dir
+):
+    whatsapp_env.media[MEDIA_ID] = b"MZ\x90\x00 this is an .exe pretending to be a jpeg"
+    response = await wa.post(URL, **signed(wa_envelope([wa_image()])))
+    assert response.status == 200
+    [sent] = whatsapp_env.sent()
+    assert "hanya bisa menerima foto" in sent["text"]["body"]
+    assert stored_files(media_dir) == []
+
+
+async def test_during_a_handoff_an_image_reaches_the_transcript_as_a_link(
+    wa, whatsapp_env, media_dir
+):
+    tracker = DialogueStateTracker.from_events(
+        CUSTOMER_WA_ID, [UserUttered("tolong CS"), ConversationPaused()]
+    )
+    await wa.tracker_store.save(tracker)
+    whatsapp_env.media[MEDIA_ID] = JPEG
+    response = await wa.post(URL, **signed(wa_envelope([wa_image()])))
+    assert response.status == 200
+    assert whatsapp_env.sent() == []  # the paused bot stays silent
+    [message] = wa.received  # recorded in the tracker: the desk broker shows it to the agent
+    [path] = stored_files(media_dir)
+    assert message.text == f"[gambar] /desk/media/{path.name}"
+
+
+async def test_a_reaction_gets_no_reply(wa, whatsapp_env):
+    raw = {
+        "from": CUSTOMER_WA_ID,
+        "id": wa_message_id(43),
+        "timestamp": "1767225643",
+        "type": "reaction",
+        "reaction": {"message_id": "wamid.X", "emoji": "\U0001f44d"},
+    }
+    response = await wa.post(URL, **signed(wa_envelope([raw])))
+    assert response.status == 200
+    assert wa.received == [] and whatsapp_env.sent() == []
 
 
 @pytest.mark.parametrize(
@@ -217,9 +283,8 @@ async def test_image_gets_a_polite_indonesian_reply_and_does_not_reach_the_bot(w
             "sticker": {"mime_type": "image/webp", "sha256": "abc", "id": "98", "animated": False},
         },
         {"type": "unsupported", "errors": [{"code": 131051, "title": "Message type unknown"}]},
-        {"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}},
     ],
-    ids=["audio", "location", "sticker", "unsupported", "reaction"],
+    ids=["audio", "location", "sticker", "unsupported"],
 )
 async def test_other_message_types_never_raise_and_never_reach_the_bot(wa, whatsapp_env, message):
     raw = {"from": CUSTOMER_WA_ID, "id": wa_message_id(42), "timestamp": "1767225642", **message}
@@ -227,16 +292,6 @@ async def test_other_message_types_never_raise_and_never_reach_the_bot(wa, whats
     assert response.status == 200
     assert wa.received == []
     assert len(whatsapp_env.sent()) == 1
-
-
-async def test_during_a_handoff_an_image_gets_no_bot_reply(wa, whatsapp_env):
-    tracker = DialogueStateTracker.from_events(
-        CUSTOMER_WA_ID, [UserUttered("tolong CS"), ConversationPaused()]
-    )
-    await wa.tracker_store.save(tracker)
-    response = await wa.post(URL, **signed(wa_envelope([wa_image()])))
-    assert response.status == 200
-    assert whatsapp_env.sent() == []
 
 
 # ---- bad input ---------------------------------------------------------------------------

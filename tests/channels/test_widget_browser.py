@@ -58,6 +58,7 @@ class WidgetStack:
     page_url: str
     rasa_url: str
     auth_token: str
+    database_url: str = ""
 
     def tracker(self, sender_id: str) -> dict:
         response = requests.get(
@@ -134,7 +135,12 @@ def widget_stack(
             )
             stack = stack_processes.start()
         assert stack_processes.start_web(web_port) == page_url
-        yield WidgetStack(page_url=page_url, rasa_url=rasa_url, auth_token=stack.auth_token)
+        yield WidgetStack(
+            page_url=page_url,
+            rasa_url=rasa_url,
+            auth_token=stack.auth_token,
+            database_url=stack.database_url,
+        )
     finally:
         # Also when start-up failed half-way: never leave servers running.
         stack_processes.stop()
@@ -298,3 +304,193 @@ def test_rest_channel_typed_restart_cannot_end_a_handoff(widget_stack: WidgetSta
     answer = requests.post(url, json={"sender": sender, "message": "/restart"}, timeout=30)
     assert answer.status_code == 200 and answer.json() == []
     assert widget_stack.tracker(sender)["paused"] is True
+
+
+# ---- issue 16: phone layout, language, keyboard, tabs, queue, attachments ------------------
+SESSION_JS = "JSON.parse(localStorage.getItem('layanan-chat:v1')).sessionId"
+
+
+def _box(locator: Any) -> dict:
+    box = locator.bounding_box()
+    assert box is not None, "element not rendered"
+    return box
+
+
+def test_phone_layout_is_full_screen_with_44px_touch_targets(
+    widget_stack: WidgetStack, browser: Any
+) -> None:
+    context = browser.new_context(
+        locale="id-ID", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    try:
+        open_widget(page, widget_stack.page_url)
+        bot_messages(page).first.wait_for(timeout=60_000)
+        panel = _box(page.locator(".lc-panel"))
+        assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, 390, 844)
+        for selector in (".lc-close", ".lc-send", ".lc-attach", ".lc-input", ".lc-button"):
+            for element in page.locator(selector).all():
+                box = _box(element)
+                assert box["width"] >= 44 and box["height"] >= 44, (selector, box)
+        shots = PROJECT_ROOT / "var" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "widget-phone.png"))
+    finally:
+        context.close()
+
+
+def test_widget_texts_are_english_in_an_english_conversation(
+    widget_stack: WidgetStack, page: Any
+) -> None:
+    # An Indonesian browser; the customer writes English, the bot answers in English, and
+    # the widget's own texts follow the conversation.
+    open_widget(page, widget_stack.page_url)
+    bot_messages(page).first.wait_for(timeout=60_000)
+    page.get_by_role("textbox").fill("Hello, what are your office opening hours?")
+    page.get_by_role("button", name="Kirim").click()
+    page.get_by_role("button", name="Send", exact=True).wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Close chat").is_visible()
+    assert page.get_by_role("textbox").get_attribute("placeholder") == "Type your message…"
+    assert page.locator(".lc-status").inner_text() == "Connected"
+    assert page.locator(".lc-launcher").inner_text().startswith("Chat with us")
+
+
+def test_an_english_browser_starts_with_english_texts(
+    widget_stack: WidgetStack, browser: Any
+) -> None:
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    try:
+        page.goto(widget_stack.page_url)
+        page.get_by_role("button", name="Chat with us").click()
+        bot_messages(page).first.wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Send", exact=True).is_visible()
+    finally:
+        context.close()
+
+
+def _focused_class(page: Any) -> str:
+    return str(page.evaluate("document.activeElement && document.activeElement.className"))
+
+
+def test_keyboard_only_open_send_and_close(widget_stack: WidgetStack, page: Any) -> None:
+    page.goto(widget_stack.page_url)
+    for _ in range(40):  # Tab through the page to the launcher
+        page.keyboard.press("Tab")
+        if "lc-launcher" in _focused_class(page):
+            break
+    assert "lc-launcher" in _focused_class(page)
+    page.keyboard.press("Enter")
+    assert "lc-input" in _focused_class(page)  # the panel opened with the focus in the box
+    bot_messages(page).first.wait_for(timeout=60_000)
+    page.keyboard.type("jam buka kantor kapan ya?")
+    page.keyboard.press("Enter")
+    page.locator(".lc-msg.lc-user .lc-bubble", has_text="jam buka kantor kapan ya?").wait_for()
+    page.locator(".lc-msg.lc-bot").nth(1).wait_for(timeout=30_000)
+    page.keyboard.press("Escape")
+    assert page.locator(".lc-panel").is_hidden()
+    assert "lc-launcher" in _focused_class(page)  # back where the customer started
+
+
+def test_a_question_from_one_tab_appears_with_its_answer_in_the_other(
+    widget_stack: WidgetStack, page: Any
+) -> None:
+    open_widget(page, widget_stack.page_url)
+    bot_messages(page).first.wait_for(timeout=60_000)
+    other = page.context.new_page()
+    other.goto(widget_stack.page_url)
+    bot_messages(other).first.wait_for(timeout=30_000)
+    before = other.locator(".lc-msg").count()
+    page.get_by_role("textbox").fill("jam buka kantor kapan ya?")
+    page.get_by_role("button", name="Kirim").click()
+    question = other.locator(".lc-msg.lc-user .lc-bubble", has_text="jam buka kantor kapan ya?")
+    question.wait_for(timeout=15_000)
+    other.locator(".lc-msg").nth(before + 1).wait_for(timeout=30_000)  # the answer
+    page.locator(".lc-msg").nth(before + 1).wait_for(timeout=30_000)
+    # Each message once, in the same order, in both tabs (a reply is not shown twice). The
+    # bot may answer in several messages: compare once both tabs show the same count.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        rows_a = page.locator(".lc-msg").all_inner_texts()
+        rows_b = other.locator(".lc-msg").all_inner_texts()
+        if rows_a == rows_b:
+            break
+        time.sleep(0.2)
+    assert rows_a == rows_b and len(rows_a) >= before + 2
+    assert len(set(rows_a)) == len(rows_a)  # no message shown twice
+    assert rows_b[before].startswith("jam buka kantor kapan ya?")
+    assert other.locator(".lc-msg.lc-user", has_text="jam buka kantor kapan ya?").count() == 1
+
+
+def _queue(widget_stack: WidgetStack, page: Any) -> tuple[str, int]:
+    """The widget's conversation waiting for an agent, as ``action_handoff`` leaves it."""
+    from bot.crm import customers, handoffs
+
+    open_widget(page, widget_stack.page_url)
+    bot_messages(page).first.wait_for(timeout=60_000)
+    session_id = page.evaluate(SESSION_JS)
+    url = widget_stack.database_url
+    customer = customers.resolve_customer("socketio", session_id, url=url)
+    record = handoffs.open_handoff(
+        session_id, "socketio", customer.id, "request", {}, [], f"test:{session_id}", url=url
+    )
+    widget_stack.append_event(session_id, {"event": "pause"})
+    page.reload()  # the widget learns the state on (re)connect
+    page.locator(".lc-status", has_text="Menunggu agen CS").wait_for(timeout=15_000)
+    return session_id, record.id
+
+
+def test_no_typing_indicator_while_the_bot_is_paused(widget_stack: WidgetStack, page: Any) -> None:
+    session_id, _ = _queue(widget_stack, page)
+    page.get_by_role("textbox").fill("halo, masih lama?")
+    page.get_by_role("button", name="Kirim").click()
+    page.locator(".lc-msg.lc-user .lc-bubble", has_text="halo, masih lama?").wait_for()
+    assert page.locator(".lc-typing").is_hidden()
+    # After the server has processed it (the message is in the tracker), still nothing.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        events = widget_stack.tracker(session_id)["events"]
+        if any(e["event"] == "user" and e.get("text") == "halo, masih lama?" for e in events):
+            break
+        time.sleep(0.2)
+    assert page.locator(".lc-typing").is_hidden()
+
+
+def test_leave_queue_button_resumes_the_bot(widget_stack: WidgetStack, page: Any) -> None:
+    from bot.crm import handoffs
+
+    session_id, handoff_id = _queue(widget_stack, page)
+    page.get_by_role("button", name="Keluar antrean").click()
+    page.locator(".lc-msg.lc-bot", has_text="keluar dari antrean").wait_for(timeout=15_000)
+    page.get_by_role("button", name="Keluar antrean").wait_for(state="hidden", timeout=15_000)
+    assert widget_stack.tracker(session_id)["paused"] is False
+    record = handoffs.get_handoff(handoff_id, url=widget_stack.database_url)
+    assert record is not None and record.status == "closed"
+    before = bot_messages(page).count()
+    page.get_by_role("textbox").fill("jam buka kantor kapan ya?")
+    page.get_by_role("button", name="Kirim").click()
+    bot_messages(page).nth(before).wait_for(timeout=30_000)  # the bot answers again
+
+
+def test_an_image_from_the_widget_reaches_the_desk_transcript(
+    widget_stack: WidgetStack, page: Any, tmp_path: Path
+) -> None:
+    from bot.crm import handoffs
+
+    _, handoff_id = _queue(widget_stack, page)
+    photo = tmp_path / "bukti-transfer.png"
+    # A real PNG signature: the server sniffs the type from these bytes.
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64)
+    page.locator(".lc-file").set_input_files(str(photo))
+    page.locator(".lc-msg.lc-user", has_text="[gambar] bukti-transfer.png").wait_for()
+    deadline = time.monotonic() + 20
+    lines: list[str] = []
+    while time.monotonic() < deadline and not lines:
+        lines = [
+            m.text
+            for m in handoffs.messages(handoff_id, url=widget_stack.database_url)
+            if m.sender == "customer"
+        ]
+        time.sleep(0.2)
+    assert len(lines) == 1 and lines[0].startswith("[gambar] /desk/media/")
+    assert lines[0].endswith(".png")

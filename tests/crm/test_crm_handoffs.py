@@ -145,10 +145,14 @@ def test_stats_for_a_day(crm_url: str) -> None:
     with session_scope(crm_url) as session:
         session.execute(sa.update(Feedback).values(created_at=base + timedelta(hours=1)))
 
-    stats = handoffs.stats(day, url=crm_url)
+    now = base + timedelta(seconds=30 + 500)  # the waiting customer has waited 500 s
+    stats = handoffs.stats(day, url=crm_url, now=now)
     assert (stats.queue_length, stats.handoffs_today) == (1, 4)
-    assert stats.median_wait_seconds == 130
-    assert stats.median_handling_seconds == (600 + 430) / 2
+    # Waits 60, 130, 320 and 500 (still waiting): the median counts the waiting customer.
+    assert stats.median_wait_seconds == (130 + 320) / 2
+    assert (stats.p90_wait_seconds, stats.waiting_counted) == (500, 1)
+    # Handling: 600 and 430 closed, plus 190 s so far for the chat still open.
+    assert stats.median_handling_seconds == 430
     assert (stats.csat_after_handoff, stats.csat_responses) == (4.5, 2)  # linked feedback only
     # Days are cut in the business time zone when one is given: 03:00 UTC is 10:00 in Jakarta.
     assert handoffs.stats(day, tz=timezone(timedelta(hours=7)), url=crm_url).handoffs_today == 4
