@@ -639,4 +639,4 @@ class HandoffLabel(Base):
 
 # The team queue a handoff is in (a team id of the business profile's ``teams``); NULL: the
 # team its reason routes to (bot.desk.teams). Set when an agent transfers it to a team.
-Handoff.team = Column(String(32))  # type: ignore[attr-defined]
+Handoff.team = Column(String(32))

@@ -92,6 +92,7 @@ def _render(
         "supervises": supervises,
         "nav": [(path, label) for path, label, sup in NAV if supervises or not sup],
         "company": get_profile().short_name,
+        "timezone": str(get_profile().timezone),
         **values,
     }
     if request is not None and agent is not None:
