@@ -100,8 +100,10 @@ async def test_a_new_waiting_customer_alerts_the_agent(
     handoff_id = await customer_asks_for_a_human(desk_server, "a" * 24, name="Budi Santoso")
 
     # Live, without a reload: the tab title counts the waiting customer and the alert fires.
-    await page.wait_for_function("document.title.startsWith('(1) Antrean – Desk')", timeout=TIMEOUT)
-    assert await page.evaluate("document.body.dataset.lastAlert") == "Pelanggan baru menunggu"
+    await expect(page).to_have_title(re.compile(r"^\(1\) Antrean – Desk"), timeout=TIMEOUT)
+    await expect(page.locator("body")).to_have_attribute(
+        "data-last-alert", "Pelanggan baru menunggu"
+    )
     row = page.locator(f'#waiting tr[data-handoff="{handoff_id}"]')
     await row.wait_for(timeout=TIMEOUT)
     text = await row.inner_text()
@@ -144,13 +146,14 @@ async def test_enter_sends_and_a_canned_reply_is_inserted_with_placeholders_fill
     await box.press_sequentially("/sa")
     options = page.get_by_role("listbox", name="Balasan cepat").get_by_role("option")
     await options.first.wait_for(timeout=TIMEOUT)
-    assert await options.count() == 1  # filtered: only /salam matches "sa"
+    await expect(options).to_have_count(1)  # filtered: only /salam matches "sa"
     await box.press("Backspace")
     await box.press("Backspace")
-    assert await options.count() == 2
+    await expect(options).to_have_count(2)
     await box.press("ArrowDown")
     await box.press("ArrowUp")
     await box.press_sequentially("sal")
+    await expect(options).to_have_count(1)
     await box.press("Enter")  # inserts the highlighted reply, does not send
     expected = f"Halo Budi Santoso, percakapan {reference} kami tangani sekarang."
     assert await box.input_value() == expected

@@ -347,6 +347,7 @@
   function bindComposer(form, box) {
     var list = document.getElementById("canned-list");
     var canned = null;  // loaded once per page, placeholders already filled by the server
+    var loading = null;
     var matches = [];
     var selected = 0;
     var slash = null;  // {start, end} of the "/query" being completed
@@ -387,20 +388,22 @@
       var before = box.value.slice(0, caret);
       var match = /(^|\s)\/([\w-]*)$/.exec(before);
       if (!match) { closeList(); return; }
-      var query = match[2].toLowerCase();
       slash = { start: caret - match[2].length - 1, end: caret };
-      var load = canned ? Promise.resolve(canned) : getJson("/handoffs/" + handoffId + "/canned").then(function (data) {
-        canned = data.canned || [];
-        return canned;
+      if (!canned) {
+        if (!loading) {
+          loading = getJson("/handoffs/" + handoffId + "/canned").then(function (data) {
+            canned = data.canned || [];
+            search();  // with whatever has been typed meanwhile
+          }).catch(function () { loading = null; });
+        }
+        return;
+      }
+      var query = match[2].toLowerCase();
+      matches = canned.filter(function (item) {
+        return !query || item.shortcut.indexOf(query) >= 0 || item.title.toLowerCase().indexOf(query) >= 0;
       });
-      load.then(function (items) {
-        if (!slash) { return; }
-        matches = items.filter(function (item) {
-          return !query || item.shortcut.indexOf(query) >= 0 || item.title.toLowerCase().indexOf(query) >= 0;
-        });
-        selected = 0;
-        render();
-      });
+      selected = 0;
+      render();
     }
 
     box.addEventListener("input", search);
