@@ -355,3 +355,9 @@ def get_log_settings(env: Mapping[str, str] | None = None) -> LogSettings:
         format=env.get("LOG_FORMAT", "text").strip().lower(),
         file=env.get("LOG_FILE", "").strip(),
     )
+
+
+def handoff_max_wait_minutes(default: int, env: Mapping[str, str] | None = None) -> int:
+    """HANDOFF_MAX_WAIT_MINUTES: a widget customer waiting longer is offered a callback
+    (0 = never)."""
+    return int(_environ(env).get("HANDOFF_MAX_WAIT_MINUTES") or default)

@@ -141,6 +141,15 @@ REQUIRED_COMPLAINT_CATEGORIES = (
 
 
 @dataclass(frozen=True)
+class Team:
+    """A desk team with its own queue (issue 16); ``reasons``: handoff reasons it takes."""
+
+    id: str
+    name: Mapping[str, str]
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class BusinessProfile:
     """A validated business profile. Build it with :func:`load_profile`."""
 
@@ -156,6 +165,7 @@ class BusinessProfile:
     whatsapp_templates: Mapping[str, WhatsAppTemplate] = field(default_factory=dict)
     # Back-office stage definitions per case type (bot/cases/pipelines.py).
     pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
+    teams: tuple[Team, ...] = ()
 
     # ---- simple accessors -------------------------------------------------------------
     @property
@@ -224,6 +234,14 @@ class BusinessProfile:
         return pick(self.raw[section][key], language).strip()
 
     # ---- time -------------------------------------------------------------------------
+    def team(self, team_id: str | None) -> Team | None:
+        return next((t for t in self.teams if t.id == team_id), None)
+
+    def team_for_reason(self, reason: str) -> Team | None:
+        """The team whose queue a handoff with this reason joins (else the first team)."""
+        found = next((t for t in self.teams if reason in t.reasons), None)
+        return found or (self.teams[0] if self.teams else None)
+
     def local_now(self, now: datetime | None = None) -> datetime:
         """``now`` (aware, or naive = already local) in the business time zone."""
         now = now or datetime.now(self.timezone)
@@ -482,6 +500,30 @@ def _whatsapp_templates(section: Any) -> dict[str, WhatsAppTemplate]:
     return templates
 
 
+def _teams(section: Any) -> tuple[Team, ...]:
+    if not isinstance(section, list):
+        raise ProfileError("business profile: teams must be a list")
+    teams: list[Team] = []
+    for index, item in enumerate(section):
+        where = f"teams[{index}]"
+        if not isinstance(item, Mapping):
+            raise ProfileError(f"business profile: {where} must be a mapping")
+        team_id = str(_require(item, "id", f"{where}."))
+        if any(t.id == team_id for t in teams):
+            raise ProfileError(f"business profile: {where}: duplicate team id {team_id!r}")
+        reasons = item.get("reasons") or []
+        if not isinstance(reasons, list):
+            raise ProfileError(f"business profile: {where}.reasons must be a list")
+        teams.append(
+            Team(
+                id=team_id,
+                name=_lang_text(_require(item, "name", f"{where}."), f"{where}.name"),
+                reasons=tuple(str(r) for r in reasons),
+            )
+        )
+    return tuple(teams)
+
+
 def parse_profile(raw: Mapping[str, Any]) -> BusinessProfile:
     """Validate a loaded YAML mapping and build a :class:`BusinessProfile`."""
     if not isinstance(raw, Mapping):
@@ -613,6 +655,7 @@ def parse_profile(raw: Mapping[str, Any]) -> BusinessProfile:
         complaint_categories=tuple(categories),
         whatsapp_templates=_whatsapp_templates(raw.get("whatsapp_templates") or {}),
         pipelines=pipelines,
+        teams=_teams(raw.get("teams") or []),
     )
     # Render once so a broken text (e.g. a list where a string belongs) fails at load time.
     for lang in LANGUAGES:

@@ -139,3 +139,20 @@ def test_working_days_skip_weekends_and_holidays() -> None:
     profile = load_profile(SHIPPED)
     assert profile.add_working_days(date(2026, 11, 27), 2) == date(2026, 12, 1)  # Fri + 2 -> Tue
     assert profile.add_working_days(date(2026, 12, 24), 1) == date(2026, 12, 28)  # skips the 25th
+
+
+def test_desk_teams_route_handoff_reasons_to_their_queues(profile_copy: Path) -> None:
+    """Issue 16: every handoff reason has a team queue; an unknown reason goes to the first."""
+    from bot.handoff import reasons
+
+    profile = load_profile(profile_copy)
+    assert [t.id for t in profile.teams] == ["cs", "teknis", "pembiayaan", "manajer"]
+    assert profile.team_for_reason(reasons.PRICE_NEGOTIATION).id == "pembiayaan"
+    assert profile.team_for_reason(reasons.SPEC_DISPUTE).id == "teknis"
+    assert profile.team_for_reason(reasons.HIGH_SEVERITY_COMPLAINT).id == "manajer"
+    assert profile.team_for_reason("something_new").id == "cs"
+    assert profile.team("manajer").name["id"] == "Manajer Operasional"
+
+    _edit(profile_copy, lambda raw: raw["teams"].append({"id": "cs", "name": "CS lagi"}))
+    with pytest.raises(ProfileError, match="duplicate team id"):
+        load_profile(profile_copy)

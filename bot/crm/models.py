@@ -711,3 +711,49 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)
     revoked_at = Column(UTCDateTime)
     last_used_at = Column(UTCDateTime)
+
+
+# --- agent desk for a team: canned replies, labels, teams, transfers (issue 16) ---------------
+class CannedReply(Base):
+    """A reply text agents insert by typing ``/`` and its shortcut; supervisors manage them.
+
+    Bilingual (the conversation's language picks the text); ``{nama}``, ``{referensi}`` and
+    the other placeholders are filled from the conversation when inserted (bot.desk.canned).
+    """
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    shortcut: Mapped[str] = Column(String(40), nullable=False, unique=True)
+    title: Mapped[str] = Column(String(120), nullable=False)
+    text_id: Mapped[str] = Column(Text, nullable=False)
+    text_en: Mapped[str] = Column(Text, nullable=False)
+    updated_by = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = Column(
+        UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class Label(Base):
+    """A free label agents put on conversations (``vip``, ``tagihan``...) to filter the queue."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    name: Mapped[str] = Column(String(40), nullable=False, unique=True)
+
+
+class HandoffLabel(Base):
+    __tablename__ = "handoff_labels"
+
+    handoff_id: Mapped[int] = Column(
+        Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), primary_key=True
+    )
+    label_id: Mapped[int] = Column(
+        Integer, ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+# The team queue a handoff is in (a team id of the business profile's ``teams``); NULL: the
+# team its reason routes to (bot.desk.teams). Set when an agent transfers it to a team.
+Handoff.team = Column(String(32))

@@ -66,6 +66,7 @@ async def handle_event(event: Event, bus: Bus) -> None:
         {
             "kind": "customer_message",
             "handoff_id": handoff.id,
+            "agent_id": handoff.agent_id,  # whose desk alerts on it (issue 16)
             "message_id": stored.id,
             "text": text,
             "at": stored.created_at.isoformat(),

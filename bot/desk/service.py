@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +28,12 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import InputChannel
 
 from bot.bus import TOPIC_DESK, Bus, get_bus
-from bot.crm import agents, complaints, customers, handoffs
+from bot.crm import agents, complaints, customers, deskteam, handoffs
 from bot.crm.types import AgentRecord, ComplaintRecord, HandoffRecord
 from bot.desk import conversation, delivery
 from bot.handoff import texts
 from bot.notify import agent_reply, history
+from bot.profile import get_profile
 
 logger = logging.getLogger(__name__)
 
@@ -344,7 +346,16 @@ async def conversation_view(desk: Desk, handoff_id: int) -> dict[str, Any]:
         "complaints": complaint_history,
         "last_message_id": stored[-1].id if stored else None,
         "notifications": await notifications_for(record),
+        "labels": (await asyncio.to_thread(deskteam.labels_for, [record.id]))[record.id],
+        "team": await _team_of(record),
     }
+
+
+async def _team_of(record: HandoffRecord) -> str | None:
+    """The team queue of a handoff: where it was transferred, else where its reason routes."""
+    chosen = (await asyncio.to_thread(deskteam.teams_of, [record.id])).get(record.id)
+    routed = get_profile().team_for_reason(record.reason)
+    return chosen or (routed.id if routed else None)
 
 
 async def handoff_record(handoff_id: int) -> HandoffRecord:
@@ -356,3 +367,186 @@ async def notifications_for(record: HandoffRecord) -> list[dict[str, Any]]:
     return await asyncio.to_thread(
         history.notifications_for, record.customer_id, record.channel, record.sender_id
     )
+
+
+# ---- team tools (issue 16): canned replies, labels, transfers -------------------------------
+# Every agent uses canned replies; only supervisors and admins create, edit and delete them.
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _supervisor_check(agent: AgentRecord) -> None:
+    if not agents.can_supervise(agent):
+        raise DeskError(403, "forbidden", "Hanya supervisor atau admin yang boleh mengubah ini.")
+
+
+def _data_error(exc: deskteam.DeskDataError) -> DeskError:
+    return DeskError(409 if exc.code == "duplicate" else 400, exc.code, str(exc))
+
+
+async def list_canned(agent: AgentRecord) -> list[deskteam.CannedRecord]:
+    return await asyncio.to_thread(deskteam.list_canned)
+
+
+async def save_canned(
+    agent: AgentRecord, canned_id: int | None, fields: dict[str, Any]
+) -> deskteam.CannedRecord:
+    _supervisor_check(agent)
+    try:
+        saved = await asyncio.to_thread(
+            deskteam.save_canned,
+            canned_id,
+            fields.get("shortcut"),
+            fields.get("title"),
+            fields.get("text_id"),
+            fields.get("text_en"),
+            agent.id,
+        )
+    except deskteam.DeskDataError as exc:
+        raise _data_error(exc) from None
+    if saved is None:
+        raise DeskError(404, "not_found", "Balasan cepat tidak ditemukan.")
+    return saved
+
+
+async def delete_canned(agent: AgentRecord, canned_id: int) -> None:
+    _supervisor_check(agent)
+    if not await asyncio.to_thread(deskteam.delete_canned, canned_id):
+        raise DeskError(404, "not_found", "Balasan cepat tidak ditemukan.")
+
+
+def fill_placeholders(template: str, values: dict[str, str]) -> str:
+    """``{nama}`` etc. replaced; an unknown placeholder stays as typed (the agent sees it)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+async def placeholder_values(
+    desk: Desk, record: HandoffRecord, agent: AgentRecord
+) -> dict[str, str]:
+    lang = await _language(desk, record.sender_id)
+    name = None
+    reference = None
+    if record.customer_id is not None:
+        overview = await asyncio.to_thread(customers.customer_overview, record.customer_id)
+        if overview is not None:
+            name = overview.customer.name
+            found = overview.open_complaints or overview.open_requests
+            reference = found[0].reference if found else None
+    fields = record.captured_fields or {}
+    name = name or fields.get("customer_name") or fields.get("name")
+    return {
+        "nama": str(name) if name else ("Sir/Madam" if lang == "en" else texts.address(lang)),
+        "referensi": str(reference or fields.get("reference") or record.reference),
+        "agen": agent.display_name,
+        "perusahaan": get_profile().short_name,
+    }
+
+
+async def canned_for(desk: Desk, handoff_id: int, agent: AgentRecord) -> list[dict[str, Any]]:
+    """The canned replies in the conversation's language, placeholders filled."""
+    record = await _handoff(handoff_id)
+    lang = await _language(desk, record.sender_id)
+    values = await placeholder_values(desk, record, agent)
+    return [
+        {
+            "id": c.id,
+            "shortcut": c.shortcut,
+            "title": c.title,
+            "text": fill_placeholders(c.text_en if lang == "en" else c.text_id, values),
+        }
+        for c in await asyncio.to_thread(deskteam.list_canned)
+    ]
+
+
+async def set_labels(desk: Desk, handoff_id: int, agent: AgentRecord, names: Any) -> list[str]:
+    if not isinstance(names, list):
+        raise DeskError(400, "labels", "Label harus berupa daftar.")
+    record = await _handoff(handoff_id)
+    if record.status == "closed" and not agents.can_supervise(agent):
+        raise DeskError(409, "closed", "Percakapan ini sudah selesai.")
+    if record.status == "active":
+        _owner_check(record, agent)
+    try:
+        labels = await asyncio.to_thread(deskteam.set_labels, handoff_id, names)
+    except deskteam.DeskDataError as exc:
+        raise _data_error(exc) from None
+    await desk.the_bus.publish(
+        TOPIC_DESK, {"kind": "labels_changed", "handoff_id": handoff_id, "labels": labels}
+    )
+    return labels
+
+
+async def transfer(
+    desk: Desk,
+    handoff_id: int,
+    agent: AgentRecord,
+    *,
+    to_agent: Any = None,
+    to_team: Any = None,
+    note: Any = None,
+) -> HandoffRecord:
+    """Pass an active conversation to a colleague (stays active) or a team's queue.
+
+    The note is required (the next person needs the context) and stays internal; the
+    customer is told who took over, in their language, through the usual delivery path.
+    """
+    body = _clean_text(note)
+    profile = get_profile()
+    target: AgentRecord | None = None
+    team = None
+    if to_agent not in (None, ""):
+        try:
+            target = await asyncio.to_thread(agents.get_agent, int(to_agent))
+        except (TypeError, ValueError):
+            target = None
+        if target is None or not target.active:
+            raise DeskError(400, "agent", "Pilih agen tujuan yang aktif.")
+    elif isinstance(to_team, str) and profile.team(to_team) is not None:
+        team = profile.team(to_team)
+    else:
+        raise DeskError(400, "target", "Pilih agen atau tim tujuan.")
+    record = await _handoff(handoff_id)
+    lang = await _language(desk, record.sender_id)
+    where = target.display_name if target else profile_text(team.name if team else {}, "id")
+    try:
+        await asyncio.to_thread(
+            deskteam.transfer,
+            handoff_id,
+            agent.id,
+            agents.can_supervise(agent),
+            to_agent_id=target.id if target else None,
+            to_team=team.id if team else None,
+            note=f"Dialihkan ke {where} oleh {agent.display_name}: {body}",
+        )
+    except deskteam.TransferRefused as exc:
+        status = 404 if exc.code == "not_found" else 403 if exc.code == "not_owner" else 409
+        raise DeskError(status, exc.code, str(exc)) from None
+    record = await _handoff(handoff_id)
+    if target is not None:
+        told = texts.text("transferred_agent", lang, agent=target.display_name)
+        await _send(desk, record, target, [_message(told, target)])
+    else:
+        told = texts.text(
+            "transferred_team", lang, team=profile_text(team.name if team else {}, lang)
+        )
+        await _send(desk, record, agent, [_message(told, agent)])
+    await desk.the_bus.publish(
+        TOPIC_DESK,
+        {
+            "kind": "handoff_transferred",
+            "handoff_id": record.id,
+            "reference": record.reference,
+            "from_agent": agent.display_name,
+            "to_agent_id": target.id if target else None,
+            "to_agent": target.display_name if target else None,
+            "team": team.id if team else None,
+        },
+    )
+    if team is not None:
+        await desk.the_bus.publish(TOPIC_DESK, {"kind": "queue_changed", "handoff_id": record.id})
+    return record
+
+
+def profile_text(value: Any, language: str) -> str:
+    if isinstance(value, dict) or hasattr(value, "get"):
+        return str(value.get(language) or value.get("id") or "")
+    return str(value)

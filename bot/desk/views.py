@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.bus import TOPIC_DESK, get_bus
 from bot.config import get_desk_settings
-from bot.crm import agents, desk_sessions, handoffs, ratelimit
+from bot.crm import agents, desk_sessions, deskteam, handoffs, ratelimit
 from bot.crm.models import COMPLAINT_STAGES
 from bot.desk import backoffice, service, tokens, web
 from bot.desk.live import LiveDesks, parse_client_message
@@ -39,15 +39,61 @@ _templates = Environment(
 )
 _templates.filters["reason"] = reasons.label
 
+# The desk's navigation: (path, label, supervisors only). A new back-office page adds a line.
+NAV: list[tuple[str, str, bool]] = [
+    ("/desk/", "Antrean", False),
+    ("/desk/canned", "Balasan cepat", False),
+    ("/desk/supervisor", "Supervisor", True),
+]
+
+# Staff read these, not the input channel's internal name.
+CHANNEL_LABELS = {
+    "socketio": "Widget situs",
+    "whatsapp": "WhatsApp",
+    "twilio": "SMS/WhatsApp (Twilio)",
+    "rest": "API",
+}
+
+
+def channel_label(channel: str | None) -> str:
+    return CHANNEL_LABELS.get(channel or "", channel or "-")
+
+
+def local_time(value: Any) -> str:
+    """A timestamp (epoch seconds or datetime) in the business's time zone, e.g. '1 Des 14:05 WIB'."""
+    if value in (None, "", 0):
+        return ""
+    profile = get_profile()
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    else:
+        moment = datetime.fromtimestamp(float(value), UTC)
+    local = moment.astimezone(profile.timezone)
+    months = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+    return f"{local.day} {months[local.month - 1]} {local:%H:%M} {local.tzname()}"
+
+
+def team_label(team_id: str | None) -> str:
+    team = get_profile().team(team_id)
+    return team.name.get("id", team.id) if team else "-"
+
+
+_templates.filters["channel"] = channel_label
+_templates.filters["localtime"] = local_time
+_templates.filters["team"] = team_label
+
 
 def _render(
     name: str, request: Request | None = None, status: int = 200, **values: Any
 ) -> HTTPResponse:
     agent = getattr(request.ctx, "agent", None) if request is not None else None
+    supervises = agent is not None and agents.can_supervise(agent)
     context: dict[str, Any] = {
         "agent": agent,
-        "supervises": agent is not None and agents.can_supervise(agent),
+        "supervises": supervises,
+        "nav": [(path, label) for path, label, sup in NAV if supervises or not sup],
         "company": get_profile().short_name,
+        "timezone": str(get_profile().timezone),
         **values,
     }
     if request is not None and agent is not None:
@@ -199,7 +245,18 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     @bp.get("/")
     @web.page
     async def queue_page(request: Request) -> HTTPResponse:
-        return _render("queue.html", request, data=await _queue_data(request))
+        return _render(
+            "queue.html",
+            request,
+            data=await _queue_data(request),
+            teams=get_profile().teams,
+            labels=await asyncio.to_thread(deskteam.all_labels),
+        )
+
+    @bp.get("/canned")
+    @web.page
+    async def canned_page(request: Request) -> HTTPResponse:
+        return _render("canned.html", request, canned=await service.list_canned(request.ctx.agent))
 
     @bp.get("/handoffs/<handoff_id:int>")
     @web.page
@@ -219,6 +276,14 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
             stages=COMPLAINT_STAGES,
             transitions=_transitions(),
             may_change_complaints=service.may_change_complaints(view["handoff"], request.ctx.agent),
+            team=view["team"],
+            labels=view["labels"],
+            colleagues=[
+                a
+                for a in await asyncio.to_thread(agents.list_agents)
+                if a.active and a.id != view["handoff"].agent_id
+            ],
+            teams=get_profile().teams,
         )
 
     @bp.get("/supervisor")
@@ -293,6 +358,63 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
             reference, body.get("to_stage"), body.get("note"), request.ctx.agent
         )
         return web.json_response({"ok": True, "complaint": record})
+
+    @bp.get("/api/canned")
+    @web.api
+    async def api_canned(request: Request) -> HTTPResponse:
+        return web.json_response({"canned": await service.list_canned(request.ctx.agent)})
+
+    @bp.post("/api/canned")
+    @web.api
+    @_desk_errors_as_json
+    async def api_canned_create(request: Request) -> HTTPResponse:
+        saved = await service.save_canned(request.ctx.agent, None, _body(request))
+        return web.json_response({"ok": True, "canned": saved})
+
+    @bp.post("/api/canned/<canned_id:int>")
+    @web.api
+    @_desk_errors_as_json
+    async def api_canned_update(request: Request, canned_id: int) -> HTTPResponse:
+        saved = await service.save_canned(request.ctx.agent, canned_id, _body(request))
+        return web.json_response({"ok": True, "canned": saved})
+
+    @bp.post("/api/canned/<canned_id:int>/delete")
+    @web.api
+    @_desk_errors_as_json
+    async def api_canned_delete(request: Request, canned_id: int) -> HTTPResponse:
+        await service.delete_canned(request.ctx.agent, canned_id)
+        return web.json_response({"ok": True})
+
+    @bp.get("/api/handoffs/<handoff_id:int>/canned")
+    @web.api
+    @_desk_errors_as_json
+    async def api_handoff_canned(request: Request, handoff_id: int) -> HTTPResponse:
+        found = await service.canned_for(_desk(request), handoff_id, request.ctx.agent)
+        return web.json_response({"canned": found})
+
+    @bp.post("/api/handoffs/<handoff_id:int>/labels")
+    @web.api
+    @_desk_errors_as_json
+    async def api_labels(request: Request, handoff_id: int) -> HTTPResponse:
+        labels = await service.set_labels(
+            _desk(request), handoff_id, request.ctx.agent, _body(request).get("labels")
+        )
+        return web.json_response({"ok": True, "labels": labels})
+
+    @bp.post("/api/handoffs/<handoff_id:int>/transfer")
+    @web.api
+    @_desk_errors_as_json
+    async def api_transfer(request: Request, handoff_id: int) -> HTTPResponse:
+        body = _body(request)
+        record = await service.transfer(
+            _desk(request),
+            handoff_id,
+            request.ctx.agent,
+            to_agent=body.get("to_agent"),
+            to_team=body.get("to_team"),
+            note=body.get("note"),
+        )
+        return web.json_response({"ok": True, "handoff": record})
 
     @bp.get("/api/stats")
     @web.api
@@ -409,32 +531,83 @@ async def _queue_data(request: Request) -> dict[str, Any]:
     active = await asyncio.to_thread(handoffs.active_handoffs)
     callbacks = await asyncio.to_thread(handoffs.callbacks)
     names = {a.id: a.display_name for a in await asyncio.to_thread(agents.list_agents)}
+    ids = [e.handoff_id for e in waiting] + [h.id for h in active]
+    labels = await asyncio.to_thread(deskteam.labels_for, ids)
+    teams = await asyncio.to_thread(deskteam.teams_of, ids)
+    last = await asyncio.to_thread(deskteam.last_messages, ids)
+    profile = get_profile()
+    want_team = request.args.get("team") or None
+    want_label = request.args.get("label") or None
+
+    def team_of(handoff_id: int, reason: str) -> str | None:
+        routed = profile.team_for_reason(reason)
+        return teams.get(handoff_id) or (routed.id if routed else None)
+
+    def extra(handoff_id: int, reason: str, transcript: list[Any] | None) -> dict[str, Any]:
+        team = team_of(handoff_id, reason)
+        message = last.get(handoff_id)
+        preview = message.text if message else _last_customer_line(transcript)
+        return {
+            "team": team,
+            "team_label": team_label(team),
+            "labels": labels.get(handoff_id, []),
+            "preview": (preview or "")[:120],
+        }
+
+    def shown(row: dict[str, Any]) -> bool:
+        return (want_team is None or row["team"] == want_team) and (
+            want_label is None or want_label in row["labels"]
+        )
+
+    records = {h.id: h for h in active}
+    for entry in waiting:  # the message that started the handoff is in its transcript
+        if entry.handoff_id not in last:
+            found = await asyncio.to_thread(handoffs.get_handoff, entry.handoff_id)
+            if found is not None:
+                records[found.id] = found
     return {
         "now": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "filters": {"team": want_team, "label": want_label},
         "waiting": [
-            {
-                "handoff_id": e.handoff_id,
-                "reference": e.reference,
-                "channel": e.channel,
-                "reason": e.reason,
-                "reason_label": reasons.label(e.reason),
-                "customer_name": e.customer_name,
-                "queued_at": e.queued_at,
-                "waiting_seconds": round(e.waiting_seconds),
-            }
-            for e in waiting
+            row
+            for row in (
+                {
+                    "handoff_id": e.handoff_id,
+                    "reference": e.reference,
+                    "channel": e.channel,
+                    "channel_label": channel_label(e.channel),
+                    "reason": e.reason,
+                    "reason_label": reasons.label(e.reason),
+                    "customer_name": e.customer_name,
+                    "queued_at": e.queued_at,
+                    "waiting_seconds": round(e.waiting_seconds),
+                    **extra(
+                        e.handoff_id,
+                        e.reason,
+                        records[e.handoff_id].transcript if e.handoff_id in records else None,
+                    ),
+                }
+                for e in waiting
+            )
+            if shown(row)
         ],
         "active": [
-            {
-                "handoff_id": h.id,
-                "reference": h.reference,
-                "channel": h.channel,
-                "reason_label": reasons.label(h.reason),
-                "agent": names.get(h.agent_id or -1, "?"),
-                "mine": h.agent_id == me.id,
-                "claimed_at": h.claimed_at,
-            }
-            for h in active
+            row
+            for row in (
+                {
+                    "handoff_id": h.id,
+                    "reference": h.reference,
+                    "channel": h.channel,
+                    "channel_label": channel_label(h.channel),
+                    "reason_label": reasons.label(h.reason),
+                    "agent": names.get(h.agent_id or -1, "?"),
+                    "mine": h.agent_id == me.id,
+                    "claimed_at": h.claimed_at,
+                    **extra(h.id, h.reason, records[h.id].transcript),
+                }
+                for h in active
+            )
+            if shown(row)
         ],
         "callbacks": [
             {
@@ -450,6 +623,13 @@ async def _queue_data(request: Request) -> dict[str, Any]:
             for h in callbacks
         ],
     }
+
+
+def _last_customer_line(transcript: list[Any] | None) -> str | None:
+    for line in reversed(transcript or []):
+        if isinstance(line, dict) and line.get("sender") == "customer":
+            return str(line.get("text") or "")
+    return None
 
 
 async def _stats() -> dict[str, Any]:

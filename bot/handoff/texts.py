@@ -56,6 +56,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "{addr}.",
         "en": "{agent} from our customer service team has joined. How can we help?",
     },
+    # An agent passed the conversation on (issue 16): the customer is told who took over.
+    "transferred_agent": {
+        "id": "Percakapan {addr} sekarang dilanjutkan oleh {agent}. Mohon tunggu sebentar, "
+        "{agent} akan segera membalas.",
+        "en": "Your conversation is now continued by {agent}, who will reply shortly.",
+    },
+    "transferred_team": {
+        "id": "Percakapan {addr} kami teruskan ke tim {team}. Mohon tunggu sebentar, petugas "
+        "kami akan segera bergabung.",
+        "en": "We have passed your conversation on to our {team} team. Please wait a moment, "
+        "someone will join shortly.",
+    },
     "closed": {
         "id": "Percakapan dengan {agent} sudah selesai. Terima kasih, {addr}! Mulai sekarang "
         "{addr} kembali dilayani asisten virtual kami.",

@@ -45,6 +45,7 @@ from bot.cases.transition import item_lines
 from bot.crm.db import run_in_transaction, session_scope
 from bot.crm.models import Agent, Case, CaseEvent
 from bot.crm.sqltypes import utcnow
+from bot.notify import queue_wait
 from bot.notify.consent import blocked_reason
 from bot.notify.outbox import enqueue
 from bot.notify.schedule import ScheduledJob, prune_runs
@@ -400,4 +401,5 @@ JOBS = [
     ScheduledJob("callback_due_alerts", ALERT_PERIOD, callback_due_alerts),
     ScheduledJob("complaint_sla_alerts", ALERT_PERIOD, complaint_sla_alerts),
     ScheduledJob("prune_job_runs", timedelta(days=1), prune_runs),
+    queue_wait.JOB,
 ]

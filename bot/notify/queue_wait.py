@@ -12,7 +12,6 @@ WhatsApp has no such button yet.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,14 +20,16 @@ from bot.crm.db import session_scope
 from bot.crm.models import Handoff
 from bot.crm.sqltypes import utcnow
 from bot.notify.outbox import enqueue
-from bot.notify.schedule import JOBS, ScheduledJob
+from bot.notify.schedule import ScheduledJob
 
 DEFAULT_MAX_WAIT_MINUTES = 15
 WIDGET_CHANNEL = "socketio"
 
 
 def max_wait_minutes() -> int:
-    return int(os.environ.get("HANDOFF_MAX_WAIT_MINUTES") or DEFAULT_MAX_WAIT_MINUTES)
+    from bot.config import handoff_max_wait_minutes
+
+    return handoff_max_wait_minutes(DEFAULT_MAX_WAIT_MINUTES)
 
 
 def offer_callbacks(url: str | None = None, now: datetime | None = None) -> int:
@@ -66,4 +67,4 @@ def _run(url: str | None) -> None:
     offer_callbacks(url)
 
 
-JOBS.append(ScheduledJob("queue_max_wait", timedelta(minutes=1), _run))
+JOB = ScheduledJob("queue_max_wait", timedelta(minutes=1), _run)  # listed in bot.notify.jobs

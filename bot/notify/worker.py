@@ -370,7 +370,6 @@ def run_worker(url: str | None = None, stop: threading.Event | None = None) -> i
         "PostgreSQL, SKIP LOCKED claims" if worker.is_postgres else "SQLite: run one worker",
     )
     worker.log_channels()
-    import bot.notify.queue_wait  # noqa: F401 - registers its scheduled job
     from bot.notify.schedule import start_scheduler
 
     scheduler = start_scheduler(worker.url, worker.worker_id)

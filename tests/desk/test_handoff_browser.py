@@ -159,6 +159,7 @@ def test_customer_and_agent_complete_a_handoff(handoff_stack: Any, browser: Any)
 
     # 4. The agent closes the handoff: closing message and the rating prompt reach the widget.
     desk.get_by_role("button", name="Selesai & kembalikan ke bot").click()
+    desk.get_by_role("button", name="Ya, selesaikan").click()  # the in-page confirmation
     widget.locator(".lc-msg", has_text="sudah selesai").wait_for(timeout=15_000)
     widget.locator(".lc-button", has_text="5 ★★★★★").wait_for(timeout=15_000)
     assert not paused(stack, session_id)

@@ -113,8 +113,28 @@ def test_a_tapped_button_reads_as_its_title_but_typed_slashes_stay() -> None:
             buttons=[{"title": "Ya, sambungkan", "payload": "/request_human"}],
         ),
         user("/request_human", "request_human", 2.0),
-        user("/request_human", "request_human", 3.0),  # not offered again: shown as typed
+        # Typed by the customer: the channels neutralise it (WORD JOINER); shown as typed.
+        user("\u2060/request_human", "request_human", 3.0),
     ]
     lines = transcript_lines(events)
     assert (lines[1]["text"], lines[1].get("button")) == ("Ya, sambungkan", True)
     assert (lines[2]["text"], lines[2].get("button")) == ("/request_human", None)
+
+
+def test_payloads_without_a_matching_offer_read_as_friendly_text() -> None:
+    """Issue 16: the widget's opening "/greet" and a button tapped on an older message are
+    not shown to the agent as raw payloads."""
+    events = [
+        user("/greet", "greet", 1.0),
+        bot("Pilih layanan", 2.0, buttons=[{"title": "Kalibrasi", "payload": "/kalibrasi"}]),
+        user('/inform{"choice": "lab"}', "inform", 3.0),  # a button of an earlier message
+        user('/inform{"choice": "something_new"}', "inform", 4.0),
+        user("/request_human", "request_human", 5.0),
+    ]
+    texts = [line["text"] for line in transcript_lines(events) if line["sender"] == "customer"]
+    assert texts == [
+        "(membuka chat)",
+        "Dikirim ke laboratorium",  # the domain's button title for that payload
+        "Memilih: something_new",
+        "Bicara dengan petugas",
+    ]
