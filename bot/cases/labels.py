@@ -68,6 +68,17 @@ def lang(language: str | None) -> str:
     return "en" if language == "en" else "id"
 
 
+def in_sentence(label: str, language: str) -> str:
+    """A label placed inside an English sentence: "Status of financing application FIN-…",
+    not "Status of Financing application". Labels are written to stand alone (list headings),
+    so only English needs this; an acronym ("KAN certificate") keeps its capitals, and
+    Indonesian keeps the document kind capitalised as it is written ("Status Permintaan
+    kalibrasi")."""
+    if lang(language) != "en" or len(label) < 2 or not label[1].islower():
+        return label
+    return label[0].lower() + label[1:]
+
+
 def channel_label(channel: str | None, language: str) -> str:
     if not channel:
         return "-"

@@ -17,7 +17,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from bot.cases.engine import customer_details
-from bot.cases.labels import lang, long_date, moment_text
+from bot.cases.labels import in_sentence, lang, long_date, moment_text
 from bot.cases.notify import next_step_text
 from bot.cases.pipelines import pick
 from bot.cases.timeline import field_values
@@ -141,7 +141,7 @@ def _compose(
 ) -> str:
     en = language == "en"
     lines = [
-        f"Status of {type_label} {reference}: {stage_label} (since {reached})."
+        f"Status of {in_sentence(type_label, language)} {reference}: {stage_label} (since {reached})."
         if en
         else f"Status {type_label} {reference}: {stage_label} (sejak {reached})."
     ]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.cases.labels import in_sentence
 from bot.cases.status_view import StatusView
 from bot.crm.status import StatusAccess
 from bot.crm.types import RecordStatus
@@ -136,7 +137,7 @@ def status_reply(
             "utter_status_result",
             {
                 "reference": view.reference,
-                "kind": view.type_label,
+                "kind": in_sentence(view.type_label, ctx.language),
                 "stage": view.stage_label,
                 "updated": view.reached_text,
                 "details": view.details_text,
@@ -147,7 +148,7 @@ def status_reply(
         "utter_status_result",
         {
             "reference": record.reference,
-            "kind": texts.label(texts.KINDS, record.kind, ctx.language),
+            "kind": in_sentence(texts.label(texts.KINDS, record.kind, ctx.language), ctx.language),
             "stage": texts.label(texts.STAGES, record.status, ctx.language),
             "updated": texts.format_day(updated, ctx.language),
             "details": "",

@@ -133,6 +133,8 @@ class TestStatusView:
         )
         view = status_view(reference, "en", url=crm_url)
         assert view.stage_label == "Approved"
+        # The kind reads as part of the English sentence, not as a capitalised heading.
+        assert view.text.startswith(f"Status of financing application {reference}: Approved (since")
         assert [(d.label, d.value) for d in view.details] == [
             ("Monthly instalment", "IDR 4,250,000"),
             ("First due date", "15 January 2027"),

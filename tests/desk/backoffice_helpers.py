@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from bot.crm.customers import resolve_customer
-from bot.crm.requests import create_calibration_request
-from bot.crm.types import CalibrationItemInput, CalibrationRequestInput
+from bot.crm.requests import create_calibration_request, create_financing_request
+from bot.crm.types import CalibrationItemInput, CalibrationRequestInput, FinancingRequestInput
 
 _counter = itertools.count(1)
 
@@ -51,6 +52,25 @@ def calibration(
     )
     created = create_calibration_request(
         customer.id, data, f"bo-test:{n}", channel="socketio", language="id"
+    )
+    assert created.reference
+    return created.reference
+
+
+def financing(*, name: str = "Andrew Wilson", language: str = "en") -> str:
+    """A website customer's car financing application; its reference."""
+    n = next(_counter)
+    customer = resolve_customer("socketio", f"web-fin-{n}")
+    data = FinancingRequestInput(
+        product_type="car",
+        amount=Decimal("300000000"),
+        name=name,
+        phone=f"+62813900{n:05d}",
+        consent=True,
+        tenor_months=36,
+    )
+    created = create_financing_request(
+        customer.id, data, f"bo-fin:{n}", channel="socketio", language=language
     )
     assert created.reference
     return created.reference

@@ -7,7 +7,7 @@ unknown case; 409 for an illegal or stale transition; 422 for missing or invalid
 
 from __future__ import annotations
 
-from backoffice_helpers import LAB_PATH, bearer, calibration, new_token
+from backoffice_helpers import LAB_PATH, bearer, calibration, financing, new_token
 from desk_helpers import api_csrf
 
 
@@ -116,6 +116,39 @@ async def test_transitions_answer_422_409_and_succeed_with_a_session(
     assert {f["label"]: f["value"] for f in changes[0]["fields"]}["Nilai penawaran"] == (
         "Rp150.000.000"
     )
+
+
+async def test_financing_transitions_succeed_answer_409_and_422(desk_server, make_agent) -> None:
+    make_agent("rina")
+    reference = financing()
+    client, csrf = await staff_client(desk_server, "rina")
+    url = f"/desk/api/cases/{reference}/transition"
+    headers = {"X-CSRF-Token": csrf}
+
+    contacted = await client.post(url, json={"to": "contacted", "note": "called"}, headers=headers)
+    assert contacted.status_code == 200, contacted.text
+    assert contacted.json()["stage_label"] == "Sudah dihubungi petugas"
+
+    # Approval before the documents and the survey is not a legal move.
+    early = await client.post(url, json={"to": "approved", "fields": {}}, headers=headers)
+    assert early.status_code == 409 and early.json()["error"] == "illegal_transition"
+
+    for stage in ("documents_complete", "survey_done"):
+        moved = await client.post(url, json={"to": stage}, headers=headers)
+        assert moved.status_code == 200, moved.text
+    missing = await client.post(
+        url,
+        json={
+            "to": "approved",
+            "fields": {"amount_financed": "Rp240.000.000", "tenor_months": "36"},
+        },
+        headers=headers,
+    )
+    assert missing.status_code == 422
+    assert set(missing.json()["errors"]) == {"monthly_instalment", "first_due_date"}
+    detail = (await client.get(f"/desk/api/cases/{reference}")).json()
+    assert detail["case"]["stage"] == "survey_done"
+    assert {s["id"] for s in detail["next_stages"]} == {"approved", "rejected", "cancelled"}
 
 
 async def test_session_post_without_csrf_is_403(desk_server, make_agent) -> None:

@@ -9,9 +9,14 @@
    "cek status <reference>" in the widget shows that stage in Indonesian (and the
    certificate number once issued).
 
-The screenshots docs/img/cases.png and docs/img/case.png (README) are written by this test.
-Not covered here: the English financing application up to "approved" (issue 14 asks for it;
-the CRM tests cover the financing pipeline and its English status text).
+The same for an English-speaking customer's financing application: filed in the widget in
+English, found by the applicant's phone number, taken and advanced to "approved" (amount
+financed, tenor, instalment, first due date); after two chosen stages and at approval the
+customer's "check status <reference>" shows the English label, then the instalment and the
+first due date.
+
+The screenshots docs/img/cases.png and docs/img/case.png (README) are written by the
+calibration test.
 """
 
 from __future__ import annotations
@@ -39,6 +44,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-s
 IMAGES = PROJECT_ROOT / "docs" / "img"
 COMPANY = "PT Sinar Presisi Nusantara"
 REFERENCE = re.compile(r"KAL-\d{4}-\d{6}")
+FIN_REFERENCE = re.compile(r"FIN-\d{4}-\d{6}")
+APPLICANT, APPLICANT_PHONE = "Andrew Wilson", "0812 7777 8888"
+# A financing application's stages up to approval: desk form values, the Indonesian label
+# staff see, and the English label the customer is shown when they check (None: no check).
+FINANCING_PATH: list[tuple[str, dict[str, str], str, str | None]] = [
+    ("contacted", {}, "Sudah dihubungi petugas", "Contacted by our staff"),
+    ("documents_complete", {}, "Dokumen lengkap", None),
+    ("survey_done", {}, "Survei selesai", "Survey done"),
+    (
+        "approved",
+        {
+            "amount_financed": "Rp240.000.000",
+            "tenor_months": "36",
+            "monthly_instalment": "Rp8.150.000",
+            "first_due_date": "2027-01-15",
+        },
+        "Disetujui",
+        "Approved",
+    ),
+]
 # Stages after which the customer checks the status, and the Indonesian label expected.
 CHECKED = {
     "quotation_sent": "Penawaran sudah dikirim",
@@ -99,8 +124,8 @@ class Widget:
     """The customer's widget; a turn ends when Rasa has processed the message (the tracker's
     last event is action_listen after it), then the turn's bot texts are read."""
 
-    def __init__(self, stack: Any, page: Any) -> None:
-        self.stack, self.page = stack, page
+    def __init__(self, stack: Any, page: Any, send: str = "Kirim") -> None:
+        self.stack, self.page, self.send = stack, page, send
         self.sender = page.evaluate("JSON.parse(localStorage.getItem('layanan-chat:v1')).sessionId")
         self.turns = self._user_events()
         self.text = ""
@@ -139,7 +164,7 @@ class Widget:
 
     def say(self, text: str) -> str:
         self.page.get_by_role("textbox").fill(text)
-        self.page.get_by_role("button", name="Kirim").click()
+        self.page.get_by_role("button", name=self.send).click()
         self._wait_for_turn()
         return self.text
 
@@ -184,6 +209,68 @@ def file_calibration_request(widget: Widget) -> str:
     return found.group(0)
 
 
+def file_financing_application(widget: Widget) -> str:
+    """Answer the financing form in English the way a customer would; the new reference."""
+    widget.say("I want to apply for new car financing")
+    for _ in range(14):
+        text = widget.text
+        if "Is everything correct" in text:
+            break
+        if "What would you like to finance" in text:
+            widget.say("a car")
+        elif "new or used" in text:
+            widget.click("New")
+        elif "How much financing" in text:
+            widget.say("300 million")
+        elif "down payment" in text:
+            widget.say("20%")
+        elif "tenor" in text:
+            widget.say("36 months")
+        elif "Which city" in text:
+            widget.say("Jakarta")
+        elif "Do you agree" in text:
+            widget.click("I agree")
+        elif "full name" in text:
+            widget.say(APPLICANT)
+        elif "phone/WhatsApp" in text:
+            widget.say(APPLICANT_PHONE)
+        elif "best time" in text:
+            widget.click("Any time")
+        else:
+            raise AssertionError(f"unexpected question: {text!r}")
+    widget.click("Yes, submit")
+    found = FIN_REFERENCE.search(widget.text)
+    assert found, f"no reference in {widget.text!r}"
+    assert "Thank you" in widget.text
+    return found.group(0)
+
+
+def desk_login(browser: Any, stack: Any) -> Any:
+    """Rina's desk page (Indonesian, as the business's staff use it), on the case list."""
+    staff_ctx = browser.new_context(locale="id-ID", viewport={"width": 1440, "height": 1000})
+    desk = staff_ctx.new_page()
+    desk.goto(f"{stack.rasa_url}/desk/cases")
+    assert "/desk/login" in desk.url
+    desk.get_by_label("Nama pengguna").fill("rina")
+    desk.get_by_label("Kata sandi").fill(PASSWORD)
+    desk.get_by_role("button", name="Masuk").click()
+    desk.wait_for_url("**/desk/cases")
+    return desk
+
+
+def advance(desk: Any, stage: str, fields: dict[str, str]) -> None:
+    """Open the stage's box on the case page, fill its fields and move the case."""
+    box = desk.locator(f'details.next-stage[data-stage="{stage}"]')
+    box.locator("summary").click()
+    for name, value in fields.items():
+        field = box.locator(f'[name^="field.{name}"]')
+        if field.evaluate("el => el.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    box.get_by_role("button", name=re.compile("^Pindah ke")).click()
+
+
 def test_staff_work_a_calibration_request_and_the_customer_sees_each_stage(
     stack: Any, browser: Any
 ) -> None:
@@ -201,14 +288,7 @@ def test_staff_work_a_calibration_request_and_the_customer_sees_each_stage(
     reference = file_calibration_request(widget)
 
     # 2. Staff find it by company name and take it.
-    staff_ctx = browser.new_context(locale="id-ID", viewport={"width": 1440, "height": 1000})
-    desk = staff_ctx.new_page()
-    desk.goto(f"{stack.rasa_url}/desk/cases")
-    assert "/desk/login" in desk.url
-    desk.get_by_label("Nama pengguna").fill("rina")
-    desk.get_by_label("Kata sandi").fill(PASSWORD)
-    desk.get_by_role("button", name="Masuk").click()
-    desk.wait_for_url("**/desk/cases")
+    desk = desk_login(browser, stack)
     desk.get_by_label("Cari").fill("sinar presisi")
     desk.get_by_role("button", name="Terapkan").click()
     row = desk.locator(f'#case-list tr[data-reference="{reference}"]')
@@ -225,15 +305,7 @@ def test_staff_work_a_calibration_request_and_the_customer_sees_each_stage(
 
     # 3. Every stage to "Selesai"; the customer checks three of them in the widget.
     for stage, fields in LAB_PATH:
-        box = desk.locator(f'details.next-stage[data-stage="{stage}"]')
-        box.locator("summary").click()
-        for name, value in fields.items():
-            field = box.locator(f'[name^="field.{name}"]')
-            if field.evaluate("el => el.tagName") == "SELECT":
-                field.select_option(value)
-            else:
-                field.fill(value)
-        box.get_by_role("button", name=re.compile("^Pindah ke")).click()
+        advance(desk, stage, fields)
         expect(desk.locator("#case-stage")).to_have_text(STAGE_LABELS[stage])
         if stage in CHECKED:
             answer = widget.say(f"cek status {reference}")
@@ -248,5 +320,57 @@ def test_staff_work_a_calibration_request_and_the_customer_sees_each_stage(
     assert "Rina Kusuma" in timeline and "Rp150.000.000" in timeline
     assert "WIB" in timeline and "pukul" in timeline
     desk.screenshot(path=str(IMAGES / "case.png"), full_page=True)
-    staff_ctx.close()
+    desk.context.close()
+    customer_ctx.close()
+
+
+def test_staff_approve_an_english_financing_application_and_the_customer_sees_it(
+    stack: Any, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    agents.create_agent("rina", PASSWORD, "agent", "Rina Kusuma", url=stack.database_url)
+
+    # 1. An English-speaking customer applies in the widget.
+    customer_ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 860})
+    page = customer_ctx.new_page()
+    page.goto(stack.page_url)
+    page.get_by_role("button", name="Chat with us").click()
+    page.locator(".lc-msg.lc-bot .lc-bubble").first.wait_for(timeout=60_000)
+    widget = Widget(stack, page, send="Send")
+    reference = file_financing_application(widget)
+
+    # 2. Staff find it by the applicant's phone number (as typed by the customer) and take it.
+    desk = desk_login(browser, stack)
+    desk.get_by_label("Cari").fill(APPLICANT_PHONE)
+    desk.get_by_role("button", name="Terapkan").click()
+    row = desk.locator(f'#case-list tr[data-reference="{reference}"]')
+    row.wait_for()
+    assert desk.locator("#case-list tbody tr").count() == 1
+    assert APPLICANT in row.inner_text() and "Diterima" in row.inner_text()
+    row.get_by_role("link", name=reference).click()
+    desk.wait_for_url(f"**/desk/cases/{reference}")
+    desk.get_by_role("button", name="Tangani sendiri").click()
+    expect(desk.locator("#case-assignee")).to_have_text("Rina Kusuma")
+
+    # 3. Up to approval; the customer checks three stages in English.
+    for stage, fields, staff_label, customer_label in FINANCING_PATH:
+        advance(desk, stage, fields)
+        expect(desk.locator("#case-stage")).to_have_text(staff_label)
+        if customer_label is None:
+            continue
+        answer = widget.say(f"check status {reference}")
+        shown = page.locator(".lc-msg.lc-bot", has_text=f"{reference}: {customer_label}")
+        shown.last.wait_for(timeout=15_000)
+        assert f"Status of financing application {reference}: {customer_label} (since" in answer
+        assert "sejak" not in answer and "Langkah" not in answer
+        if stage == "approved":
+            assert "Monthly instalment: IDR 8,150,000" in answer
+            assert "First due date: 15 January 2027" in answer
+        else:
+            assert "Next step: " in answer
+
+    timeline = desk.locator("#timeline").inner_text()
+    assert "Rina Kusuma" in timeline and "Rp8.150.000" in timeline
+    desk.context.close()
     customer_ctx.close()

@@ -45,8 +45,9 @@ def test_the_owner_sees_the_real_stage_since_when_and_the_next_step(
         language="en", today=ctx.today, profile=ctx.profile, customer_id=records.owner.id
     )
     reply_en = status.status_reply(conversation.state, ctx_en)
+    # Inside the English sentence "Status of calibration request KAL-…", not "of Calibration".
     assert (reply_en.values["kind"], reply_en.values["stage"], reply_en.values["updated"]) == (
-        "Calibration request",
+        "calibration request",
         "Quotation sent",
         "25 November 2026, 03:00 WIB",
     )
