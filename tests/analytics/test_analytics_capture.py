@@ -51,9 +51,7 @@ async def replica(tracker_url: str) -> tuple[HandoffEventBroker, CrmSqlTrackerSt
 
 
 def user(text: str, intent: str, confidence: float) -> UserUttered:
-    return UserUttered(
-        text, {"name": intent, "confidence": confidence}, input_channel="whatsapp"
-    )
+    return UserUttered(text, {"name": intent, "confidence": confidence}, input_channel="whatsapp")
 
 
 async def test_a_scripted_conversation_on_two_replicas_is_stored_once_without_personal_data(
