@@ -21,6 +21,7 @@ from rasa.shared.core.events import (
 )
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import PROJECT_ROOT
 from bot.analytics.capture import conversation_hash, stored_rows
 from bot.bus import InProcessBus
 from bot.desk.broker import HandoffEventBroker
@@ -42,12 +43,19 @@ def tracker_url(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
 
 
-async def replica(tracker_url: str) -> tuple[HandoffEventBroker, CrmSqlTrackerStore]:
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(PROJECT_ROOT / "domain"))
+
+
+async def replica(
+    tracker_url: str, domain: Domain
+) -> tuple[HandoffEventBroker, CrmSqlTrackerStore]:
     """One Rasa replica: the broker as endpoints.yml loads it, over the shared tracker store."""
     broker = await EventBroker.create(EndpointConfig(type="bot.desk.broker.HandoffEventBroker"))
     assert isinstance(broker, HandoffEventBroker)
     broker._bus = InProcessBus()
-    return broker, CrmSqlTrackerStore(Domain.empty(), broker, host=tracker_url)
+    return broker, CrmSqlTrackerStore(domain, broker, host=tracker_url)
 
 
 def user(text: str, intent: str, confidence: float) -> UserUttered:
@@ -55,11 +63,11 @@ def user(text: str, intent: str, confidence: float) -> UserUttered:
 
 
 async def test_a_scripted_conversation_on_two_replicas_is_stored_once_without_personal_data(
-    crm_url: str, analytics_key: str, tracker_url: str
+    crm_url: str, analytics_key: str, tracker_url: str, domain: Domain
 ) -> None:
     sender = f"{PHONE}-{uuid.uuid4().hex[:6]}"
-    broker_a, store_a = await replica(tracker_url)
-    broker_b, store_b = await replica(tracker_url)
+    broker_a, store_a = await replica(tracker_url, domain)
+    broker_b, store_b = await replica(tracker_url, domain)
 
     # Turn 1 on replica A: the customer starts a calibration request and gives a phone number.
     tracker = await store_a.get_or_create_tracker(sender)
