@@ -87,13 +87,14 @@ class DatabaseCollector(Collector):
                         Handoff.status == "waiting"
                     )
                 ).one()
-                outbox = dict(
-                    connection.execute(
+                outbox: dict[str, int] = {
+                    str(status): int(count)
+                    for status, count in connection.execute(
                         sa.select(Notification.status, sa.func.count()).group_by(
                             Notification.status
                         )
                     ).all()
-                )
+                }
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail on a database outage
             logger.warning("metrics: the database could not be read (%s)", type(exc).__name__)
             return
@@ -247,8 +248,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/healthz":
             self._send(200, json.dumps(liveness()).encode(), "application/json")
         elif path == "/readyz":
-            ready, body = readiness()
-            self._send(200 if ready else 503, json.dumps(body).encode(), "application/json")
+            ready, checks = readiness()
+            self._send(200 if ready else 503, json.dumps(checks).encode(), "application/json")
         elif path == "/metrics":
             forwarded = bool(self.headers.get("X-Forwarded-For") or self.headers.get("Forwarded"))
             if not metrics_allowed(
@@ -256,8 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
             ):
                 self._send(403, b'{"error": "forbidden"}', "application/json")
                 return
-            body, content_type = render_metrics()
-            self._send(200, body, content_type)
+            text, content_type = render_metrics()
+            self._send(200, text, content_type)
         else:
             self._send(404, b'{"error": "not_found"}', "application/json")
 
