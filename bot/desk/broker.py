@@ -108,6 +108,8 @@ class HandoffEventBroker(EventBroker):
         self._analytics = analytics
         self._analytics_key: str | None = None
         self._awaiting_answer: OrderedDict[str, float] = OrderedDict()
+        # Conversations this replica saw paused (handoff): their answers come from agents.
+        self._paused: set[str] = set()
 
     @classmethod
     async def from_endpoint_config(
@@ -132,8 +134,15 @@ class HandoffEventBroker(EventBroker):
         from bot.observability import MESSAGES, RESPONSE_LATENCY
 
         kind, sender = event.get("event"), str(event.get("sender_id") or "")
+        if kind == "pause":  # an agent answers from now on: not the bot's latency
+            self._paused.add(sender)
+            self._awaiting_answer.pop(sender, None)
+        elif kind == "resume":
+            self._paused.discard(sender)
         if kind == "user":
             MESSAGES.labels(channel=str(event.get("input_channel") or "unknown")).inc()
+            if sender in self._paused:
+                return
             self._awaiting_answer[sender] = time.monotonic()
             self._awaiting_answer.move_to_end(sender)
             while len(self._awaiting_answer) > _MAX_PENDING_ANSWERS:

@@ -17,9 +17,8 @@ from bot.runner import (
     RunningProcess,
     action_server_spec,
     process_env,
-    start_process,
+    start_all,
     stop,
-    wait_until_up,
     worker_spec,
 )
 from testkit.ports import free_port
@@ -66,13 +65,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = load_settings(env)
     processes: list[RunningProcess] = []
     try:
-        action = start_process(action_server_spec(settings), env, var_dir)
-        processes.append(action)
-        worker = start_process(worker_spec(settings), env, var_dir)
-        processes.append(worker)
-        wait_until_up(action, processes)
+        # The worker's spec waits for its /healthz when WORKER_METRICS_PORT is set.
+        processes = start_all([action_server_spec(settings), worker_spec(settings)], env, var_dir)
         worker_url = f"http://127.0.0.1:{worker_port}"
-        wait_until_up(worker, processes, timeout=120, url=f"{worker_url}/healthz")
         yield Stack(settings, f"http://127.0.0.1:{settings.action_port}", worker_url, processes)
     finally:
         stop(processes)

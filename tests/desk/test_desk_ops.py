@@ -60,3 +60,15 @@ async def test_rasa_server_health_readiness_and_metrics(
     latency = ("layanan_response_latency_seconds_count", ())
     assert after[latency] == before.get(latency, 0) + 1
     assert after[("layanan_handoff_queue_length", ())] == 1
+
+
+async def test_answers_during_a_handoff_are_not_bot_latency(desk_server) -> None:
+    before = await scrape(desk_server)
+    sender = f"ops-{uuid.uuid4().hex[:6]}"
+    broker = desk_server.broker
+    for kind in ("pause", "user", "bot"):
+        broker.publish({"event": kind, "sender_id": sender, "timestamp": time.time()})
+    await broker.flush()
+    after = await scrape(desk_server)
+    latency = ("layanan_response_latency_seconds_count", ())
+    assert after.get(latency, 0) == before.get(latency, 0)
