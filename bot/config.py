@@ -92,6 +92,32 @@ class Settings:
         """What Rasa sends the action server (``Authorization: Bearer``); shared by replicas."""
         return _secret("ACTION_SERVER_TOKEN", "action_server_token", self.env, self.var_dir)
 
+    @property
+    def analytics_hash_key(self) -> str:
+        """Key of the sender-id hash in analytics rows (bot/analytics): shared by replicas."""
+        return _secret("ANALYTICS_HASH_KEY", "analytics_hash_key", self.env, self.var_dir)
+
+    @property
+    def analytics_capture(self) -> bool:
+        """``ANALYTICS_CAPTURE`` (default on): the event broker writes analytics_events."""
+        return self.env.get("ANALYTICS_CAPTURE", "1").strip().lower() not in ("0", "false", "no")
+
+    @property
+    def metrics_token(self) -> str | None:
+        """``METRICS_TOKEN``: /metrics answers with ``Authorization: Bearer`` it; unset: loopback
+        clients only (bot/observability.py)."""
+        return self.env.get("METRICS_TOKEN") or None
+
+    @property
+    def worker_metrics_port(self) -> int | None:
+        """``WORKER_METRICS_PORT``: the worker's /metrics, /healthz, /readyz (off when unset)."""
+        value = self.env.get("WORKER_METRICS_PORT", "").strip()
+        return int(value) if value else None
+
+    @property
+    def worker_metrics_host(self) -> str:
+        return self.env.get("WORKER_METRICS_HOST") or "127.0.0.1"
+
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``env`` (default: this process's environment), read now."""

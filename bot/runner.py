@@ -112,8 +112,17 @@ def web_spec(settings: Settings) -> ProcessSpec:
 
 
 def worker_spec(settings: Settings) -> ProcessSpec:
-    """The notification worker (``python -m bot worker``): no HTTP port, so no health URL."""
-    return ProcessSpec(name="worker", command=(sys.executable, "-m", "bot", "worker"))
+    """The notification worker (``python -m bot worker``); its health URL only when
+    WORKER_METRICS_PORT gives it the small HTTP server (bot/observability.py)."""
+    port = settings.worker_metrics_port
+    health = (
+        f"http://{_connect_host(settings.worker_metrics_host)}:{port}/healthz"
+        if port is not None
+        else None
+    )
+    return ProcessSpec(
+        name="worker", command=(sys.executable, "-m", "bot", "worker"), health_url=health
+    )
 
 
 def product_specs(settings: Settings, model: Path, endpoints: Path) -> list[ProcessSpec]:

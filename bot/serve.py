@@ -83,6 +83,29 @@ def bearer_token_guard(
     return require_token
 
 
+async def _time_action(request: Any) -> None:
+    import time
+
+    request.ctx.started = time.perf_counter()
+
+
+async def _count_action(request: Any, resp: Any) -> None:
+    """Prometheus: latency and failures of each custom action call (``/webhook``)."""
+    if request.path != "/webhook" or not hasattr(request.ctx, "started"):
+        return
+    import time
+
+    from bot.observability import ACTION_ERRORS, ACTION_LATENCY
+
+    try:
+        action = str((request.json or {}).get("next_action") or "unknown")[:80]
+    except Exception:  # noqa: BLE001 - an unreadable body is still a call
+        action = "unknown"
+    ACTION_LATENCY.labels(action=action).observe(time.perf_counter() - request.ctx.started)
+    if resp is not None and resp.status >= 400:
+        ACTION_ERRORS.labels(action=action).inc()
+
+
 def create_action_app(token: str, actions_package: str = "actions") -> Any:
     """rasa_sdk's own Sanic app (same routes, same executor) behind the token guard."""
     from rasa_sdk.endpoint import create_app
@@ -90,7 +113,15 @@ def create_action_app(token: str, actions_package: str = "actions") -> Any:
 
     # No CORS: only Rasa calls the action server, never a browser.
     app = create_app(actions_package, cors_origins=None)
-    app.register_middleware(bearer_token_guard(token), "request")
+    # /healthz, /readyz, /metrics (issue 17): open to the probe; /metrics has its own guard.
+    from bot.desk.ops import OPS_PATHS, add_ops_routes
+
+    add_ops_routes(app)
+    app.register_middleware(
+        bearer_token_guard(token, frozenset({"/health"}) | OPS_PATHS), "request"
+    )
+    app.register_middleware(_time_action, "request")
+    app.register_middleware(_count_action, "response")
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     return app
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot import PROJECT_ROOT
 
-LOGIC_PACKAGES = ["bot/flows", "bot/crm", "bot/handoff"]
+LOGIC_PACKAGES = ["bot/flows", "bot/crm", "bot/handoff", "bot/analytics"]
 FORBIDDEN_IN_LOGIC = ("rasa", "rasa_sdk", "sanic", "bot.desk", "bot.channels", "actions")
 
 

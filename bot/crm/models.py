@@ -757,3 +757,35 @@ class HandoffLabel(Base):
 # The team queue a handoff is in (a team id of the business profile's ``teams``); NULL: the
 # team its reason routes to (bot.desk.teams). Set when an agent transfers it to a team.
 Handoff.team = Column(String(32))
+
+
+# --- analytics (issue 17) ----------------------------------------------------------------------
+class AnalyticsEvent(Base):
+    """One compact row per tracker event that matters for analytics (bot/analytics/capture.py).
+
+    No personal data: ``conversation`` is a keyed hash of the sender id, and only names are
+    kept (intent, action, form, slot names) - never a message text or a slot value, except
+    the ``language`` slot (``id``/``en``) and the ``handoff_reason`` code. ``event_key`` is a
+    keyed digest of the whole event: Rasa re-sending an event (or two replicas) adds nothing.
+    """
+
+    __tablename__ = "analytics_events"
+    __table_args__ = (Index("ix_analytics_events_conversation", "conversation", "occurred_at"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    event_key: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    conversation: Mapped[str] = Column(String(64), nullable=False)
+    # user | bot | action | form | slot | pause | resume | session
+    kind: Mapped[str] = Column(String(16), nullable=False)
+    channel = Column(String(40))
+    language = Column(String(8))
+    intent = Column(String(80))
+    confidence = Column(sa.Float)
+    action = Column(String(80))
+    form = Column(String(80))
+    slot = Column(String(80))
+    handoff_reason = Column(String(40))
+    fallback: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    handoff: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    occurred_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, index=True)
+    recorded_at: Mapped[datetime] = Column(UTCDateTime, nullable=False, default=utcnow)

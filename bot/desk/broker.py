@@ -14,12 +14,23 @@ For a ``user`` event of a conversation with an open handoff the message is store
 tell desks that the queue changed. ``publish`` is synchronous and called on Rasa's event
 loop, so it only enqueues; one worker task does the blocking database work in a thread,
 in arrival order.
+
+The same broker feeds analytics (issue 17): Rasa allows ONE event broker, so this one is a
+composite - every event also goes to ``bot.analytics.capture``, which writes compact,
+personal-data-free rows with an idempotency key (a re-sent event adds nothing). The events a
+replica publishes are the ones its own turns created, and all replicas write to the same
+database, so two Rasa replicas give one row per event. Events are batched: the worker takes
+everything queued so far and stores it in one transaction, off Rasa's event loop.
+``ANALYTICS_CAPTURE=0`` turns the capture off. Prometheus counters (messages by channel,
+response latency) are updated here too, in ``publish``, without any I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from datetime import UTC
 from typing import Any
 
@@ -74,11 +85,31 @@ async def handle_event(event: Event, bus: Bus) -> None:
     )
 
 
+HANDOFF_EVENTS = ("user", "pause", "resume")
+# Senders whose last message awaits the bot's first answer (latency histogram); bounded.
+_MAX_PENDING_ANSWERS = 10_000
+
+
+def record_analytics(events: list[Event], key: str) -> int:
+    """Store a batch in analytics_events (blocking; runs in a thread)."""
+    from bot.analytics.capture import record_events
+    from bot.observability import ANALYTICS_EVENTS
+
+    inserted = record_events(events, key)
+    ANALYTICS_EVENTS.inc(inserted)
+    return inserted
+
+
 class HandoffEventBroker(EventBroker):
-    def __init__(self, bus: Bus | None = None) -> None:
+    def __init__(self, bus: Bus | None = None, analytics: bool | None = None) -> None:
         self._bus = bus
         self._queue: asyncio.Queue | None = None
         self._worker: asyncio.Task | None = None
+        self._analytics = analytics
+        self._analytics_key: str | None = None
+        self._awaiting_answer: OrderedDict[str, float] = OrderedDict()
+        # Conversations this replica saw paused (handoff): their answers come from agents.
+        self._paused: set[str] = set()
 
     @classmethod
     async def from_endpoint_config(
@@ -90,8 +121,40 @@ class HandoffEventBroker(EventBroker):
     def bus(self) -> Bus:
         return self._bus or get_bus()
 
+    @property
+    def analytics_enabled(self) -> bool:
+        if self._analytics is None:
+            from bot.config import get_settings
+
+            self._analytics = get_settings().analytics_capture
+        return self._analytics
+
+    def _observe(self, event: Event) -> None:
+        """Prometheus: messages by channel and the time to the bot's first answer."""
+        from bot.observability import MESSAGES, RESPONSE_LATENCY
+
+        kind, sender = event.get("event"), str(event.get("sender_id") or "")
+        if kind == "pause":  # an agent answers from now on: not the bot's latency
+            self._paused.add(sender)
+            self._awaiting_answer.pop(sender, None)
+        elif kind == "resume":
+            self._paused.discard(sender)
+        if kind == "user":
+            MESSAGES.labels(channel=str(event.get("input_channel") or "unknown")).inc()
+            if sender in self._paused:
+                return
+            self._awaiting_answer[sender] = time.monotonic()
+            self._awaiting_answer.move_to_end(sender)
+            while len(self._awaiting_answer) > _MAX_PENDING_ANSWERS:
+                self._awaiting_answer.popitem(last=False)
+        elif kind == "bot":
+            started = self._awaiting_answer.pop(sender, None)
+            if started is not None:
+                RESPONSE_LATENCY.observe(time.monotonic() - started)
+
     def publish(self, event: Event) -> None:
-        if event.get("event") not in ("user", "pause", "resume"):
+        self._observe(event)
+        if event.get("event") not in HANDOFF_EVENTS and not self.analytics_enabled:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -105,14 +168,39 @@ class HandoffEventBroker(EventBroker):
 
     async def _drain(self, queue: asyncio.Queue) -> None:
         while True:
-            event = await queue.get()
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
             try:
-                await handle_event(event, self.bus)
-            except Exception:
-                # No event content in the log: it is customer text.
-                logger.exception("handoff broker: failed to handle a %s event", event.get("event"))
+                await self._store_analytics(batch)
+                for event in batch:
+                    if event.get("event") not in HANDOFF_EVENTS:
+                        continue
+                    try:
+                        await handle_event(event, self.bus)
+                    except Exception:
+                        # No event content in the log: it is customer text.
+                        logger.exception(
+                            "handoff broker: failed to handle a %s event", event.get("event")
+                        )
             finally:
-                queue.task_done()
+                for _ in batch:
+                    queue.task_done()
+
+    async def _store_analytics(self, batch: list[Event]) -> None:
+        if not self.analytics_enabled:
+            return
+        from bot.observability import ANALYTICS_ERRORS
+
+        try:
+            if self._analytics_key is None:
+                from bot.config import get_settings
+
+                self._analytics_key = get_settings().analytics_hash_key
+            await asyncio.to_thread(record_analytics, batch, self._analytics_key)
+        except Exception:
+            ANALYTICS_ERRORS.inc()
+            logger.exception("analytics: failed to store %d tracker events", len(batch))
 
     async def flush(self, timeout: float = 10.0) -> None:
         """Wait until queued events are handled (shutdown, tests)."""

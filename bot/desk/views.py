@@ -27,6 +27,7 @@ from bot.crm.models import COMPLAINT_STAGES
 from bot.desk import backoffice, service, tokens, web
 from bot.desk.live import LiveDesks, parse_client_message
 from bot.desk.media import add_media_route
+from bot.desk.ops import add_ops_routes
 from bot.handoff import presence, reasons
 from bot.profile import get_profile
 
@@ -139,6 +140,7 @@ def create_blueprint(live: LiveDesks | None = None) -> Blueprint:
     bp.static("/static", str(HERE / "static"), name="desk_static")
     backoffice.register(bp)  # case pages, admin pages, /desk/api/cases (bot/desk/backoffice.py)
     add_media_route(bp)  # customer attachments (bot/desk/media.py)
+    add_ops_routes(bp)  # /desk/healthz, /desk/readyz, /desk/metrics (bot/desk/ops.py)
 
     @bp.middleware("response")
     async def _security_headers(request: Request, resp: HTTPResponse) -> None:

@@ -373,9 +373,21 @@ def run_worker(url: str | None = None, stop: threading.Event | None = None) -> i
     from bot.notify.schedule import start_scheduler
 
     scheduler = start_scheduler(worker.url, worker.worker_id)
+    # /healthz, /readyz, /metrics on WORKER_METRICS_PORT (off by default; bot/observability.py).
+    from bot.config import get_settings
+
+    settings = get_settings()
+    ops_server = None
+    if settings.worker_metrics_port is not None:
+        from bot.observability import start_http_server
+
+        ops_server = start_http_server(settings.worker_metrics_host, settings.worker_metrics_port)
     try:
         worker.run_forever(stop)
     finally:
+        if ops_server is not None:
+            ops_server.shutdown()
+            ops_server.server_close()
         if scheduler is not None:
             scheduler.shutdown(wait=False)
     return 0
