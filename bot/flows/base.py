@@ -41,12 +41,6 @@ FLOW_INTENTS: frozenset[str] = frozenset(
 SOFT_INTERRUPTS: frozenset[str] = frozenset(
     {"faq", "greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "not_helpful"}
 )
-# Small talk interrupts a short-text answer (a name, an instrument) only when NLU is this sure.
-TEXTUAL_SOFT_CONFIDENCE = 0.8
-# A question interrupts a free-text answer only when NLU is this sure (and it is short).
-FREE_TEXT_QUESTION_CONFIDENCE = 0.9
-# A flow intent interrupts a free-text answer only when NLU is this sure.
-FREE_TEXT_SWITCH_CONFIDENCE = 0.85
 
 
 @dataclass(frozen=True)
@@ -268,37 +262,206 @@ class FormFlow(ABC):
         }
 
     def is_answer(self, slot: str, turn: Turn) -> bool | None:
-        """False: certainly not an answer (reject). None: an answer only if it reads as one."""
+        """False: certainly not an answer (reject). None: an answer only if it reads as one.
+
+        Slot first, intent second: typed text for a free-text or short-text slot (a name, a
+        company, a city, an address) *is* the answer whatever NLU thinks of it (a company
+        called ``Robert'); DELETE FROM ...`` is not a status check, "Balikpapan" is not a
+        calibration request). Only explicit escapes interrupt such a question: a cancel or a
+        request for a person that says so in words, and an unmistakable FAQ question (answered,
+        then the question is asked again). Structured questions (a date, an amount, a choice)
+        take the message when it reads as a value and leave it to the rules otherwise.
+        """
         intent = turn.intent or ""
+        text = turn.plain_text
+        if text and (slot in self.free_text_slots or slot in self.textual_slots):
+            if is_explicit_escape(turn) or is_unmistakable_question(turn):
+                return False
+            if intent in FLOW_INTENTS and intent not in self.own_intents:
+                # "saya mau cek status pengajuan": a request in so many words (the switch is
+                # asked first, so a wrong guess costs the customer one click).
+                return not is_unmistakable_request(turn)
+            if slot in self.textual_slots and is_pure_small_talk(turn):
+                return False  # "halo kak" is not a name
+            return True
         if intent in HARD_INTERRUPTS:
             return False
         if intent in FLOW_INTENTS and intent not in self.own_intents:
-            if slot in self.free_text_slots:
-                return turn.confidence < FREE_TEXT_SWITCH_CONFIDENCE
-            if slot in self.textual_slots:
-                return False
+            if turn.is_payload:
+                return False  # a button that starts another request is never an answer
             # A reference typed when a reference is asked reads as "check_status" to NLU:
             # a structured question takes the message if it holds a value for it.
             return None
-        if slot in self.free_text_slots:
-            # Almost anything is an answer here (an address, a description); only a short,
-            # confidently recognised question is answered first.
-            return not (
-                intent in SOFT_INTERRUPTS
-                and turn.confidence >= FREE_TEXT_QUESTION_CONFIDENCE
-                and _is_short_question(turn.plain_text)
-            )
         if intent in SOFT_INTERRUPTS:
-            if slot in self.textual_slots and turn.confidence >= TEXTUAL_SOFT_CONFIDENCE:
-                return False
             return None
         return True
 
 
-def _is_short_question(text: str) -> bool:
-    """A message that is just one short question ("jam buka kantor kapan?")."""
-    stripped = text.strip()
-    return stripped.endswith("?") and stripped.count("?") == 1 and len(stripped.split()) <= 12
+# Words that make a cancel or a request for a person explicit (NLU alone is not enough to
+# drop a typed name or address: punctuation and SQL-looking text fool it).
+CANCEL_WORDS = (
+    "batal",
+    "batalkan",
+    "dibatalkan",
+    "cancel",
+    "gak jadi",
+    "ga jadi",
+    "gk jadi",
+    "nggak jadi",
+    "ngga jadi",
+    "enggak jadi",
+    "tidak jadi",
+    "gajadi",
+    "stop",
+    "berhenti",
+    "udahan",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "gak usah",
+    "ga usah",
+    "nggak usah",
+    "tidak usah",
+    "quit",
+    "abort",
+)
+HUMAN_WORDS = (
+    "agen",
+    "agent",
+    "cs",
+    "manusia",
+    "operator",
+    "human",
+    "person",
+    "petugas",
+    "admin",
+    "staff",
+    "staf",
+    "customer service",
+    "representative",
+    "orang",
+)
+# A question that is unmistakably one: NLU this sure it is a FAQ, and it reads as a question.
+QUESTION_CONFIDENCE = 0.9
+QUESTION_WORDS = frozenset(
+    {
+        "apa",
+        "apakah",
+        "kapan",
+        "berapa",
+        "bagaimana",
+        "gimana",
+        "dimana",
+        "mana",
+        "bisakah",
+        "what",
+        "when",
+        "where",
+        "how",
+        "which",
+        "do",
+        "does",
+        "is",
+        "are",
+        "can",
+    }
+)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.sub(r"[^\w@.]+", " ", text.lower()).split()) + " "
+
+
+# A request in so many words: NLU sure of it and the text says "I want ...".
+REQUEST_CONFIDENCE = 0.9
+REQUEST_WORDS = (
+    "mau",
+    "ingin",
+    "pengen",
+    "pingin",
+    "minta",
+    "tolong",
+    "mohon",
+    "want",
+    "would like",
+    "i d like",
+    "need",
+    "please",
+)
+# Words of a greeting or thanks with no value in them (time-of-day words are values).
+SMALL_TALK_WORDS = frozenset(
+    {
+        "halo",
+        "hallo",
+        "helo",
+        "hai",
+        "hi",
+        "hello",
+        "hey",
+        "kak",
+        "ka",
+        "min",
+        "gan",
+        "selamat",
+        "makasih",
+        "terima",
+        "kasih",
+        "trims",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "tq",
+        "bye",
+        "dadah",
+        "ok",
+        "oke",
+        "okay",
+        "sip",
+    }
+)
+SMALL_TALK_INTENTS = frozenset({"greet", "thank", "goodbye"})
+
+
+def is_unmistakable_request(turn: Turn) -> bool:
+    """Another request said in so many words ("saya mau cek status pengajuan")."""
+    if turn.is_payload:
+        return True
+    if turn.confidence < REQUEST_CONFIDENCE:
+        return False
+    words = _words(turn.plain_text)
+    return any(f" {w} " in words for w in REQUEST_WORDS)
+
+
+def is_pure_small_talk(turn: Turn) -> bool:
+    """A greeting or thanks and nothing else ("halo kak", "makasih ya")."""
+    if (turn.intent or "") not in SMALL_TALK_INTENTS:
+        return False
+    words = _words(turn.plain_text).split()
+    return bool(words) and all(w in SMALL_TALK_WORDS or w in ("ya", "yaa") for w in words)
+
+
+def is_explicit_escape(turn: Turn) -> bool:
+    """A cancel or a request for a person that NLU recognises AND the words say."""
+    if turn.is_payload:
+        return (turn.intent or "") in HARD_INTERRUPTS
+    words = _words(turn.plain_text)
+    if turn.intent == "cancel":
+        return any(f" {w} " in words for w in CANCEL_WORDS)
+    if turn.intent == "request_human":
+        return any(f" {w} " in words for w in HUMAN_WORDS)
+    return False
+
+
+def is_unmistakable_question(turn: Turn) -> bool:
+    """A FAQ question NLU is sure of that is phrased as a question ("jam buka kapan?")."""
+    if turn.intent != "faq" or turn.confidence < QUESTION_CONFIDENCE:
+        return False
+    stripped = turn.plain_text.strip()
+    words = stripped.lower().split()
+    if not words or len(words) > 15:
+        return False
+    return stripped.endswith("?") or (len(words) >= 3 and words[0] in QUESTION_WORDS)
 
 
 def read_yes_no(turn: Turn) -> bool | None:
