@@ -189,7 +189,27 @@ class FlowValidation(FormValidationAction, ABC):
         if result.rejected:
             return []  # nothing extracted: Rasa rejects the form and the rules take over
         utter(dispatcher, result.replies)
-        return slot_events(result.slots)
+        events = slot_events(result.slots)
+        language = answer_language(self.flow, requested, tracker)
+        if language is not None:
+            events.append(SlotSet("language", language))
+        return events
+
+
+def answer_language(flow: FormFlow, requested: str | None, tracker: Tracker) -> str | None:
+    """The language an answer switches the conversation to, if any.
+
+    The ``language`` slot is not mapped while a form is active: the text of a name, a
+    company or an address says nothing about the customer's language. Any other answer
+    ("yes, please", "next Tuesday") that is clearly in one language does.
+    """
+    if requested is None or requested in flow.free_text_slots or requested in flow.textual_slots:
+        return None
+    turn = turn_of(tracker)
+    detected = turn.first("language")
+    if detected not in ("id", "en") or detected == tracker.get_slot("language"):
+        return None
+    return str(detected)
 
 
 class AskAction(Action, ABC):

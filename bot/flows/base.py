@@ -531,6 +531,32 @@ NO_WORDS = frozenset(
 )
 
 
+# "udah itu aja", "that's all": nothing more to add (to "any other instrument?").
+DONE_PHRASES = (
+    "itu aja",
+    "itu saja",
+    "itu doang",
+    "segitu aja",
+    "segitu saja",
+    "udah",
+    "sudah",
+    "cukup",
+    "that s all",
+    "thats all",
+    "that s it",
+    "nothing else",
+    "no more",
+    "no other",
+    "done",
+)
+
+
+def says_that_is_all(text: str) -> bool:
+    """"udah itu aja", "sudah cukup", "that's all": the customer has nothing more to add."""
+    words = _words(text)
+    return any(f" {phrase} " in words for phrase in DONE_PHRASES)
+
+
 def picked_option(
     turn: Turn, options: Mapping[str, Sequence[str]], entity: str | None = None
 ) -> str | None:

@@ -26,6 +26,7 @@ from bot.flows.base import (
     match_label,
     picked_option,
     read_yes_no,
+    says_that_is_all,
 )
 from bot.flows.contact import (
     COMPANY,
@@ -293,6 +294,8 @@ class CalibrationFlow(FormFlow):
                 updates[MORE] = True
                 return Attempt(updates=updates)
             answer = read_yes_no(turn)
+            if answer is None and says_that_is_all(turn.plain_text):
+                answer = False  # "udah itu aja" is not a goodbye here
             if answer is None:
                 return Attempt.fail("utter_invalid_yes_no")
             return Attempt.ok(**{MORE: answer})
@@ -317,7 +320,9 @@ class CalibrationFlow(FormFlow):
         raise KeyError(slot)
 
     def _read_instrument(self, turn: Turn, state: Mapping[str, Any]) -> Attempt:
-        if state.get(INSTRUMENTS) and read_yes_no(turn) is False:
+        if state.get(INSTRUMENTS) and (
+            read_yes_no(turn) is False or says_that_is_all(turn.plain_text)
+        ):
             # "tidak jadi" after saying there was another instrument: no further line.
             return Attempt.ok(**{MORE: False, INSTRUMENT_TYPE: None})
         lines = _line_from_entities(turn)

@@ -1,0 +1,87 @@
+"""Slot first, intent second: what the form asks for is read before what NLU guessed.
+
+Each case is a message a customer really sent (issue 13) that NLU classified as something
+else: the form must take it as the answer, and only explicit escapes interrupt.
+"""
+
+from __future__ import annotations
+
+from bot.flows import calibration as cal
+from bot.flows import financing as fin
+from bot.flows.base import Context
+from tests.flows.helpers import Conversation, start
+from tests.flows.test_calibration_flow import FIRST, FIRST_ENTITIES, _through_instruments
+from tests.flows.test_financing_flow import _first
+
+
+def _financing_at_city(ctx: Context) -> Conversation:
+    conversation = _first(ctx)
+    conversation.say("36")
+    assert conversation.asked == fin.CITY
+    return conversation
+
+
+def _calibration_at_company(ctx: Context) -> Conversation:
+    conversation = _through_instruments(ctx)
+    conversation.say("Jl. Industri Raya 5, Cikarang")
+    conversation.say("besok")
+    assert conversation.asked == cal.COMPANY
+    return conversation
+
+
+def test_a_city_read_as_another_request_is_the_city(ctx: Context) -> None:
+    conversation = _financing_at_city(ctx)
+    result = conversation.say("Balikpapan", "request_calibration", confidence=0.82)
+    assert not result.rejected
+    assert conversation.state[fin.CITY] == "Balikpapan"
+    assert conversation.asked == fin.CONSENT
+
+
+def test_a_time_of_day_read_as_a_greeting_is_the_contact_time(ctx: Context) -> None:
+    conversation = _financing_at_city(ctx)
+    conversation.say("Balikpapan")
+    conversation.say("ya", "affirm")
+    conversation.say("Budi Santoso")
+    conversation.say("081234567890")
+    assert conversation.asked == fin.CONTACT_TIME
+    result = conversation.say("sore hari", "greet", confidence=0.96)
+    assert not result.rejected
+    assert conversation.state[fin.CONTACT_TIME] is not None
+    assert conversation.asked == fin.CONFIRM
+
+
+def test_a_sql_looking_company_name_is_the_company_not_a_status_check(ctx: Context) -> None:
+    conversation = _calibration_at_company(ctx)
+    name = "Robert'); DELETE FROM customers;--"
+    result = conversation.say(name, "check_status", confidence=0.93)
+    assert not result.rejected
+    assert conversation.state[cal.COMPANY] == name
+    assert conversation.asked == cal.NAME
+
+
+def test_a_name_with_punctuation_read_as_cancel_is_the_name(ctx: Context) -> None:
+    conversation = _calibration_at_company(ctx)
+    conversation.say("PT Maju Jaya")
+    result = conversation.say("O'Neil-Smith, Jr.", "cancel", confidence=0.91)
+    assert not result.rejected
+    assert conversation.state[cal.NAME] == "O'Neil-Smith, Jr."
+
+
+def test_explicit_escapes_still_interrupt_a_name(ctx: Context) -> None:
+    conversation = _calibration_at_company(ctx)
+    assert conversation.say("gak jadi deh", "cancel", confidence=0.9).rejected
+    assert conversation.say("bisa bicara dengan agen?", "request_human").rejected
+    assert conversation.say("kantornya buka jam berapa?", "faq", confidence=0.95).rejected
+    assert conversation.say("halo kak", "greet", confidence=0.97).rejected
+    assert conversation.asked == cal.COMPANY
+
+
+def test_that_is_all_answers_any_other_instrument(ctx: Context) -> None:
+    conversation, _ = start(cal.FLOW, ctx, FIRST, "request_calibration", FIRST_ENTITIES)
+    conversation.click("analog")
+    assert conversation.asked == cal.MORE
+    result = conversation.say("udah itu aja", "goodbye", confidence=0.97)
+    assert not result.rejected
+    assert conversation.state[cal.MORE] is False
+    assert conversation.asked != cal.MORE
+
