@@ -281,9 +281,8 @@ class FormFlow(ABC):
                 # "saya mau cek status pengajuan": a request in so many words (the switch is
                 # asked first, so a wrong guess costs the customer one click).
                 return not is_unmistakable_request(turn)
-            if slot in self.textual_slots and is_pure_small_talk(turn):
-                return False  # "halo kak" is not a name
-            return True
+            # "halo kak" is not a name; anything else is the answer.
+            return not (slot in self.textual_slots and is_pure_small_talk(turn))
         if intent in HARD_INTERRUPTS:
             return False
         if intent in FLOW_INTENTS and intent not in self.own_intents:
@@ -552,7 +551,7 @@ DONE_PHRASES = (
 
 
 def says_that_is_all(text: str) -> bool:
-    """"udah itu aja", "sudah cukup", "that's all": the customer has nothing more to add."""
+    """ "udah itu aja", "sudah cukup", "that's all": the customer has nothing more to add."""
     words = _words(text)
     return any(f" {phrase} " in words for phrase in DONE_PHRASES)
 
@@ -623,9 +622,30 @@ def form_step(
 
     activating = requested not in flow.all_slots()
     if activating:
+        from bot.flows import switching
+
+        back = switching.resumed(current, flow.name)
+        if back is not None:  # set aside for another request earlier: carry on from there
+            updates.update(back)
+            replies.append(
+                Reply("utter_flow_resumed", {"flow": switching.flow_name(flow.name, ctx.language)})
+            )
         updates.update(flow.prefill(turn, current, ctx))
         updates[FAILURES_SLOT] = 0
         updates[FAILED_SLOT_SLOT] = None
+    elif not interrupted and requested is not None and _switch_pending(current):
+        # "Lanjutkan …, atau mulai …?" was asked: "continue" asks the question again;
+        # anything else is read as usual (an answer, or the other request once more).
+        from bot.flows import switching
+
+        if switching.wants_to_resume(turn):
+            return StepResult(
+                {switching.SWITCH_SLOT: None, requested: current.get(requested)}, replies
+            )
+        result = form_step(flow, {**current, "flow_switch_to": None}, requested, turn, ctx)
+        if not result.rejected:
+            result.slots.setdefault("flow_switch_to", None)
+        return result
     elif not interrupted and requested is not None:  # not activating: one of the form's slots
         verdict = flow.is_answer(requested, turn)
         if verdict is False:
@@ -672,6 +692,10 @@ def form_step(
         if slot in updates and updates[slot] == state.get(slot):
             del updates[slot]
     return StepResult(updates, replies)
+
+
+def _switch_pending(state: Mapping[str, Any]) -> bool:
+    return bool(state.get("flow_switch_to"))
 
 
 def _count_failure(

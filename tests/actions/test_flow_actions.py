@@ -205,7 +205,7 @@ async def test_cancel_stops_the_form_and_forgets_its_answers(crm_url: str) -> No
     assert _count(CalibrationRequest) == 0
 
 
-async def test_switching_drops_the_unfinished_form(crm_url: str) -> None:
+async def test_another_request_mid_form_asks_before_switching(crm_url: str) -> None:
     tracker = sdk_tracker(
         [
             *start_of_conversation(),
@@ -214,8 +214,68 @@ async def test_switching_drops_the_unfinished_form(crm_url: str) -> None:
         ]
     )
     dispatcher, events = await _run(ActionSwitchFlow(), tracker)
-    assert responses(dispatcher) == ["utter_flow_switched_calibration"]
-    assert slot_values(events)["requested_slot"] is None
+    assert responses(dispatcher) == ["utter_ask_switch_flow"]
+    message = dispatcher.messages[0]
+    assert (message["current"], message["target"]) == ("permintaan kalibrasi", "keluhan")
+    assert [b["title"] for b in message["buttons"]] == [
+        "Lanjutkan permintaan kalibrasi",
+        "Mulai keluhan",
+    ]
+    assert [b["payload"] for b in message["buttons"]] == [
+        '/inform{"choice": "resume_flow"}',
+        "/file_complaint",
+    ]
+    # The form stays active with everything it collected; only the question is remembered.
+    assert all(e["event"] != "active_loop" for e in events)
+    assert slot_values(events) == {"flow_switch_to": "complaint_form"}
+
+
+async def test_choosing_the_other_request_sets_the_form_aside_with_its_answers(
+    crm_url: str,
+) -> None:
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active(CAL, "cal_quantity", {"cal_instrument_type": "scale"}),
+            user("eh saya mau komplain saja", "file_complaint"),
+            ActionExecuted("action_switch_flow"),
+            SlotSet("flow_switch_to", "complaint_form"),
+            ActionExecuted("action_listen"),
+            user("/file_complaint", "file_complaint", confidence=1.0),
+        ]
+    )
+    dispatcher, events = await _run(ActionSwitchFlow(), tracker)
+    assert responses(dispatcher) == ["utter_flow_paused"]
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
+    assert {"event": "followup", "name": "complaint_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
+    values = slot_values(events)
+    assert "cal_instrument_type" not in values  # the half-filled request is kept
+    assert values["paused_flows"] == [CAL]
+    assert values["flow_switch_to"] is None and values["requested_slot"] is None
+
+
+async def test_an_english_looking_company_name_keeps_the_conversation_indonesian(
+    crm_url: str,
+) -> None:
+    name = "Robert'); DELETE FROM customers;--"
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active(
+                CAL, "contact_company", {k: v for k, v in CONFIRMED.items() if k[:4] == "cal_"}
+            ),
+            user(name, "check_status", [entity("language", "en")], confidence=0.93),
+            *form_turn(CAL, "contact_company"),
+        ]
+    )
+    _, events = await _run(ValidateCalibrationRequestForm(), tracker)
+    values = slot_values(events)
+    assert values["contact_company"] == name
+    assert "language" not in values
 
 
 async def test_edit_question_offers_the_fields_of_the_active_form(crm_url: str) -> None:

@@ -84,4 +84,3 @@ def test_that_is_all_answers_any_other_instrument(ctx: Context) -> None:
     assert not result.rejected
     assert conversation.state[cal.MORE] is False
     assert conversation.asked != cal.MORE
-
