@@ -204,6 +204,18 @@ class FormFlow(ABC):
         """Other empty slots that the same answer also fills (e.g. an e-mail typed with the name)."""
         return {}
 
+    def other_answers(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        """Values for other, still empty slots in a message that does not answer the question
+        ("termometer digital 5 buah" when the service type is asked): kept, and the question
+        is asked again."""
+        return {}
+
+    def noted(
+        self, before: Mapping[str, Any], after: Mapping[str, Any], requested: str, ctx: Context
+    ) -> str | None:
+        """What one message filled besides a plain answer, to say back ("3 timbangan digital")."""
+        return None
+
     def settle(self, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         """Derived updates after every step (e.g. move a finished instrument line to the list)."""
         return {}
@@ -656,6 +668,18 @@ def form_step(
             attempt = flow.read_edit_field(turn)
         else:
             attempt = flow.read(requested, turn, current, ctx)
+        others = (
+            {
+                slot: value
+                for slot, value in flow.other_answers(turn, current, ctx).items()
+                if current.get(slot) is None
+            }
+            if attempt.failed and not attempt.recognised
+            else {}
+        )
+        if others:
+            # Not an answer to this question but to others: keep those, ask this one again.
+            attempt = Attempt(updates=others)
         if attempt.failed and verdict is None and not attempt.recognised:
             # Small talk, a question or another request that does not read as an answer:
             # let the rules answer it.
@@ -679,6 +703,10 @@ def form_step(
     settled = flow.settle(current, ctx)
     current.update(settled)
     updates.update(settled)
+    if not activating and not interrupted and requested is not None:
+        noted = flow.noted(state, current, requested, ctx)
+        if noted:
+            replies.append(Reply("utter_noted", {"noted": noted}))
 
     missing = [slot for slot in flow.required_slots(current, ctx) if current.get(slot) is None]
     updates[REQUESTED_SLOT] = missing[0] if missing else None

@@ -164,6 +164,8 @@ FIELDS: Labels = {
     "product": {"id": "Produk", "en": "Product"},
     "condition": {"id": "Kondisi", "en": "Condition"},
     "amount": {"id": "Nilai pembiayaan", "en": "Amount"},
+    "price": {"id": "Harga", "en": "Price"},
+    "financed": {"id": "Pokok pembiayaan (harga − DP)", "en": "Amount financed (price − DP)"},
     "down_payment": {"id": "Uang muka (DP)", "en": "Down payment"},
     "tenor": {"id": "Tenor", "en": "Tenor"},
     "city": {"id": "Kota/cabang", "en": "City/branch"},

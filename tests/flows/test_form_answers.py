@@ -6,10 +6,12 @@ else: the form must take it as the answer, and only explicit escapes interrupt.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from bot.flows import calibration as cal
 from bot.flows import financing as fin
 from bot.flows.base import Context
-from tests.flows.helpers import Conversation, start
+from tests.flows.helpers import Conversation, ent, start
 from tests.flows.test_calibration_flow import FIRST, FIRST_ENTITIES, _through_instruments
 from tests.flows.test_financing_flow import _first
 
@@ -84,3 +86,39 @@ def test_that_is_all_answers_any_other_instrument(ctx: Context) -> None:
     assert not result.rejected
     assert conversation.state[cal.MORE] is False
     assert conversation.asked != cal.MORE
+
+
+def test_price_and_down_payment_in_one_english_sentence(ctx_en: Context) -> None:
+    first = "I'd like car financing"
+    conversation, _ = start(
+        fin.FLOW, ctx_en, first, "request_financing", [ent("product_type", "car", "car", first)]
+    )
+    conversation.click("new")
+    assert conversation.asked == fin.AMOUNT
+    text = "the car costs 350 juta, I can put 70 juta down"
+    conversation.say(
+        text,
+        entities=[
+            ent("amount", "350000000", "350 juta", text),
+            ent("amount", "70000000", "70 juta", text),
+        ],
+    )
+    assert Decimal(conversation.state[fin.AMOUNT]) == Decimal("350000000")
+    assert Decimal(conversation.state[fin.DOWN_PAYMENT]) == Decimal("70000000")
+    assert conversation.asked == fin.TENOR  # the down payment is not asked again
+    assert conversation.reply_values("utter_noted") == {
+        "noted": "price IDR 350,000,000, DP IDR 70,000,000"
+    }
+
+
+def test_financing_summary_shows_price_down_payment_and_amount_financed(ctx: Context) -> None:
+    state = {
+        fin.PRODUCT: "car",
+        fin.CONDITION: "new",
+        fin.AMOUNT: "350000000",
+        fin.DOWN_PAYMENT: "70000000",
+    }
+    summary = fin.summary(state, ctx)
+    assert "Harga: Rp350.000.000" in summary
+    assert "Uang muka (DP): Rp70.000.000" in summary
+    assert "Pokok pembiayaan (harga − DP): Rp280.000.000" in summary
