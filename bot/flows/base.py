@@ -669,11 +669,7 @@ def form_step(
         else:
             attempt = flow.read(requested, turn, current, ctx)
         others = (
-            {
-                slot: value
-                for slot, value in flow.other_answers(turn, current, ctx).items()
-                if current.get(slot) is None
-            }
+            flow.other_answers(turn, current, ctx)
             if attempt.failed and not attempt.recognised
             else {}
         )

@@ -122,3 +122,87 @@ def test_financing_summary_shows_price_down_payment_and_amount_financed(ctx: Con
     assert "Harga: Rp350.000.000" in summary
     assert "Uang muka (DP): Rp70.000.000" in summary
     assert "Pokok pembiayaan (harga − DP): Rp280.000.000" in summary
+
+
+def _after_quote_button(ctx: Context) -> Conversation:
+    conversation, _ = start(cal.FLOW, ctx, "/request_calibration", "request_calibration")
+    assert conversation.asked == cal.SERVICE_TYPE
+    return conversation
+
+
+def test_instruments_typed_when_the_service_type_is_asked_are_kept(ctx: Context) -> None:
+    conversation = _after_quote_button(ctx)
+    text = "termometer digital 5 buah"
+    result = conversation.say(
+        text,
+        "request_calibration",
+        [
+            ent("instrument_type", "thermometer", "termometer", text),
+            ent("instrument_spec", "digital", "digital", text),
+            ent("quantity", "5", "5", text),
+        ],
+    )
+    assert not result.rejected
+    assert conversation.state[cal.INSTRUMENTS] == [
+        {"type": "thermometer", "spec": "digital", "quantity": 5}
+    ]
+    assert conversation.reply_values("utter_noted") == {"noted": "5 termometer digital"}
+    assert conversation.asked == cal.SERVICE_TYPE  # still to answer; nothing refused
+    conversation.click("kalibrasi")
+    assert conversation.asked == cal.MORE
+
+
+def test_range_and_make_are_kept_with_the_instrument(ctx: Context) -> None:
+    conversation = _after_quote_button(ctx)
+    conversation.click("kalibrasi")
+    text = "12 pressure gauge analog range 0-10 bar merk Wika"
+    conversation.say(
+        text,
+        entities=[
+            ent("quantity", "12", "12", text),
+            ent("instrument_type", "pressure_gauge", "pressure gauge", text),
+            ent("instrument_spec", "analog", "analog", text),
+        ],
+    )
+    assert conversation.state[cal.INSTRUMENTS] == [
+        {
+            "type": "pressure_gauge",
+            "spec": "analog",
+            "quantity": 12,
+            "details": "range 0-10 bar, merk Wika",
+        }
+    ]
+    assert conversation.asked == cal.MORE
+    assert "range 0-10 bar, merk Wika" in conversation.reply_values("utter_noted")["noted"]
+    summary = cal.summary(conversation.state, ctx)
+    assert "12 × pressure gauge / manometer (analog; range 0-10 bar, merk Wika)" in summary
+    stored = cal.build_input(
+        {
+            **conversation.state,
+            cal.LOCATION: "lab",
+            "contact_company": "PT Maju",
+            "contact_name": "Budi",
+            "contact_phone": "+6281234567890",
+        }
+    )
+    assert stored.items[0].spec == "analog, range 0-10 bar, merk Wika"
+
+
+def test_another_instrument_with_yes_is_said_back(ctx: Context) -> None:
+    conversation, _ = start(cal.FLOW, ctx, FIRST, "request_calibration", FIRST_ENTITIES)
+    conversation.click("analog")
+    assert conversation.asked == cal.MORE
+    text = "iya, sama 3 timbangan digital"
+    conversation.say(
+        text,
+        "affirm",
+        [
+            ent("quantity", "3", "3", text),
+            ent("instrument_type", "scale", "timbangan", text),
+            ent("instrument_spec", "digital", "digital", text),
+        ],
+    )
+    assert len(conversation.state[cal.INSTRUMENTS]) == 2
+    assert conversation.responses == ["utter_noted"]
+    assert conversation.reply_values("utter_noted")["noted"].startswith("3 timbangan")
+    assert conversation.asked == cal.MORE
