@@ -182,6 +182,8 @@ class FormFlow(ABC):
     confirm_slot: str | None = None
     #: Edit choices offered when the customer does not confirm: choice -> slots to clear.
     edit_targets: Mapping[str, tuple[str, ...]] = {}
+    #: Typed corrections ("ganti tanggalnya jadi 8 Desember"): field word -> slot it changes.
+    corrections: Mapping[str, str] = {}
     #: Offer a person after MAX_FAILURES refused answers in a row (False for a form that runs
     #: because nobody is available).
     offers_human: bool = True
@@ -658,6 +660,22 @@ def form_step(
         if not result.rejected:
             result.slots.setdefault("flow_switch_to", None)
         return result
+    elif (
+        not interrupted
+        and requested is not None
+        and requested not in flow.free_text_slots  # a description may well say "… salah"
+        and (correction := read_correction(flow, current, turn, ctx))
+    ):
+        # "emailnya salah, yang benar budi@x.co.id": change that answer (read like any
+        # answer), then the form goes on; on the summary, the summary is shown again.
+        if correction.failed:
+            if correction.error is not None:
+                replies.append(correction.error)
+        else:
+            updates.update(correction.updates)
+            if flow.confirm_slot:
+                updates.update({flow.confirm_slot: None, EDIT_PENDING_SLOT: None})
+                updates[EDIT_FIELD_SLOT] = None
     elif not interrupted and requested is not None:  # not activating: one of the form's slots
         verdict = flow.is_answer(requested, turn)
         if verdict is False:
@@ -716,6 +734,84 @@ def form_step(
         if slot in updates and updates[slot] == state.get(slot):
             del updates[slot]
     return StepResult(updates, replies)
+
+
+# Contact details are corrected the same way in every form.
+CONTACT_CORRECTIONS: Mapping[str, str] = {
+    "nama": "contact_name",
+    "name": "contact_name",
+    "email": "contact_email",
+    "e-mail": "contact_email",
+    "surel": "contact_email",
+    "telepon": "contact_phone",
+    "telp": "contact_phone",
+    "hp": "contact_phone",
+    "no hp": "contact_phone",
+    "nomor hp": "contact_phone",
+    "wa": "contact_phone",
+    "nomor wa": "contact_phone",
+    "phone": "contact_phone",
+    "phone number": "contact_phone",
+    "number": "contact_phone",
+    "perusahaan": "contact_company",
+    "nama perusahaan": "contact_company",
+    "company": "contact_company",
+}
+_FIELD = r"(?:the\s+|my\s+)?(?P<field>[a-z][a-z\- ]{0,24}?)(?:nya|-nya)?"
+_CORRECTION_PATTERNS = tuple(
+    re.compile(pattern, re.IGNORECASE | re.DOTALL)
+    for pattern in (
+        # "ganti tanggalnya jadi 8 Desember", "change the date to 8 December"
+        rf"^(?:tolong\s+|mohon\s+|please\s+)?(?:ganti|ubah|koreksi|change|update|correct)\s+"
+        rf"{_FIELD}\s+(?:jadi|menjadi|dengan|ke|to|into)\s+(?P<value>.+)$",
+        # "emailnya salah, yang benar budi@x.co.id", "the e-mail is wrong, it's ..."
+        rf"^{_FIELD}\s+(?:is\s+|was\s+)?(?:salah|keliru|wrong)\b[\s,.;:!-]*"
+        r"(?:yang\s+)?(?:benar(?:nya)?|betul(?:nya)?|bener(?:nya)?|seharusnya|harusnya|"
+        r"it'?s|it\s+is|should\s+be|the\s+right\s+one\s+is|correct\s+one\s+is)?\s*:?\s*"
+        r"(?P<value>.+)$",
+        # "my e-mail should be ...", "the date should be the 8th"
+        rf"^{_FIELD}\s+(?:should\s+be|harusnya|seharusnya)\s+(?P<value>.+)$",
+        # "tanggalnya tanggal 8 ya", "emailnya budi@x.co.id": a field word with -nya first
+        r"^(?P<field>[a-z][a-z\-]{1,20}?)-?nya\s+(?:jadi\s+|diganti\s+)?(?P<value>.+)$",
+    )
+)
+
+
+def read_correction(
+    flow: FormFlow, state: Mapping[str, Any], turn: Turn, ctx: Context
+) -> Attempt | None:
+    """A typed correction of an answer already given, read like that answer; None if the
+    message is not one (so it is read as an answer to the question)."""
+    if turn.is_payload or not flow.corrections:
+        return None
+    text = turn.plain_text
+    for pattern in _CORRECTION_PATTERNS:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        field_words = " ".join(found.group("field").lower().split())
+        slot = flow.corrections.get(field_words)
+        if slot is None or state.get(slot) is None or slot not in flow.all_slots():
+            continue
+        start = found.start("value")
+        value = found.group("value").strip()
+        entities = tuple(
+            Entity(e.name, e.value, e.start - start, (e.end or e.start) - start)
+            if e.start is not None and e.start >= start
+            else e
+            for e in turn.entities
+            if e.start is None or e.start >= start
+        )
+        answer = Turn(
+            text=value,
+            intent="inform",
+            confidence=turn.confidence,
+            entities=entities,
+            message_id=turn.message_id,
+        )
+        attempt = flow.read(slot, answer, {**state, slot: None}, ctx)
+        return attempt if attempt.failed or attempt.updates else None
+    return None
 
 
 def _switch_pending(state: Mapping[str, Any]) -> bool:

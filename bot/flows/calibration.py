@@ -18,6 +18,7 @@ from typing import Any
 from bot.crm.types import CalibrationItemInput, CalibrationRequestInput
 from bot.flows import texts
 from bot.flows.base import (
+    CONTACT_CORRECTIONS,
     Attempt,
     Context,
     FormFlow,
@@ -263,6 +264,21 @@ class CalibrationFlow(FormFlow):
         ),
         "location": (LOCATION, SITE_ADDRESS),
         "preferred_date": (PREFERRED_DATE,),
+    }
+
+    corrections: Mapping[str, str] = {
+        **CONTACT_CORRECTIONS,
+        "tanggal": PREFERRED_DATE,
+        "tgl": PREFERRED_DATE,
+        "jadwal": PREFERRED_DATE,
+        "date": PREFERRED_DATE,
+        "preferred date": PREFERRED_DATE,
+        "alamat": SITE_ADDRESS,
+        "address": SITE_ADDRESS,
+        "layanan": SERVICE_TYPE,
+        "service": SERVICE_TYPE,
+        "lokasi": LOCATION,
+        "location": LOCATION,
     }
 
     def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:

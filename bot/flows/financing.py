@@ -16,6 +16,7 @@ from typing import Any
 from bot.crm.types import FinancingRequestInput
 from bot.flows import texts
 from bot.flows.base import (
+    CONTACT_CORRECTIONS,
     Attempt,
     Button,
     Context,
@@ -162,6 +163,27 @@ class FinancingFlow(FormFlow):
         "contact_name": (NAME,),
         "phone": (PHONE,),
         "contact_time": (CONTACT_TIME,),
+    }
+
+    corrections: Mapping[str, str] = {
+        **CONTACT_CORRECTIONS,
+        "harga": AMOUNT,
+        "nilai": AMOUNT,
+        "price": AMOUNT,
+        "amount": AMOUNT,
+        "dp": DOWN_PAYMENT,
+        "uang muka": DOWN_PAYMENT,
+        "down payment": DOWN_PAYMENT,
+        "tenor": TENOR,
+        "jangka waktu": TENOR,
+        "term": TENOR,
+        "kota": CITY,
+        "city": CITY,
+        "cabang": CITY,
+        "waktu": CONTACT_TIME,
+        "jam": CONTACT_TIME,
+        "waktu dihubungi": CONTACT_TIME,
+        "call time": CONTACT_TIME,
     }
 
     def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from bot.flows import calibration as cal
 from bot.flows import financing as fin
 from bot.flows.base import Context
 from tests.flows.helpers import Conversation, ent, start
-from tests.flows.test_calibration_flow import FIRST, FIRST_ENTITIES, _through_instruments
+from tests.flows.test_calibration_flow import (
+    FIRST,
+    FIRST_ENTITIES,
+    _complete,
+    _through_instruments,
+)
 from tests.flows.test_financing_flow import _first
 
 
@@ -206,3 +213,54 @@ def test_another_instrument_with_yes_is_said_back(ctx: Context) -> None:
     assert conversation.responses == ["utter_noted"]
     assert conversation.reply_values("utter_noted")["noted"].startswith("3 timbangan")
     assert conversation.asked == cal.MORE
+
+
+def _at_summary(ctx: Context) -> Conversation:
+    conversation = _complete(ctx)
+    assert conversation.asked == cal.CONFIRM
+    assert conversation.state[cal.PREFERRED_DATE] == "2026-12-05"
+    return conversation
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ganti tanggalnya jadi 8 Desember",
+        "tanggalnya tanggal 8 ya",
+        "change the date to 8 December",
+    ],
+)
+def test_a_typed_date_correction_on_the_summary(ctx: Context, text: str) -> None:
+    conversation = _at_summary(ctx)
+    result = conversation.say(text, "inform")
+    assert not result.rejected
+    assert conversation.state[cal.PREFERRED_DATE] == "2026-12-08"
+    assert conversation.asked == cal.CONFIRM  # the summary is shown again
+    assert conversation.state[cal.CONFIRM] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["emailnya salah, yang benar budi@x.co.id", "ganti emailnya jadi budi@x.co.id"],
+)
+def test_a_typed_email_correction_on_the_summary(ctx: Context, text: str) -> None:
+    conversation = _at_summary(ctx)
+    conversation.say(text, "deny")
+    assert conversation.state[cal.EMAIL] == "budi@x.co.id"
+    assert conversation.asked == cal.CONFIRM
+
+
+def test_a_correction_is_validated_like_an_answer(ctx: Context) -> None:
+    conversation = _at_summary(ctx)
+    conversation.say("ganti tanggalnya jadi kemarin")  # in the past
+    assert conversation.state[cal.PREFERRED_DATE] == "2026-12-05"
+    assert conversation.responses and conversation.responses[0].startswith("utter_invalid")
+    assert conversation.asked == cal.CONFIRM
+
+
+def test_a_correction_in_the_middle_of_the_form(ctx: Context) -> None:
+    conversation = _calibration_at_company(ctx)
+    conversation.say("ganti tanggalnya jadi 8 Desember")
+    assert conversation.state[cal.PREFERRED_DATE] == "2026-12-08"
+    assert conversation.asked == cal.COMPANY
+    assert conversation.state.get(cal.COMPANY) is None
