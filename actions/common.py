@@ -293,7 +293,11 @@ class ActionCancelFlow(Action):
     ) -> list[EventType]:
         active = tracker.active_loop_name
         kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
-        dispatcher.utter_message(response=f"utter_flow_{self.outcome}_{kind}")
+        if active == feedback.FLOW.name and tracker.get_slot(feedback.KEY):
+            # The rating is stored as soon as it is given: say so rather than "not stored".
+            dispatcher.utter_message(response="utter_feedback_kept")
+        else:
+            dispatcher.utter_message(response=f"utter_flow_{self.outcome}_{kind}")
         return stop_flow_events(active)
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.calibration import ActionSubmitCalibration, ValidateCalibrationRequestForm
 from actions.common import ActionAskEditField, ActionCancelFlow, ActionSwitchFlow
 from actions.complaints import ActionSubmitComplaint
-from actions.feedback import ActionDeclineFeedback, ActionSubmitFeedback
+from actions.feedback import ActionDeclineFeedback, ActionSubmitFeedback, ValidateFeedbackForm
 from actions.financing import ActionSubmitFinancing
 from actions.status import ActionShowStatus, ValidateStatusForm
 from bot.crm.customers import resolve_customer
@@ -404,6 +404,67 @@ async def test_feedback_saved_once_and_declining_the_offer(crm_url: str) -> None
         responses(dispatcher) == ["utter_feedback_skipped"]
         and slot_values(events)["feedback_offered"] is None
     )
+
+
+async def test_a_rating_is_stored_when_given_and_kept_when_the_rest_is_skipped(
+    crm_url: str,
+) -> None:
+    offered = {"feedback_offered": True, "feedback_reference": "KAL-2026-000001"}
+    rating = user('/give_feedback{"feedback_rating": "4"}', "give_feedback", message_id="r-1")
+    rating_turn = [
+        *start_of_conversation(),
+        *[SlotSet(k, v) for k, v in offered.items()],
+        ActionExecuted("action_offer_feedback"),
+        ActionExecuted("action_listen"),
+        UserUttered(
+            rating.text,
+            {"name": "give_feedback", "confidence": 1.0},
+            [{"entity": "feedback_rating", "value": "4"}],
+            message_id="r-1",
+            input_channel="rest",
+        ),
+        ActiveLoop("feedback_form"),
+        *form_turn("feedback_form", None),
+    ]
+    _, events = await _run(ValidateFeedbackForm(), sdk_tracker(rating_turn))
+    _, _again = await _run(ValidateFeedbackForm(), sdk_tracker(rating_turn))  # a retried call
+    assert _count(Feedback) == 1
+    with session_scope(readonly=True) as session:
+        stored = session.execute(sa.select(Feedback)).scalar_one()
+        assert (stored.rating, stored.kind) == (4, None)
+
+    after_rating = [
+        *rating_turn,
+        *[SlotSet(e["name"], e["value"]) for e in events if e["event"] == "slot"],
+        ActionExecuted("action_listen"),
+        user("saran", "inform", message_id="r-2"),
+        *form_turn("feedback_form", "fb_kind"),
+    ]
+    _, events = await _run(ValidateFeedbackForm(), sdk_tracker(after_rating))
+    after_kind = [
+        *after_rating,
+        *[SlotSet(e["name"], e["value"]) for e in events if e["event"] == "slot"],
+        ActionExecuted("action_listen"),
+        user("lewati", "deny", message_id="r-3"),
+        *form_turn("feedback_form", "fb_recommend"),
+    ]
+    _, events = await _run(ValidateFeedbackForm(), sdk_tracker(after_kind))
+    assert slot_values(events)["fb_skipped"] is True
+    done = [
+        *after_kind,
+        *[SlotSet(e["name"], e["value"]) for e in events if e["event"] == "slot"],
+        ActiveLoop(None),
+    ]
+    dispatcher, _ = await _run(ActionSubmitFeedback(), sdk_tracker(done))
+    assert responses(dispatcher) == ["utter_feedback_thanks"]
+    assert _count(Feedback) == 1  # exactly once, however many steps stored it
+    with session_scope(readonly=True) as session:
+        stored = session.execute(sa.select(Feedback)).scalar_one()
+        assert (stored.rating, stored.kind, stored.related_reference) == (
+            4,
+            "saran",
+            "KAL-2026-000001",
+        )
 
 
 def test_the_action_server_registers_every_flow_action() -> None:
