@@ -644,7 +644,10 @@ def form_step(
             replies.append(
                 Reply("utter_flow_resumed", {"flow": switching.flow_name(flow.name, ctx.language)})
             )
-        updates.update(flow.prefill(turn, current, ctx))
+        prefilled = flow.prefill(turn, current, ctx)
+        if back is not None:  # what the customer already answered stays as answered
+            prefilled = {k: v for k, v in prefilled.items() if current.get(k) is None}
+        updates.update(prefilled)
         updates[FAILURES_SLOT] = 0
         updates[FAILED_SLOT_SLOT] = None
     elif not interrupted and requested is not None and _switch_pending(current):

@@ -64,3 +64,21 @@ def test_the_question_names_both_requests_with_a_button_each(ctx_en: Context) ->
         '/inform{"choice": "resume_flow"}',
         "/file_complaint",
     ]
+
+
+def test_the_request_that_resumes_a_form_does_not_overwrite_its_answers(ctx: Context) -> None:
+    from bot.flows import calibration as cal
+    from tests.flows.helpers import ent, start
+
+    first = "mau kalibrasi timbangan"
+    entities = [
+        ent("service_type", "kalibrasi", "kalibrasi", first),
+        ent("instrument_type", "scale", "timbangan", first),
+    ]
+    conversation, _ = start(cal.FLOW, ctx, first, "request_calibration", entities)
+    conversation.click("digital")
+    assert conversation.asked == cal.QUANTITY
+    state = {**conversation.state, **switching.pause(conversation.state, cal.FLOW.name)}
+    back, _ = start(cal.FLOW, ctx, first, "request_calibration", entities, state=state)
+    assert back.state[cal.INSTRUMENT_SPEC] == "digital"
+    assert back.asked == cal.QUANTITY
