@@ -305,9 +305,11 @@ class ActionSwitchFlow(ActionCancelFlow):
     """Another request in the middle of a form: ask first, then set the form aside.
 
     The first time, the customer is asked "Lanjutkan pengajuan pembiayaan, atau mulai
-    keluhan?" (the form stays active, so any answer goes back to it). Asking for the other
-    request again (its button, or in words) pauses the form with its answers kept and
-    starts the other one (bot/flows/switching.py).
+    keluhan?" and the rule runs the form again, which repeats its question (the form stays
+    active, so an answer goes back to it; Rasa would not return to a rejected form on the
+    next message otherwise). Asking for the other request again (its button, or in words)
+    pauses the form with its answers kept and starts the other one through a
+    ``FollowupAction`` (bot/flows/switching.py).
     """
 
     outcome = "switched"
