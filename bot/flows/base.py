@@ -386,7 +386,7 @@ def _words(text: str) -> str:
 
 
 # A request in so many words: NLU sure of it and the text says "I want ...".
-REQUEST_CONFIDENCE = 0.9
+REQUEST_CONFIDENCE = 0.8
 REQUEST_WORDS = (
     "mau",
     "ingin",
