@@ -15,11 +15,19 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.flows import calibration, complaints, feedback, financing, status, verification
+from bot.flows import (
+    calibration,
+    complaints,
+    feedback,
+    financing,
+    status,
+    switching,
+    verification,
+)
 from bot.flows.base import (
     EDIT_FIELD_SLOT,
     REQUESTED_SLOT,
@@ -189,7 +197,27 @@ class FlowValidation(FormValidationAction, ABC):
         if result.rejected:
             return []  # nothing extracted: Rasa rejects the form and the rules take over
         utter(dispatcher, result.replies)
-        return slot_events(result.slots)
+        events = slot_events(result.slots)
+        language = answer_language(self.flow, requested, tracker)
+        if language is not None:
+            events.append(SlotSet("language", language))
+        return events
+
+
+def answer_language(flow: FormFlow, requested: str | None, tracker: Tracker) -> str | None:
+    """The language an answer switches the conversation to, if any.
+
+    The ``language`` slot is not mapped while a form is active: the text of a name, a
+    company or an address says nothing about the customer's language. Any other answer
+    ("yes, please", "next Tuesday") that is clearly in one language does.
+    """
+    if requested is None or requested in flow.free_text_slots or requested in flow.textual_slots:
+        return None
+    turn = turn_of(tracker)
+    detected = turn.first("language")
+    if detected not in ("id", "en") or detected == tracker.get_slot("language"):
+        return None
+    return str(detected)
 
 
 class AskAction(Action, ABC):
@@ -252,12 +280,7 @@ def stop_flow_events(flow_name: str | None) -> list[EventType]:
 
 
 class ActionCancelFlow(Action):
-    """Stop the active form; nothing is saved.
-
-    ``action_cancel_flow``: the customer cancelled it. ``action_switch_flow`` (the subclass
-    below): another request was asked for in the middle of it, so the unfinished one is
-    dropped. Only the action name and the sentence that says so differ.
-    """
+    """Stop the active form; nothing is saved (the customer cancelled it)."""
 
     #: ``utter_flow_<outcome>_<flow label>`` tells the customer what happened.
     outcome: str = "cancelled"
@@ -270,17 +293,51 @@ class ActionCancelFlow(Action):
     ) -> list[EventType]:
         active = tracker.active_loop_name
         kind = FLOW_LABEL_RESPONSES.get(active or "", "generic")
-        dispatcher.utter_message(response=f"utter_flow_{self.outcome}_{kind}")
+        if active == feedback.FLOW.name and tracker.get_slot(feedback.KEY):
+            # The rating is stored as soon as it is given: say so rather than "not stored".
+            dispatcher.utter_message(response="utter_feedback_kept")
+        else:
+            dispatcher.utter_message(response=f"utter_flow_{self.outcome}_{kind}")
         return stop_flow_events(active)
 
 
 class ActionSwitchFlow(ActionCancelFlow):
-    """Another request asked for in the middle of a form: drop the unfinished one (unsaved)."""
+    """Another request in the middle of a form: ask first, then set the form aside.
+
+    The first time, the customer is asked "Lanjutkan pengajuan pembiayaan, atau mulai
+    keluhan?" and the rule runs the form again, which repeats its question (the form stays
+    active, so an answer goes back to it; Rasa would not return to a rejected form on the
+    next message otherwise). Asking for the other request again (its button, or in words)
+    pauses the form with its answers kept and starts the other one through a
+    ``FollowupAction`` (bot/flows/switching.py).
+    """
 
     outcome = "switched"
 
     def name(self) -> str:
         return "action_switch_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        active = tracker.active_loop_name
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        target = switching.target_of(intent)
+        if active not in FLOWS or target is None or not switching.asks_before_leaving(active):
+            # Nothing worth keeping (a verification step): go straight to the other request.
+            events = await super().run(dispatcher, tracker, domain)
+            return events + ([FollowupAction(target)] if target and target != active else [])
+        language = language_of(tracker)
+        if tracker.get_slot(switching.SWITCH_SLOT) != target:
+            utter(dispatcher, [switching.switch_question(active, target, language)])
+            return [SlotSet(switching.SWITCH_SLOT, target)]
+        dispatcher.utter_message(
+            response="utter_flow_paused", current=switching.flow_name(active, language)
+        )
+        values = switching.pause(dict(tracker.slots), active)
+        if FLOWS[active] is feedback.FLOW:
+            values.update(feedback.reset_offer())
+        return [ActiveLoop(None), *slot_events(values), FollowupAction(target)]
 
 
 class SubmitAction(Action, ABC):

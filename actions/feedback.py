@@ -2,22 +2,62 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import FlowValidation, SubmitAction, language_of, slot_events, utter
+from actions.common import (
+    FlowValidation,
+    SubmitAction,
+    build_context,
+    in_thread,
+    language_of,
+    slot_events,
+    utter,
+)
 from bot.flows import feedback
 from bot.flows.base import Context, Reply
-from bot.flows.records import Saved, save_feedback
+from bot.flows.idempotency import confirming_event, idempotency_key
+from bot.flows.records import Saved, save_feedback, save_feedback_progress
+
+logger = logging.getLogger(__name__)
 
 
 class ValidateFeedbackForm(FlowValidation):
+    """Reads the answers (bot.flows.feedback) and stores them as they come, from the rating on."""
+
     flow = feedback.FLOW
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().run(dispatcher, tracker, domain)
+        if not events:
+            return events
+        state = dict(tracker.slots)
+        state.update({e["name"]: e.get("value") for e in events if e.get("event") == "slot"})
+        if state.get(feedback.RATING) is None:
+            return events
+        key = state.get(feedback.KEY)
+        if not key:
+            # The message that gave the rating names the row: a retried call stores nothing new.
+            key = idempotency_key("feedback", tracker.sender_id, confirming_event(tracker.events))
+            events = [*events, SlotSet(feedback.KEY, key)]
+        ctx = await in_thread(build_context, tracker, customer=True)
+        try:
+            if ctx.customer_id is None:
+                raise RuntimeError("no CRM customer")
+            await in_thread(save_feedback_progress, ctx, {**state, feedback.KEY: key}, str(key))
+        except Exception as exc:  # noqa: BLE001 - the answers stay in the slots; submit retries
+            from bot.crm.db import describe_db_error
+
+            logger.error("storing feedback answers failed: %s", describe_db_error(exc))
+        return events
 
 
 class ActionSubmitFeedback(SubmitAction):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.crm.idempotency import create_once
+from bot.crm.db import session_scope
+from bot.crm.idempotency import check_key, create_once
 from bot.crm.models import FEEDBACK_KINDS, Feedback
 from bot.crm.references import normalize_reference
 from bot.crm.sqltypes import utcnow
@@ -43,3 +45,31 @@ def record_feedback(
         )
 
     return create_once(Feedback, idempotency_key, build, url)
+
+
+def record_feedback_answers(
+    customer_id: int,
+    data: FeedbackInput,
+    idempotency_key: str,
+    *,
+    url: str | None = None,
+) -> CreatedRecord:
+    """Store feedback as it is given: the first answer (the rating) creates the row, each
+    later answer (kind, would-recommend, comment) fills it in. One row per key however
+    often it is called, so a 4★ rating is kept even if the customer stops answering."""
+    created = record_feedback(customer_id, data, idempotency_key, url=url)
+    if created.created:
+        return created
+    values = {
+        "rating": data.rating,
+        "kind": data.kind,
+        "would_recommend": data.would_recommend,
+        "comment": data.comment,
+    }
+    with session_scope(url) as session:
+        session.execute(
+            sa.update(Feedback)
+            .where(Feedback.idempotency_key == check_key(idempotency_key))
+            .values({name: value for name, value in values.items() if value is not None})
+        )
+    return created

@@ -41,12 +41,6 @@ FLOW_INTENTS: frozenset[str] = frozenset(
 SOFT_INTERRUPTS: frozenset[str] = frozenset(
     {"faq", "greet", "goodbye", "thank", "bot_challenge", "out_of_scope", "not_helpful"}
 )
-# Small talk interrupts a short-text answer (a name, an instrument) only when NLU is this sure.
-TEXTUAL_SOFT_CONFIDENCE = 0.8
-# A question interrupts a free-text answer only when NLU is this sure (and it is short).
-FREE_TEXT_QUESTION_CONFIDENCE = 0.9
-# A flow intent interrupts a free-text answer only when NLU is this sure.
-FREE_TEXT_SWITCH_CONFIDENCE = 0.85
 
 
 @dataclass(frozen=True)
@@ -190,6 +184,8 @@ class FormFlow(ABC):
     confirm_slot: str | None = None
     #: Edit choices offered when the customer does not confirm: choice -> slots to clear.
     edit_targets: Mapping[str, tuple[str, ...]] = {}
+    #: Typed corrections ("ganti tanggalnya jadi 8 Desember"): field word -> slot it changes.
+    corrections: Mapping[str, str] = {}
     #: Offer a person after MAX_FAILURES refused answers in a row (False for a form that runs
     #: because nobody is available).
     offers_human: bool = True
@@ -211,6 +207,18 @@ class FormFlow(ABC):
     ) -> dict[str, Any]:
         """Other empty slots that the same answer also fills (e.g. an e-mail typed with the name)."""
         return {}
+
+    def other_answers(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        """Values for other, still empty slots in a message that does not answer the question
+        ("termometer digital 5 buah" when the service type is asked): kept, and the question
+        is asked again."""
+        return {}
+
+    def noted(
+        self, before: Mapping[str, Any], after: Mapping[str, Any], requested: str, ctx: Context
+    ) -> str | None:
+        """What one message filled besides a plain answer, to say back ("3 timbangan digital")."""
+        return None
 
     def settle(self, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         """Derived updates after every step (e.g. move a finished instrument line to the list)."""
@@ -270,37 +278,205 @@ class FormFlow(ABC):
         }
 
     def is_answer(self, slot: str, turn: Turn) -> bool | None:
-        """False: certainly not an answer (reject). None: an answer only if it reads as one."""
+        """False: certainly not an answer (reject). None: an answer only if it reads as one.
+
+        Slot first, intent second: typed text for a free-text or short-text slot (a name, a
+        company, a city, an address) *is* the answer whatever NLU thinks of it (a company
+        called ``Robert'); DELETE FROM ...`` is not a status check, "Balikpapan" is not a
+        calibration request). Only explicit escapes interrupt such a question: a cancel or a
+        request for a person that says so in words, and an unmistakable FAQ question (answered,
+        then the question is asked again). Structured questions (a date, an amount, a choice)
+        take the message when it reads as a value and leave it to the rules otherwise.
+        """
         intent = turn.intent or ""
+        text = turn.plain_text
+        if text and (slot in self.free_text_slots or slot in self.textual_slots):
+            if is_explicit_escape(turn) or is_unmistakable_question(turn):
+                return False
+            if intent in FLOW_INTENTS and intent not in self.own_intents:
+                # "saya mau cek status pengajuan": a request in so many words (the switch is
+                # asked first, so a wrong guess costs the customer one click).
+                return not is_unmistakable_request(turn)
+            # "halo kak" is not a name; anything else is the answer.
+            return not (slot in self.textual_slots and is_pure_small_talk(turn))
         if intent in HARD_INTERRUPTS:
             return False
         if intent in FLOW_INTENTS and intent not in self.own_intents:
-            if slot in self.free_text_slots:
-                return turn.confidence < FREE_TEXT_SWITCH_CONFIDENCE
-            if slot in self.textual_slots:
-                return False
+            if turn.is_payload:
+                return False  # a button that starts another request is never an answer
             # A reference typed when a reference is asked reads as "check_status" to NLU:
             # a structured question takes the message if it holds a value for it.
             return None
-        if slot in self.free_text_slots:
-            # Almost anything is an answer here (an address, a description); only a short,
-            # confidently recognised question is answered first.
-            return not (
-                intent in SOFT_INTERRUPTS
-                and turn.confidence >= FREE_TEXT_QUESTION_CONFIDENCE
-                and _is_short_question(turn.plain_text)
-            )
         if intent in SOFT_INTERRUPTS:
-            if slot in self.textual_slots and turn.confidence >= TEXTUAL_SOFT_CONFIDENCE:
-                return False
             return None
         return True
 
 
-def _is_short_question(text: str) -> bool:
-    """A message that is just one short question ("jam buka kantor kapan?")."""
-    stripped = text.strip()
-    return stripped.endswith("?") and stripped.count("?") == 1 and len(stripped.split()) <= 12
+# Words that make a cancel or a request for a person explicit (NLU alone is not enough to
+# drop a typed name or address: punctuation and SQL-looking text fool it).
+CANCEL_WORDS = (
+    "batal",
+    "batalkan",
+    "dibatalkan",
+    "cancel",
+    "gak jadi",
+    "ga jadi",
+    "gk jadi",
+    "nggak jadi",
+    "ngga jadi",
+    "enggak jadi",
+    "tidak jadi",
+    "gajadi",
+    "stop",
+    "berhenti",
+    "udahan",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "gak usah",
+    "ga usah",
+    "nggak usah",
+    "tidak usah",
+    "quit",
+    "abort",
+)
+HUMAN_WORDS = (
+    "agen",
+    "agent",
+    "cs",
+    "manusia",
+    "operator",
+    "human",
+    "person",
+    "petugas",
+    "admin",
+    "staff",
+    "staf",
+    "customer service",
+    "representative",
+    "orang",
+)
+# A question that is unmistakably one: NLU this sure it is a FAQ, and it reads as a question.
+QUESTION_CONFIDENCE = 0.9
+QUESTION_WORDS = frozenset(
+    {
+        "apa",
+        "apakah",
+        "kapan",
+        "berapa",
+        "bagaimana",
+        "gimana",
+        "dimana",
+        "mana",
+        "bisakah",
+        "what",
+        "when",
+        "where",
+        "how",
+        "which",
+        "do",
+        "does",
+        "is",
+        "are",
+        "can",
+    }
+)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.sub(r"[^\w@.]+", " ", text.lower()).split()) + " "
+
+
+# A request in so many words: NLU sure of it and the text says "I want ...".
+REQUEST_CONFIDENCE = 0.8
+REQUEST_WORDS = (
+    "mau",
+    "ingin",
+    "pengen",
+    "pingin",
+    "minta",
+    "tolong",
+    "mohon",
+    "want",
+    "would like",
+    "i d like",
+    "need",
+    "please",
+)
+# Words of a greeting or thanks with no value in them (time-of-day words are values).
+SMALL_TALK_WORDS = frozenset(
+    {
+        "halo",
+        "hallo",
+        "helo",
+        "hai",
+        "hi",
+        "hello",
+        "hey",
+        "kak",
+        "ka",
+        "min",
+        "gan",
+        "selamat",
+        "makasih",
+        "terima",
+        "kasih",
+        "trims",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "tq",
+        "bye",
+        "dadah",
+        "ok",
+        "oke",
+        "okay",
+        "sip",
+    }
+)
+SMALL_TALK_INTENTS = frozenset({"greet", "thank", "goodbye"})
+
+
+def is_unmistakable_request(turn: Turn) -> bool:
+    """Another request said in so many words ("saya mau cek status pengajuan")."""
+    if turn.is_payload:
+        return True
+    if turn.confidence < REQUEST_CONFIDENCE:
+        return False
+    words = _words(turn.plain_text)
+    return any(f" {w} " in words for w in REQUEST_WORDS)
+
+
+def is_pure_small_talk(turn: Turn) -> bool:
+    """A greeting or thanks and nothing else ("halo kak", "makasih ya")."""
+    if (turn.intent or "") not in SMALL_TALK_INTENTS:
+        return False
+    words = _words(turn.plain_text).split()
+    return bool(words) and all(w in SMALL_TALK_WORDS or w in ("ya", "yaa") for w in words)
+
+
+def is_explicit_escape(turn: Turn) -> bool:
+    """A cancel or a request for a person that NLU recognises AND the words say."""
+    if turn.is_payload:
+        return (turn.intent or "") in HARD_INTERRUPTS
+    words = _words(turn.plain_text)
+    if turn.intent == "cancel":
+        return any(f" {w} " in words for w in CANCEL_WORDS)
+    if turn.intent == "request_human":
+        return any(f" {w} " in words for w in HUMAN_WORDS)
+    return False
+
+
+def is_unmistakable_question(turn: Turn) -> bool:
+    """A FAQ question NLU is sure of that is phrased as a question ("jam buka kapan?")."""
+    if turn.intent != "faq" or turn.confidence < QUESTION_CONFIDENCE:
+        return False
+    stripped = turn.plain_text.strip()
+    words = stripped.lower().split()
+    if not words or len(words) > 15:
+        return False
+    return stripped.endswith("?") or (len(words) >= 3 and words[0] in QUESTION_WORDS)
 
 
 def read_yes_no(turn: Turn) -> bool | None:
@@ -370,6 +546,32 @@ NO_WORDS = frozenset(
 )
 
 
+# "udah itu aja", "that's all": nothing more to add (to "any other instrument?").
+DONE_PHRASES = (
+    "itu aja",
+    "itu saja",
+    "itu doang",
+    "segitu aja",
+    "segitu saja",
+    "udah",
+    "sudah",
+    "cukup",
+    "that s all",
+    "thats all",
+    "that s it",
+    "nothing else",
+    "no more",
+    "no other",
+    "done",
+)
+
+
+def says_that_is_all(text: str) -> bool:
+    """ "udah itu aja", "sudah cukup", "that's all": the customer has nothing more to add."""
+    words = _words(text)
+    return any(f" {phrase} " in words for phrase in DONE_PHRASES)
+
+
 def picked_option(
     turn: Turn, options: Mapping[str, Sequence[str]], entity: str | None = None
 ) -> str | None:
@@ -436,9 +638,49 @@ def form_step(
 
     activating = requested not in flow.all_slots()
     if activating:
-        updates.update(flow.prefill(turn, current, ctx))
+        from bot.flows import switching
+
+        back = switching.resumed(current, flow.name)
+        if back is not None:  # set aside for another request earlier: carry on from there
+            updates.update(back)
+            replies.append(
+                Reply("utter_flow_resumed", {"flow": switching.flow_name(flow.name, ctx.language)})
+            )
+        prefilled = flow.prefill(turn, current, ctx)
+        if back is not None:  # what the customer already answered stays as answered
+            prefilled = {k: v for k, v in prefilled.items() if current.get(k) is None}
+        updates.update(prefilled)
         updates[FAILURES_SLOT] = 0
         updates[FAILED_SLOT_SLOT] = None
+    elif not interrupted and requested is not None and _switch_pending(current):
+        # "Lanjutkan …, atau mulai …?" was asked: "continue" asks the question again;
+        # anything else is read as usual (an answer, or the other request once more).
+        from bot.flows import switching
+
+        if switching.wants_to_resume(turn):
+            return StepResult(
+                {switching.SWITCH_SLOT: None, requested: current.get(requested)}, replies
+            )
+        result = form_step(flow, {**current, "flow_switch_to": None}, requested, turn, ctx)
+        if not result.rejected:
+            result.slots.setdefault("flow_switch_to", None)
+        return result
+    elif (
+        not interrupted
+        and requested is not None
+        and requested not in flow.free_text_slots  # a description may well say "… salah"
+        and (correction := read_correction(flow, current, turn, ctx))
+    ):
+        # "emailnya salah, yang benar budi@x.co.id": change that answer (read like any
+        # answer), then the form goes on; on the summary, the summary is shown again.
+        if correction.failed:
+            if correction.error is not None:
+                replies.append(correction.error)
+        else:
+            updates.update(correction.updates)
+            if flow.confirm_slot:
+                updates.update({flow.confirm_slot: None, EDIT_PENDING_SLOT: None})
+                updates[EDIT_FIELD_SLOT] = None
     elif not interrupted and requested is not None:  # not activating: one of the form's slots
         verdict = flow.is_answer(requested, turn)
         if verdict is False:
@@ -449,6 +691,14 @@ def form_step(
             attempt = flow.read_edit_field(turn)
         else:
             attempt = flow.read(requested, turn, current, ctx)
+        others = (
+            flow.other_answers(turn, current, ctx)
+            if attempt.failed and not attempt.recognised
+            else {}
+        )
+        if others:
+            # Not an answer to this question but to others: keep those, ask this one again.
+            attempt = Attempt(updates=others)
         if attempt.failed and verdict is None and not attempt.recognised:
             # Small talk, a question or another request that does not read as an answer:
             # let the rules answer it.
@@ -472,6 +722,10 @@ def form_step(
     settled = flow.settle(current, ctx)
     current.update(settled)
     updates.update(settled)
+    if not activating and not interrupted and requested is not None:
+        noted = flow.noted(state, current, requested, ctx)
+        if noted:
+            replies.append(Reply("utter_noted", {"noted": noted}))
 
     missing = [slot for slot in flow.required_slots(current, ctx) if current.get(slot) is None]
     updates[REQUESTED_SLOT] = missing[0] if missing else None
@@ -485,6 +739,88 @@ def form_step(
         if slot in updates and updates[slot] == state.get(slot):
             del updates[slot]
     return StepResult(updates, replies)
+
+
+# Contact details are corrected the same way in every form.
+CONTACT_CORRECTIONS: Mapping[str, str] = {
+    "nama": "contact_name",
+    "name": "contact_name",
+    "email": "contact_email",
+    "e-mail": "contact_email",
+    "surel": "contact_email",
+    "telepon": "contact_phone",
+    "telp": "contact_phone",
+    "hp": "contact_phone",
+    "no hp": "contact_phone",
+    "nomor hp": "contact_phone",
+    "wa": "contact_phone",
+    "nomor wa": "contact_phone",
+    "phone": "contact_phone",
+    "phone number": "contact_phone",
+    "number": "contact_phone",
+    "perusahaan": "contact_company",
+    "nama perusahaan": "contact_company",
+    "company": "contact_company",
+}
+_FIELD = r"(?:the\s+|my\s+)?(?P<field>[a-z][a-z\- ]{0,24}?)(?:nya|-nya)?"
+_CORRECTION_PATTERNS = tuple(
+    re.compile(pattern, re.IGNORECASE | re.DOTALL)
+    for pattern in (
+        # "ganti tanggalnya jadi 8 Desember", "change the date to 8 December"
+        rf"^(?:tolong\s+|mohon\s+|please\s+)?(?:ganti|ubah|koreksi|change|update|correct)\s+"
+        rf"{_FIELD}\s+(?:jadi|menjadi|dengan|ke|to|into)\s+(?P<value>.+)$",
+        # "emailnya salah, yang benar budi@x.co.id", "the e-mail is wrong, it's ..."
+        rf"^{_FIELD}\s+(?:is\s+|was\s+)?(?:salah|keliru|wrong)\b[\s,.;:!-]*"
+        r"(?:yang\s+)?(?:benar(?:nya)?|betul(?:nya)?|bener(?:nya)?|seharusnya|harusnya|"
+        r"it'?s|it\s+is|should\s+be|the\s+right\s+one\s+is|correct\s+one\s+is)?\s*:?\s*"
+        r"(?P<value>.+)$",
+        # "my e-mail should be ...", "the date should be the 8th"
+        rf"^{_FIELD}\s+(?:should\s+be|harusnya|seharusnya)\s+(?P<value>.+)$",
+        # "tanggalnya tanggal 8 ya", "emailnya budi@x.co.id": a field word with -nya first
+        r"^(?P<field>[a-z][a-z\-]{1,20}?)-?nya\s+(?:jadi\s+|diganti\s+)?(?P<value>.+)$",
+    )
+)
+
+
+def read_correction(
+    flow: FormFlow, state: Mapping[str, Any], turn: Turn, ctx: Context
+) -> Attempt | None:
+    """A typed correction of an answer already given, read like that answer; None if the
+    message is not one (so it is read as an answer to the question)."""
+    if turn.is_payload or not flow.corrections:
+        return None
+    text = turn.plain_text
+    for pattern in _CORRECTION_PATTERNS:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        field_words = " ".join(found.group("field").lower().split())
+        slot = flow.corrections.get(field_words)
+        if slot is None or state.get(slot) is None or slot not in flow.all_slots():
+            continue
+        start = found.start("value")
+        value = found.group("value").strip()
+        entities = tuple(
+            Entity(e.name, e.value, e.start - start, (e.end or e.start) - start)
+            if e.start is not None and e.start >= start
+            else e
+            for e in turn.entities
+            if e.start is None or e.start >= start
+        )
+        answer = Turn(
+            text=value,
+            intent="inform",
+            confidence=turn.confidence,
+            entities=entities,
+            message_id=turn.message_id,
+        )
+        attempt = flow.read(slot, answer, {**state, slot: None}, ctx)
+        return attempt if attempt.failed or attempt.updates else None
+    return None
+
+
+def _switch_pending(state: Mapping[str, Any]) -> bool:
+    return bool(state.get("flow_switch_to"))
 
 
 def _count_failure(

@@ -10,6 +10,7 @@ a digital/analog mix-up is the lab's typical price dispute.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from bot.crm.types import CalibrationItemInput, CalibrationRequestInput
 from bot.flows import texts
 from bot.flows.base import (
+    CONTACT_CORRECTIONS,
     Attempt,
     Context,
     FormFlow,
@@ -26,6 +28,7 @@ from bot.flows.base import (
     match_label,
     picked_option,
     read_yes_no,
+    says_that_is_all,
 )
 from bot.flows.contact import (
     COMPANY,
@@ -43,6 +46,7 @@ SERVICE_TYPE = "cal_service_type"
 INSTRUMENT_TYPE = "cal_instrument_type"
 INSTRUMENT_SPEC = "cal_instrument_spec"
 QUANTITY = "cal_quantity"
+DETAILS = "cal_instrument_details"  # range, make... said with the line ("range 0-10 bar merk Wika")
 INSTRUMENTS = "cal_instruments"
 PENDING = "cal_pending_lines"
 MORE = "cal_more_instruments"
@@ -117,6 +121,30 @@ SPEC_SYNONYMS: Mapping[str, Sequence[str]] = {
 }
 
 
+_RANGE = re.compile(
+    r"\b(?:range|rentang|kapasitas|capacity|skala)\s*:?\s*"
+    r"(-?[\d.,]+\s*(?:-|–|s/?d|sampai|to|hingga)\s*-?[\d.,]+\s*(?:°\s*)?[a-zA-Z%/²³]*)",
+    re.IGNORECASE,
+)
+_MAKE = re.compile(
+    r"\b(?:merk|merek|brand|make|buatan|pabrikan)\s*:?\s*([A-Za-z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*)*)",
+    re.IGNORECASE,
+)
+
+
+def line_details(text: str) -> str | None:
+    """Range and make named with an instrument ("range 0-10 bar merk Wika"), as the lab reads
+    them; None when the message names neither."""
+    parts: list[str] = []
+    found_range = _RANGE.search(text or "")
+    if found_range:
+        parts.append(f"range {' '.join(found_range.group(1).split())}")
+    found_make = _MAKE.search(text or "")
+    if found_make:
+        parts.append(f"merk {found_make.group(1).strip()}")
+    return ", ".join(parts) or None
+
+
 def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
     """Characters between two spans (0 when they touch or overlap)."""
     return max(0, b[0] - a[1], a[0] - b[1])
@@ -157,6 +185,8 @@ def _line_from_entities(turn: Turn) -> list[dict[str, Any]]:
         target[key] = value
     for line in lines:
         line.pop("_span", None)
+    if len(lines) == 1:  # with several instruments it is not clear whose range/make it is
+        lines[0]["details"] = line_details(turn.plain_text)
     return lines
 
 
@@ -173,7 +203,7 @@ def _line_updates(lines: list[dict[str, Any]], state: Mapping[str, Any]) -> dict
         incomplete = [line for line in lines if line not in complete]
         if complete:
             updates[INSTRUMENTS] = list(state.get(INSTRUMENTS) or []) + [
-                {"type": line["type"], "spec": line["spec"], "quantity": line["quantity"]}
+                _stored_line(line["type"], line["spec"], line["quantity"], line.get("details"))
                 for line in complete
             ]
         current = incomplete[0] if incomplete else None
@@ -183,8 +213,16 @@ def _line_updates(lines: list[dict[str, Any]], state: Mapping[str, Any]) -> dict
         updates[INSTRUMENT_TYPE] = current["type"]
         updates[INSTRUMENT_SPEC] = current["spec"]
         updates[QUANTITY] = current["quantity"]
+        updates[DETAILS] = current.get("details")
         updates[MORE] = None
     return updates
+
+
+def _stored_line(kind: Any, spec: Any, quantity: Any, details: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {"type": kind, "spec": spec, "quantity": int(quantity)}
+    if details:
+        line["details"] = str(details)
+    return line
 
 
 class CalibrationFlow(FormFlow):
@@ -195,6 +233,7 @@ class CalibrationFlow(FormFlow):
         INSTRUMENT_TYPE,
         INSTRUMENT_SPEC,
         QUANTITY,
+        DETAILS,
         INSTRUMENTS,
         PENDING,
         MORE,
@@ -214,9 +253,32 @@ class CalibrationFlow(FormFlow):
         "phone": (PHONE,),
         "email": (EMAIL,),
         "service_type": (SERVICE_TYPE,),
-        "instruments": (INSTRUMENTS, PENDING, INSTRUMENT_TYPE, INSTRUMENT_SPEC, QUANTITY, MORE),
+        "instruments": (
+            INSTRUMENTS,
+            PENDING,
+            INSTRUMENT_TYPE,
+            INSTRUMENT_SPEC,
+            QUANTITY,
+            DETAILS,
+            MORE,
+        ),
         "location": (LOCATION, SITE_ADDRESS),
         "preferred_date": (PREFERRED_DATE,),
+    }
+
+    corrections: Mapping[str, str] = {
+        **CONTACT_CORRECTIONS,
+        "tanggal": PREFERRED_DATE,
+        "tgl": PREFERRED_DATE,
+        "jadwal": PREFERRED_DATE,
+        "date": PREFERRED_DATE,
+        "preferred date": PREFERRED_DATE,
+        "alamat": SITE_ADDRESS,
+        "address": SITE_ADDRESS,
+        "layanan": SERVICE_TYPE,
+        "service": SERVICE_TYPE,
+        "lokasi": LOCATION,
+        "location": LOCATION,
     }
 
     def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
@@ -258,6 +320,8 @@ class CalibrationFlow(FormFlow):
             return read_contact(slot, turn)
         if slot == SERVICE_TYPE:
             value = picked_option(turn, SERVICE_SYNONYMS, "service_type")
+            if value is None and turn.first("service_type") in SERVICE_SYNONYMS:
+                value = str(turn.first("service_type"))
             if value is None:
                 return Attempt.fail("utter_invalid_choice")
             return Attempt.ok(**{SERVICE_TYPE: value})
@@ -293,6 +357,8 @@ class CalibrationFlow(FormFlow):
                 updates[MORE] = True
                 return Attempt(updates=updates)
             answer = read_yes_no(turn)
+            if answer is None and says_that_is_all(turn.plain_text):
+                answer = False  # "udah itu aja" is not a goodbye here
             if answer is None:
                 return Attempt.fail("utter_invalid_yes_no")
             return Attempt.ok(**{MORE: answer})
@@ -317,14 +383,16 @@ class CalibrationFlow(FormFlow):
         raise KeyError(slot)
 
     def _read_instrument(self, turn: Turn, state: Mapping[str, Any]) -> Attempt:
-        if state.get(INSTRUMENTS) and read_yes_no(turn) is False:
+        if state.get(INSTRUMENTS) and (
+            read_yes_no(turn) is False or says_that_is_all(turn.plain_text)
+        ):
             # "tidak jadi" after saying there was another instrument: no further line.
             return Attempt.ok(**{MORE: False, INSTRUMENT_TYPE: None})
         lines = _line_from_entities(turn)
         if lines:
             updates = _line_updates(lines, state)
             # Keep what the customer already said about this line unless the message repeats it.
-            for slot in (INSTRUMENT_SPEC, QUANTITY):
+            for slot in (INSTRUMENT_SPEC, QUANTITY, DETAILS):
                 if updates.get(slot) is None and state.get(slot) is not None:
                     updates[slot] = state[slot]
             updates.pop(MORE, None)
@@ -346,19 +414,49 @@ class CalibrationFlow(FormFlow):
             return extra_contact(turn, state, CONTACT)
         return {}
 
+    def other_answers(self, turn: Turn, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        """Instruments named while another question is asked ("termometer digital 5 buah"
+        after the "Minta penawaran kalibrasi" button asks the service type)."""
+        updates: dict[str, Any] = {}
+        line_open = any(state.get(slot) is not None for slot in LINE_SLOTS) or state.get(PENDING)
+        lines = _line_from_entities(turn)
+        if lines and not line_open:
+            updates.update(_line_updates(lines, state))
+            updates.pop(MORE, None)
+        service = turn.first("service_type")
+        if service in SERVICE_SYNONYMS and state.get(SERVICE_TYPE) is None:
+            updates[SERVICE_TYPE] = service
+        location = turn.first("service_location")
+        if location in LOCATION_SYNONYMS and state.get(LOCATION) is None:
+            updates[LOCATION] = location
+        return updates
+
+    def noted(
+        self, before: Mapping[str, Any], after: Mapping[str, Any], requested: str, ctx: Context
+    ) -> str | None:
+        """Instruments recorded from a message that said more than the question asked."""
+        if requested not in (SERVICE_TYPE, INSTRUMENT_TYPE, MORE):
+            return None
+        old = list(before.get(INSTRUMENTS) or [])
+        new = list(after.get(INSTRUMENTS) or [])
+        if len(new) <= len(old):
+            return None
+        return "; ".join(
+            texts.instrument_line_short(ctx.profile, line, ctx.language) for line in new[len(old) :]
+        )
+
     def settle(self, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         updates: dict[str, Any] = {}
         if all(state.get(slot) is not None for slot in LINE_SLOTS):
-            line = {
-                "type": state[INSTRUMENT_TYPE],
-                "spec": state[INSTRUMENT_SPEC],
-                "quantity": int(state[QUANTITY]),
-            }
+            line = _stored_line(
+                state[INSTRUMENT_TYPE], state[INSTRUMENT_SPEC], state[QUANTITY], state.get(DETAILS)
+            )
             updates = {
                 INSTRUMENTS: [*list(state.get(INSTRUMENTS) or []), line],
                 INSTRUMENT_TYPE: None,
                 INSTRUMENT_SPEC: None,
                 QUANTITY: None,
+                DETAILS: None,
                 MORE: None,
             }
             pending = list(state.get(PENDING) or [])
@@ -370,6 +468,7 @@ class CalibrationFlow(FormFlow):
                         INSTRUMENT_TYPE: following["type"],
                         INSTRUMENT_SPEC: following["spec"],
                         QUANTITY: following["quantity"],
+                        DETAILS: following.get("details"),
                         PENDING: pending,
                     }
                 )
@@ -429,8 +528,7 @@ def build_input(state: Mapping[str, Any]) -> CalibrationRequestInput:
         CalibrationItemInput(
             instrument_type=str(line["type"]),
             quantity=int(line["quantity"]),
-            # "unknown" is stored as no specification: the lab clarifies it before quoting.
-            spec=str(line["spec"]) if line.get("spec") not in (None, "", "unknown") else None,
+            spec=_stored_spec(line),
         )
         for line in state.get(INSTRUMENTS) or []
     )
@@ -447,6 +545,18 @@ def build_input(state: Mapping[str, Any]) -> CalibrationRequestInput:
         preferred_date=date.fromisoformat(preferred) if preferred else None,
         items=items,
     )
+
+
+def _stored_spec(line: Mapping[str, Any]) -> str | None:
+    """The specification as stored: "analog, range 0-10 bar, merk Wika" (the CRM column holds
+    120 characters). "unknown" is stored as no specification: the lab clarifies it before
+    quoting."""
+    parts = [
+        str(part)
+        for part in (line.get("spec"), line.get("details"))
+        if part not in (None, "", "unknown")
+    ]
+    return ", ".join(parts)[:120] or None
 
 
 def saved_reply(reference: str, state: Mapping[str, Any], ctx: Context) -> Reply:

@@ -18,6 +18,7 @@ from typing import Any
 from bot.crm.types import ComplaintInput
 from bot.flows import texts
 from bot.flows.base import (
+    CONTACT_CORRECTIONS,
     Attempt,
     Button,
     Context,
@@ -194,6 +195,14 @@ class ComplaintFlow(FormFlow):
         "severity": (SEVERITY,),
         "contact_name": (NAME,),
         "phone": (PHONE,),
+    }
+
+    corrections: Mapping[str, str] = {
+        **CONTACT_CORRECTIONS,
+        "kategori": CATEGORY,
+        "category": CATEGORY,
+        "urgensi": SEVERITY,
+        "severity": SEVERITY,
     }
 
     def __init__(self, ownership: OwnershipCheck = crm_ownership) -> None:

@@ -1,5 +1,9 @@
 """Feedback: a 1-5 rating (CSAT), the kind (kritik / saran / pujian), would-recommend, a comment.
 
+Each answer is stored as it is given (actions/feedback.py, under the key of the message
+that gave the rating, slot ``fb_key``): a customer who rates 4★ and then walks away, skips
+the follow-up questions or cancels still leaves the 4★ behind, stored exactly once.
+
 Offered after a saved request or a closed handoff (slot ``feedback_offered``), always
 skippable: "lewati"/"skip" or a "no" to the rating question ends it with nothing stored.
 The offer context (``feedback_reference`` of the saved record, ``feedback_handoff_id`` of the
@@ -31,6 +35,7 @@ KIND = "fb_kind"
 RECOMMEND = "fb_recommend"
 COMMENT = "fb_comment"
 SKIPPED = "fb_skipped"
+KEY = "fb_key"  # idempotency key of the stored feedback (from the rating's message)
 OFFERED = "feedback_offered"
 REFERENCE = "feedback_reference"
 HANDOFF_ID = "feedback_handoff_id"
@@ -59,6 +64,8 @@ _SKIP_WORDS = (
     "tidak",
     "no",
 )
+# After the rating, "tidak"/"no" answer the question (would recommend?); these skip it.
+_FOLLOW_UP_SKIP_WORDS = tuple(word for word in _SKIP_WORDS if word not in ("tidak", "no"))
 _NO_COMMENT_WORDS = (
     "-",
     "tidak ada",
@@ -85,7 +92,7 @@ def _is_skip(turn: Turn, words: Sequence[str]) -> bool:
 class FeedbackFlow(FormFlow):
     name = "feedback_form"
     own_intents = frozenset({"give_feedback"})
-    slots = (RATING, KIND, RECOMMEND, COMMENT, SKIPPED)
+    slots = (RATING, KIND, RECOMMEND, COMMENT, SKIPPED, KEY)
     free_text_slots = frozenset({COMMENT})
 
     def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
@@ -100,6 +107,7 @@ class FeedbackFlow(FormFlow):
             RECOMMEND: None,
             COMMENT: None,
             SKIPPED: None,
+            KEY: None,
         }
         # Rating buttons (ours and the desk's closing prompt) carry the score as an entity.
         rating = turn.first(RATING_ENTITY) or chosen(turn)
@@ -126,6 +134,13 @@ class FeedbackFlow(FormFlow):
             if not checked.ok:
                 return Attempt.from_checked(checked, "utter_invalid_rating")
             return Attempt.ok(**{RATING: checked.value})
+        if (
+            slot in (KIND, RECOMMEND)
+            and state.get(RATING) is not None
+            and _is_skip(turn, _FOLLOW_UP_SKIP_WORDS)
+        ):
+            # The rating is enough: the rest is skipped, the rating stays stored.
+            return Attempt.ok(**{SKIPPED: True})
         if slot == KIND:
             key = picked_option(turn, KIND_SYNONYMS)
             if key is None:
@@ -153,7 +168,7 @@ FLOW = FeedbackFlow()
 
 def build_input(state: Mapping[str, Any]) -> FeedbackInput | None:
     """The feedback to store, or None when the customer skipped it."""
-    if state.get(SKIPPED) or state.get(RATING) is None:
+    if state.get(RATING) is None:
         return None
     comment = state.get(COMMENT)
     handoff = state.get(HANDOFF_ID)

@@ -16,6 +16,7 @@ from typing import Any
 from bot.crm.types import FinancingRequestInput
 from bot.flows import texts
 from bot.flows.base import (
+    CONTACT_CORRECTIONS,
     Attempt,
     Button,
     Context,
@@ -86,6 +87,13 @@ CONTACT_TIME_SYNONYMS: Mapping[str, Sequence[str]] = {
     "anytime": ("kapan saja", "kapan aja", "bebas", "terserah", "any time", "anytime", "whenever"),
 }
 _DP_WORDS = re.compile(r"\b(dp|uang muka|down ?payment|deposit)\b", re.IGNORECASE)
+# "I can put 70 juta down", "70 juta buat dp": the words come after the amount.
+_DP_AFTER = re.compile(
+    r"^\s*(?:rupiah\s*)?(?:as (?:a |the )?|sebagai |buat |untuk |for (?:the )?)?"
+    r"(?:dp|uang muka|down ?payment|down|deposit)\b"
+    r"(?!\s*(?:nya\s*)?(?:[:=]\s*)?(?:rp\.?\s*)?\d)",  # "150 juta dp 30 juta": 30 is the DP
+    re.IGNORECASE,
+)
 _NO_DP = re.compile(
     r"^(tanpa dp|tidak ada|ga ada|gak ada|nggak ada|tidak pakai dp|no dp|none|nol|0)$", re.I
 )
@@ -131,7 +139,8 @@ def _amounts_in(turn: Turn) -> tuple[Decimal | None, Decimal | None]:
         before = (
             turn.text[max(0, (entity.start or 0) - 14) : entity.start or 0] if entity.start else ""
         )
-        if _DP_WORDS.search(before):
+        after = turn.text[entity.end : entity.end + 24] if entity.end is not None else ""
+        if _DP_WORDS.search(before) or _DP_AFTER.match(after):
             down = down if down is not None else value
         elif amount is None:
             amount = value
@@ -154,6 +163,27 @@ class FinancingFlow(FormFlow):
         "contact_name": (NAME,),
         "phone": (PHONE,),
         "contact_time": (CONTACT_TIME,),
+    }
+
+    corrections: Mapping[str, str] = {
+        **CONTACT_CORRECTIONS,
+        "harga": AMOUNT,
+        "nilai": AMOUNT,
+        "price": AMOUNT,
+        "amount": AMOUNT,
+        "dp": DOWN_PAYMENT,
+        "uang muka": DOWN_PAYMENT,
+        "down payment": DOWN_PAYMENT,
+        "tenor": TENOR,
+        "jangka waktu": TENOR,
+        "term": TENOR,
+        "kota": CITY,
+        "city": CITY,
+        "cabang": CITY,
+        "waktu": CONTACT_TIME,
+        "jam": CONTACT_TIME,
+        "waktu dihubungi": CONTACT_TIME,
+        "call time": CONTACT_TIME,
     }
 
     def required_slots(self, state: Mapping[str, Any], ctx: Context) -> list[str]:
@@ -309,6 +339,21 @@ class FinancingFlow(FormFlow):
             return extra_contact(turn, state, CONTACT)
         return {}
 
+    def noted(
+        self, before: Mapping[str, Any], after: Mapping[str, Any], requested: str, ctx: Context
+    ) -> str | None:
+        """Price and DP from one message: say both back before the next question."""
+        if requested not in (AMOUNT, DOWN_PAYMENT, PRODUCT, CONDITION):
+            return None
+        new_amount = before.get(AMOUNT) is None and after.get(AMOUNT) is not None
+        new_down = before.get(DOWN_PAYMENT) is None and after.get(DOWN_PAYMENT) is not None
+        if not (new_amount and new_down) or _decimal(after.get(DOWN_PAYMENT)) == 0:
+            return None
+        lang = ctx.language
+        price = texts.money(_decimal(after.get(AMOUNT)), lang)
+        down = texts.money(_decimal(after.get(DOWN_PAYMENT)), lang)
+        return f"harga {price}, DP {down}" if lang == "id" else f"price {price}, DP {down}"
+
     def settle(self, state: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         """Answers the product makes obvious: its only condition, no DP where it takes none."""
         product = product_of(state, ctx)
@@ -375,6 +420,22 @@ def ask_down_payment(state: Mapping[str, Any], ctx: Context) -> Reply:
     )
 
 
+def _money_rows(
+    state: Mapping[str, Any], product: FinancingProduct | None, lang: str
+) -> list[tuple[str, str | None]]:
+    """Price, DP and what is actually financed (price − DP); just the amount without a DP."""
+    amount = _decimal(state.get(AMOUNT))
+    down = _decimal(state.get(DOWN_PAYMENT)) or Decimal(0)
+    takes_dp = product is None or product.dp_max_percent > 0
+    if amount is None or not takes_dp:
+        return [("amount", texts.money(amount, lang))]
+    return [
+        ("price", texts.money(amount, lang)),
+        ("down_payment", texts.money(down, lang)),
+        ("financed", texts.money(amount - down, lang)),
+    ]
+
+
 def summary(state: Mapping[str, Any], ctx: Context) -> str:
     lang = ctx.language
     product = product_of(state, ctx)
@@ -382,8 +443,7 @@ def summary(state: Mapping[str, Any], ctx: Context) -> str:
     rows: list[tuple[str, str | None]] = [
         ("product", pick(product.name, lang) if product else state.get(PRODUCT)),
         ("condition", texts.label(texts.CONDITIONS, state.get(CONDITION), lang)),
-        ("amount", texts.money(_decimal(state.get(AMOUNT)), lang)),
-        ("down_payment", texts.money(_decimal(state.get(DOWN_PAYMENT)), lang)),
+        *_money_rows(state, product, lang),
         ("tenor", texts.months(int(tenor), lang) if tenor is not None else None),
         ("city", state.get(CITY)),
         *contact_rows(state, CONTACT),

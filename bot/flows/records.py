@@ -92,8 +92,21 @@ def save_feedback(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | N
     if data is None:
         return None
     customer_id = _customer_id(ctx)
-    created = crm_feedback.record_feedback(customer_id, data, key)
+    # Saved answer by answer under the key of the rating's message (slot fb_key): the final
+    # save completes that row rather than adding one.
+    key = str(state.get(feedback.KEY) or key)
+    created = crm_feedback.record_feedback_answers(customer_id, data, key)
     logger.info("feedback %s (new=%s) for customer %s", created.id, created.created, customer_id)
+    return Saved(None, created.created, customer_id)
+
+
+def save_feedback_progress(ctx: Context, state: Mapping[str, Any], key: str) -> Saved | None:
+    """Store the feedback answered so far (from the rating on), under one key."""
+    data = feedback.build_input(state)
+    if data is None:
+        return None
+    customer_id = _customer_id(ctx)
+    created = crm_feedback.record_feedback_answers(customer_id, data, key)
     return Saved(None, created.created, customer_id)
 
 

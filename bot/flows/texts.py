@@ -164,6 +164,8 @@ FIELDS: Labels = {
     "product": {"id": "Produk", "en": "Product"},
     "condition": {"id": "Kondisi", "en": "Condition"},
     "amount": {"id": "Nilai pembiayaan", "en": "Amount"},
+    "price": {"id": "Harga", "en": "Price"},
+    "financed": {"id": "Pokok pembiayaan (harga − DP)", "en": "Amount financed (price − DP)"},
     "down_payment": {"id": "Uang muka (DP)", "en": "Down payment"},
     "tenor": {"id": "Tenor", "en": "Tenor"},
     "city": {"id": "Kota/cabang", "en": "City/branch"},
@@ -269,12 +271,28 @@ def instrument_lines_text(
     rendered = []
     for line in lines:
         spec = line.get("spec")
-        spec_text = f" ({label(SPECS, str(spec), language)})" if spec else ""
+        notes = [label(SPECS, str(spec), language)] if spec else []
+        if line.get("details"):
+            notes.append(str(line["details"]))
+        spec_text = f" ({'; '.join(notes)})" if notes else ""
         name = instrument_name(profile, str(line.get("type")), language)
         rendered.append(f"{line.get('quantity')} × {name}{spec_text}")
     return (
         "\n   – ".join(["", *rendered]) if len(rendered) > 1 else (rendered[0] if rendered else "-")
     )
+
+
+def instrument_line_short(
+    profile: BusinessProfile, line: Mapping[str, object], language: str
+) -> str:
+    """``3 timbangan digital`` / ``12 pressure gauge analog (range 0-10 bar, merk Wika)``."""
+    name = instrument_name(profile, str(line.get("type")), language)
+    words = [str(line.get("quantity")), name[:1].lower() + name[1:]]
+    spec = line.get("spec")
+    if spec and spec != "unknown":
+        words.append(label(SPECS, str(spec), language).lower())
+    text = " ".join(words)
+    return f"{text} ({line['details']})" if line.get("details") else text
 
 
 def summary_text(rows: Sequence[tuple[str, str | None]], language: str) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.calibration import ActionSubmitCalibration, ValidateCalibrationRequestForm
 from actions.common import ActionAskEditField, ActionCancelFlow, ActionSwitchFlow
 from actions.complaints import ActionSubmitComplaint
-from actions.feedback import ActionDeclineFeedback, ActionSubmitFeedback
+from actions.feedback import ActionDeclineFeedback, ActionSubmitFeedback, ValidateFeedbackForm
 from actions.financing import ActionSubmitFinancing
 from actions.status import ActionShowStatus, ValidateStatusForm
 from bot.crm.customers import resolve_customer
@@ -205,7 +205,7 @@ async def test_cancel_stops_the_form_and_forgets_its_answers(crm_url: str) -> No
     assert _count(CalibrationRequest) == 0
 
 
-async def test_switching_drops_the_unfinished_form(crm_url: str) -> None:
+async def test_another_request_mid_form_asks_before_switching(crm_url: str) -> None:
     tracker = sdk_tracker(
         [
             *start_of_conversation(),
@@ -214,8 +214,68 @@ async def test_switching_drops_the_unfinished_form(crm_url: str) -> None:
         ]
     )
     dispatcher, events = await _run(ActionSwitchFlow(), tracker)
-    assert responses(dispatcher) == ["utter_flow_switched_calibration"]
-    assert slot_values(events)["requested_slot"] is None
+    assert responses(dispatcher) == ["utter_ask_switch_flow"]
+    message = dispatcher.messages[0]
+    assert (message["current"], message["target"]) == ("permintaan kalibrasi", "keluhan")
+    assert [b["title"] for b in message["buttons"]] == [
+        "Lanjutkan permintaan kalibrasi",
+        "Mulai keluhan",
+    ]
+    assert [b["payload"] for b in message["buttons"]] == [
+        '/inform{"choice": "resume_flow"}',
+        "/file_complaint",
+    ]
+    # The form stays active with everything it collected; only the question is remembered.
+    assert all(e["event"] != "active_loop" for e in events)
+    assert slot_values(events) == {"flow_switch_to": "complaint_form"}
+
+
+async def test_choosing_the_other_request_sets_the_form_aside_with_its_answers(
+    crm_url: str,
+) -> None:
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active(CAL, "cal_quantity", {"cal_instrument_type": "scale"}),
+            user("eh saya mau komplain saja", "file_complaint"),
+            ActionExecuted("action_switch_flow"),
+            SlotSet("flow_switch_to", "complaint_form"),
+            ActionExecuted("action_listen"),
+            user("/file_complaint", "file_complaint", confidence=1.0),
+        ]
+    )
+    dispatcher, events = await _run(ActionSwitchFlow(), tracker)
+    assert responses(dispatcher) == ["utter_flow_paused"]
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
+    assert {"event": "followup", "name": "complaint_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
+    values = slot_values(events)
+    assert "cal_instrument_type" not in values  # the half-filled request is kept
+    assert values["paused_flows"] == [CAL]
+    assert values["flow_switch_to"] is None and values["requested_slot"] is None
+
+
+async def test_an_english_looking_company_name_keeps_the_conversation_indonesian(
+    crm_url: str,
+) -> None:
+    name = "Robert'); DELETE FROM customers;--"
+    tracker = sdk_tracker(
+        [
+            *start_of_conversation(),
+            *active(
+                CAL, "contact_company", {k: v for k, v in CONFIRMED.items() if k[:4] == "cal_"}
+            ),
+            user(name, "check_status", [entity("language", "en")], confidence=0.93),
+            *form_turn(CAL, "contact_company"),
+        ]
+    )
+    _, events = await _run(ValidateCalibrationRequestForm(), tracker)
+    values = slot_values(events)
+    assert values["contact_company"] == name
+    assert "language" not in values
 
 
 async def test_edit_question_offers_the_fields_of_the_active_form(crm_url: str) -> None:
@@ -344,6 +404,67 @@ async def test_feedback_saved_once_and_declining_the_offer(crm_url: str) -> None
         responses(dispatcher) == ["utter_feedback_skipped"]
         and slot_values(events)["feedback_offered"] is None
     )
+
+
+async def test_a_rating_is_stored_when_given_and_kept_when_the_rest_is_skipped(
+    crm_url: str,
+) -> None:
+    offered = {"feedback_offered": True, "feedback_reference": "KAL-2026-000001"}
+    rating = user('/give_feedback{"feedback_rating": "4"}', "give_feedback", message_id="r-1")
+    rating_turn = [
+        *start_of_conversation(),
+        *[SlotSet(k, v) for k, v in offered.items()],
+        ActionExecuted("action_offer_feedback"),
+        ActionExecuted("action_listen"),
+        UserUttered(
+            rating.text,
+            {"name": "give_feedback", "confidence": 1.0},
+            [{"entity": "feedback_rating", "value": "4"}],
+            message_id="r-1",
+            input_channel="rest",
+        ),
+        ActiveLoop("feedback_form"),
+        *form_turn("feedback_form", None),
+    ]
+    _, events = await _run(ValidateFeedbackForm(), sdk_tracker(rating_turn))
+    _, _again = await _run(ValidateFeedbackForm(), sdk_tracker(rating_turn))  # a retried call
+    assert _count(Feedback) == 1
+    with session_scope(readonly=True) as session:
+        stored = session.execute(sa.select(Feedback)).scalar_one()
+        assert (stored.rating, stored.kind) == (4, None)
+
+    after_rating = [
+        *rating_turn,
+        *[SlotSet(e["name"], e["value"]) for e in events if e["event"] == "slot"],
+        ActionExecuted("action_listen"),
+        user("saran", "inform", message_id="r-2"),
+        *form_turn("feedback_form", "fb_kind"),
+    ]
+    _, events = await _run(ValidateFeedbackForm(), sdk_tracker(after_rating))
+    after_kind = [
+        *after_rating,
+        *[SlotSet(e["name"], e["value"]) for e in events if e["event"] == "slot"],
+        ActionExecuted("action_listen"),
+        user("lewati", "deny", message_id="r-3"),
+        *form_turn("feedback_form", "fb_recommend"),
+    ]
+    _, events = await _run(ValidateFeedbackForm(), sdk_tracker(after_kind))
+    assert slot_values(events)["fb_skipped"] is True
+    done = [
+        *after_kind,
+        *[SlotSet(e["name"], e["value"]) for e in events if e["event"] == "slot"],
+        ActiveLoop(None),
+    ]
+    dispatcher, _ = await _run(ActionSubmitFeedback(), sdk_tracker(done))
+    assert responses(dispatcher) == ["utter_feedback_thanks"]
+    assert _count(Feedback) == 1  # exactly once, however many steps stored it
+    with session_scope(readonly=True) as session:
+        stored = session.execute(sa.select(Feedback)).scalar_one()
+        assert (stored.rating, stored.kind, stored.related_reference) == (
+            4,
+            "saran",
+            "KAL-2026-000001",
+        )
 
 
 def test_the_action_server_registers_every_flow_action() -> None:

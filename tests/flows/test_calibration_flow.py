@@ -179,8 +179,10 @@ def test_a_date_that_reads_as_small_talk_is_still_an_answer(ctx: Context) -> Non
 
 def test_cancel_human_and_other_requests_are_not_answers(ctx: Context) -> None:
     conversation = _through_instruments(ctx)
-    for intent in ("cancel", "request_human", "request_financing", "check_status"):
-        assert conversation.say("batal saja", intent).rejected
+    assert conversation.say("batal saja", "cancel").rejected
+    assert conversation.say("sambungkan ke agen saja", "request_human").rejected
+    assert conversation.say("saya mau ajukan kredit mobil", "request_financing").rejected
+    assert conversation.say("mau cek status pengajuan saya", "check_status").rejected
     # An address is free text: a less certain guess of another request does not interrupt it.
     assert not conversation.say(
         "Kawasan komplain industri blok C", "file_complaint", confidence=0.6
