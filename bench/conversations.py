@@ -509,10 +509,9 @@ COMPLAINT_SCRIPTS: tuple[Script, ...] = (
     ),
 )
 
-# A status check from another channel identity: the bot asks for the phone on the record.
+# A status check by the conversation that filed the request (its owner; bench/run.py).
 _STATUS_ANSWERS: Answers = {
     "status_reference": _a(Step("{reference}")),
-    "status_phone": _a(Step("{phone}")),
 }
 _STATUS_GOAL = r"{reference}\s*:\s*\w"  # "Status ... KAL-2026-000001: Diterima ..."
 STATUS_SCRIPTS: tuple[Script, ...] = (

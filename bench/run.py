@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -317,7 +318,13 @@ def _run_stack(
                         "reference": owner.context.get("reference", "KAL-0000-000000"),
                         "phone": owner.context["phone"],
                     }
-                full_convs.append(senders.conversation(f"{db}-c{level}", script, context))
+                conversation = senders.conversation(f"{db}-c{level}", script, context)
+                if script.kind == "status":
+                    # Only the request's owner sees its status: the conversation that filed it
+                    # asks (anyone else is asked to verify by one-time code, which a scripted
+                    # customer cannot receive).
+                    conversation = dataclasses.replace(conversation, sender=owner.sender)
+                full_convs.append(conversation)
             sampler.mark()
             full_run = drive_sync(
                 stack.url, args.rest_path, full_convs, level, db, check=True, timeout_s=args.timeout
