@@ -9,8 +9,8 @@ setup:            ## install everything into .venv/ (and npm packages, Chromium)
 test:             ## run every test (trains a small model itself)
 	./scripts/test.sh
 
-test-fast:        ## the tests that need no trained model and no browser (a few minutes)
-	./scripts/test.sh -m "not model and not browser"
+test-fast:        ## the tests that need no trained model and no browser, on every core (~2 min)
+	./scripts/test.sh -m "not model and not browser" -n auto
 
 lint:             ## ruff: lint rules and formatting (no changes made)
 	$(PY) -m ruff check .
