@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from bot.cases.pipelines import pick
+from bot.flows.texts import format_day
 from bot.profile import BusinessProfile, format_money
 
 CHANNELS: Mapping[str, Mapping[str, str]] = {
@@ -31,36 +32,6 @@ SEVERITIES: Mapping[str, Mapping[str, str]] = {
 _MONTHS = {
     "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}
-_LONG_MONTHS = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
 }
 
 
@@ -100,7 +71,7 @@ def local_stamp(value: datetime | None, profile: BusinessProfile) -> str:
 
 def long_date(value: date, language: str) -> str:
     """``7 Desember 2026`` / ``7 December 2026``."""
-    return f"{value.day} {_LONG_MONTHS[lang(language)][value.month - 1]} {value.year}"
+    return format_day(value, lang(language))
 
 
 def moment_text(value: datetime, profile: BusinessProfile, language: str) -> str:

@@ -9,42 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.flows.texts import format_date
 from bot.profile import WEEKDAYS, BusinessProfile
 
-_DAY_NAMES = {
-    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-_MONTHS = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 _TZ_LABELS = {
     "Asia/Jakarta": "WIB",
     "Asia/Pontianak": "WIB",
@@ -83,7 +50,7 @@ def format_moment(
     profile: BusinessProfile, moment: datetime, language: str, now: datetime | None = None
 ) -> str:
     """'hari ini pukul 08.00 WIB' / 'besok pukul ...' / 'Senin, 7 Desember 2026 pukul ...'."""
-    lang = language if language in _DAY_NAMES else "id"
+    lang = "en" if language == "en" else "id"
     local_now = profile.local_now(now)
     moment = profile.local_now(moment)
     tz = _TZ_LABELS.get(profile.timezone.key, profile.timezone.key)
@@ -95,14 +62,14 @@ def format_moment(
             return f"hari ini {at}"
         if delta_days == 1:
             return f"besok {at}"
-        day = f"{_DAY_NAMES['id'][moment.weekday()]}, {moment.day} {_MONTHS['id'][moment.month - 1]} {moment.year}"
+        day = format_date(moment.date(), "id")
         return f"{day} {at}"
     at = f"at {clock} {tz}"
     if delta_days == 0:
         return f"today {at}"
     if delta_days == 1:
         return f"tomorrow {at}"
-    day = f"{_DAY_NAMES['en'][moment.weekday()]}, {moment.day} {_MONTHS['en'][moment.month - 1]} {moment.year}"
+    day = format_date(moment.date(), "en")
     return f"{day} {at}"
 
 
