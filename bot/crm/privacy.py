@@ -329,10 +329,7 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
         for r in _rows(
             session,
             CalibrationRequest,
-            sa.or_(
-                CalibrationRequest.customer_id.in_(ids),
-                CalibrationRequest.id.in_(sorted(subject.calibration_ids)),
-            ),
+            _of_subject(CalibrationRequest, ids, subject.calibration_ids),
         )
     ]
     data["financing_requests"] = [
@@ -340,10 +337,7 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
         for r in _rows(
             session,
             FinancingRequest,
-            sa.or_(
-                FinancingRequest.customer_id.in_(ids),
-                FinancingRequest.id.in_(sorted(subject.financing_ids)),
-            ),
+            _of_subject(FinancingRequest, ids, subject.financing_ids),
         )
     ]
     data["complaints"] = [
@@ -359,10 +353,7 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
         for c in _rows(
             session,
             Complaint,
-            sa.or_(
-                Complaint.customer_id.in_(ids),
-                Complaint.id.in_(sorted(subject.complaint_ids)),
-            ),
+            _of_subject(Complaint, ids, subject.complaint_ids),
         )
     ]
     case_rows = _rows(session, Case, _cases_of(session, subject))
@@ -402,6 +393,11 @@ def _collect(session: Session, subject: Subject) -> dict[str, Any]:
         ).scalars()
     ]
     return data
+
+
+def _of_subject(model: Any, customer_ids: list[int], row_ids: set[int]) -> Any:
+    """Rows of the subject's customers, plus rows found through a contact snapshot."""
+    return sa.or_(model.customer_id.in_(customer_ids), model.id.in_(sorted(row_ids)))
 
 
 def _cases_of(session: Session, subject: Subject) -> Any:
@@ -539,10 +535,7 @@ def _erase_crm(session: Session, subject: Subject) -> tuple[dict[str, int], dict
     for request in _rows(
         session,
         CalibrationRequest,
-        sa.or_(
-            CalibrationRequest.customer_id.in_(ids),
-            CalibrationRequest.id.in_(sorted(subject.calibration_ids)),
-        ),
+        _of_subject(CalibrationRequest, ids, subject.calibration_ids),
     ):
         request.company_name = ERASED
         request.contact_name = ERASED
@@ -554,10 +547,7 @@ def _erase_crm(session: Session, subject: Subject) -> tuple[dict[str, int], dict
     for financing in _rows(
         session,
         FinancingRequest,
-        sa.or_(
-            FinancingRequest.customer_id.in_(ids),
-            FinancingRequest.id.in_(sorted(subject.financing_ids)),
-        ),
+        _of_subject(FinancingRequest, ids, subject.financing_ids),
     ):
         financing.name = ERASED
         financing.phone = ERASED
@@ -568,12 +558,7 @@ def _erase_crm(session: Session, subject: Subject) -> tuple[dict[str, int], dict
 
     complaint_ids = list(
         session.execute(
-            sa.select(Complaint.id).where(
-                sa.or_(
-                    Complaint.customer_id.in_(ids),
-                    Complaint.id.in_(sorted(subject.complaint_ids)),
-                )
-            )
+            sa.select(Complaint.id).where(_of_subject(Complaint, ids, subject.complaint_ids))
         ).scalars()
     )
     for complaint in _rows(session, Complaint, Complaint.id.in_(complaint_ids)):
